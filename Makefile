@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: MIT
+# segget - build, test, run and install.
+#
+#   make                  build build/segget and build/libsegget.a
+#   make run [URL=..] [ARGS=..]   install deps if missing, build, download
+#                         (without URL: from a bundled local nginx)
+#   make test             unit + integration tests (starts its own servers)
+#   make SANITIZE=address,undefined test
+#   make install PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+B       := build
+
+PKGS        := libcurl sqlite3
+PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+SG_CFLAGS   := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 \
+               -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
+               -Iinclude -MMD -MP -pthread
+ifneq ($(SANITIZE),)
+SG_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+SG_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+ALL_CFLAGS   = $(SG_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+LIBS         = $(PKG_LIBS) -pthread
+
+LIB_SRC := $(filter-out src/cli.c src/progress.c,$(wildcard src/*.c))
+CLI_SRC := src/cli.c src/progress.c
+LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:src/%.c=$(B)/obj/%.o)
+
+TEST_SRC  := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c) \
+             $(wildcard tests/support/*.c)
+TEST_OBJ  := $(TEST_SRC:tests/%.c=$(B)/tobj/%.o)
+TEST_BIN  := $(B)/segget-tests
+
+.PHONY: all test unit run deps clean install uninstall format
+all: $(B)/segget $(B)/libsegget.a
+
+$(B)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Isrc -c $< -o $@
+
+$(B)/libsegget.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/segget: $(CLI_OBJ) $(B)/libsegget.a
+	$(CC) $(SG_LDFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libsegget.a $(LIBS)
+
+$(B)/tobj/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Isrc -Itests/support -c $< -o $@
+
+$(TEST_BIN): $(TEST_OBJ) $(B)/libsegget.a
+	$(CC) $(SG_LDFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJ) $(B)/libsegget.a \
+		$(LIBS) -lcriterion
+
+# The integration tests run build/segget and start nginx themselves.
+test: deps all $(TEST_BIN)
+	SEGGET_BIN=$(CURDIR)/$(B)/segget $(TEST_BIN) -j2 --timeout 300 $(TESTARGS)
+
+# Only the pure unit suites (no servers).
+unit: all $(TEST_BIN)
+	$(TEST_BIN) --filter='unit_*/*' $(TESTARGS)
+
+deps:
+	@scripts/deps
+
+run: deps all
+	@scripts/run "$(URL)" $(ARGS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+		$(DESTDIR)$(PREFIX)/include
+	install -m 755 $(B)/segget $(DESTDIR)$(PREFIX)/bin/segget
+	install -m 644 $(B)/libsegget.a $(DESTDIR)$(PREFIX)/lib/libsegget.a
+	install -m 644 include/segget.h $(DESTDIR)$(PREFIX)/include/segget.h
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/segget \
+		$(DESTDIR)$(PREFIX)/lib/libsegget.a \
+		$(DESTDIR)$(PREFIX)/include/segget.h
+
+format:
+	clang-format -i src/*.c src/*.h include/*.h tests/*/*.c tests/*/*.h
+
+clean:
+	rm -rf $(B)
+
+-include $(wildcard $(B)/obj/*.d $(B)/tobj/*/*.d)

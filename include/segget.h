@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * segget.h - the public interface of libsegget.
+ *
+ * libsegget downloads one HTTP(S) resource over several concurrent range
+ * requests into a preallocated file.  Progress is recorded in a journal
+ * (an SQLite database next to the output) under one rule: a journal row
+ * never claims a byte that has not been fdatasync'd.  Running the same
+ * download again after a kill, crash or power loss therefore fetches only
+ * what is missing.  The output appears under its final name only after its
+ * size, its coverage and the server's validator have been verified.
+ *
+ * Usage:
+ *
+ *     sg_options o;
+ *     sg_options_init(&o);
+ *     o.connections = 8;
+ *     sg_download *dl;
+ *     sg_code rc = sg_download_new(&dl, url, &o);
+ *     if (rc == SG_OK)
+ *         rc = sg_download_run(dl);
+ *     if (rc != SG_OK)
+ *         fprintf(stderr, "%s\n", sg_download_error(dl));
+ *     sg_download_free(dl);
+ *
+ * Threads: a download is driven by the thread that calls sg_download_run();
+ * callbacks run on that thread.  The library starts one helper thread per
+ * running download for checkpoints.  sg_download_cancel() is the only call
+ * that may come from another thread or a signal handler.
+ */
+#ifndef SEGGET_H
+#define SEGGET_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SG_VERSION "0.1.0"
+
+/* Result of every fallible call.  SG_OK is zero. */
+typedef enum sg_code {
+    SG_OK = 0,
+    SG_EUSAGE,       /* bad argument or option */
+    SG_ENETWORK,     /* connect/DNS/timeout failures, retries exhausted */
+    SG_EHTTP,        /* the server answered with an error status */
+    SG_EPROTO,       /* the server violated HTTP (bad Content-Range, ...) */
+    SG_ECHANGED,     /* the remote resource changed under us */
+    SG_EIO,          /* local I/O failed: disk full, fdatasync, rename */
+    SG_EJOURNAL,     /* the journal is corrupt or belongs elsewhere */
+    SG_ETLS,         /* TLS handshake or certificate verification */
+    SG_EUNSAFE,      /* refused: would clobber or follow a symlink, locked */
+    SG_ECHECKSUM,    /* content checksum mismatch */
+    SG_EINTERRUPTED, /* cancelled; the journal allows a resume */
+    SG_ENOMEM,       /* out of memory */
+} sg_code;
+
+/* A static, human readable description of a code.  Never NULL. */
+const char *sg_strerror(sg_code code);
+
+/* The library version string ("0.1.0").  Static. */
+const char *sg_version(void);
+
+/* What a download is doing, reported with each progress callback. */
+typedef enum sg_state {
+    SG_STATE_PROBING,
+    SG_STATE_DOWNLOADING,
+    SG_STATE_VERIFYING,
+    SG_STATE_DONE,
+} sg_state;
+
+/* One planned byte range [start, end) of which [start, done) is written. */
+typedef struct sg_segment {
+    int64_t start;
+    int64_t end;
+    int64_t done;
+    int active; /* a connection is fetching it now */
+} sg_segment;
+
+/* A snapshot passed to the progress callback.  Valid only during the call. */
+typedef struct sg_progress {
+    sg_state state;
+    int64_t total;    /* size of the resource, -1 when unknown */
+    int64_t received; /* bytes in the file, this run and earlier ones */
+    int64_t resumed;  /* of those, bytes found on disk at start */
+    int64_t durable;  /* bytes the journal has committed */
+    double rate;      /* bytes per second, smoothed, this run */
+    double elapsed;   /* seconds since the transfer started */
+    int connections;  /* connections transferring now */
+    int nsegments;
+    const sg_segment *segments;
+} sg_progress;
+
+typedef void (*sg_progress_fn)(const sg_progress *p, void *userdata);
+
+/* A one-line remark worth telling a user ("server ignores ranges; one
+ * stream").  The string is valid only during the call. */
+typedef void (*sg_notice_fn)(const char *msg, void *userdata);
+
+/* What to do when a partial download's remote resource has changed. */
+typedef enum sg_on_change {
+    SG_CHANGE_RESTART, /* discard the partial data and start over */
+    SG_CHANGE_FAIL,    /* stop with SG_ECHANGED and keep the partial data */
+} sg_on_change;
+
+/* Options.  Initialise with sg_options_init() and then set fields; strings
+ * are borrowed and must outlive sg_download_new(), which copies them. */
+typedef struct sg_options {
+    int connections;         /* 1..64, default 8 */
+    int64_t min_split;       /* smallest range worth a connection, 1 MiB */
+    const char *output;      /* file name; NULL: derived from the URL */
+    const char *dir;         /* directory for the output; NULL: "." */
+    int force;               /* replace an existing output, discard a foreign
+                                or corrupt journal and a stray .part */
+    sg_on_change on_change;  /* default SG_CHANGE_RESTART */
+    int max_tries;           /* consecutive failures per range, default 5 */
+    long connect_timeout_ms; /* default 30000 */
+    long stall_timeout_ms;   /* no byte for this long: retry, default 30000 */
+    long checkpoint_ms;      /* checkpoint at least this often, 1000 */
+    int64_t checkpoint_bytes; /* and after this many new bytes, 4 MiB */
+    int insecure;             /* skip TLS verification */
+    const char *user_agent;   /* NULL: "segget/VERSION" */
+    sg_progress_fn progress;  /* NULL: none; called about 5 times a second */
+    sg_notice_fn notice;      /* NULL: none */
+    void *userdata;           /* passed to both callbacks */
+} sg_options;
+
+/* Fill *o with the defaults.  Cannot fail. */
+void sg_options_init(sg_options *o);
+
+typedef struct sg_download sg_download;
+
+/* Process-wide set-up (libcurl's global init).  Call once before any other
+ * thread exists; sg_cleanup() at exit.  Returns SG_ENOMEM on failure. */
+sg_code sg_global_init(void);
+void sg_global_cleanup(void);
+
+/* Create a download of url with options o (copied).  On success *out owns a
+ * new download; on failure *out is either NULL (SG_ENOMEM) or a download
+ * whose sg_download_error() explains the problem; free it either way.
+ * Checks the URL and options but does no I/O. */
+sg_code sg_download_new(sg_download **out, const char *url,
+                        const sg_options *o);
+
+/* Run the download to completion on the calling thread: probe, plan or
+ * resume, transfer, verify, rename.  Returns SG_OK only when the file under
+ * its final name holds exactly the server's bytes.  May be called once. */
+sg_code sg_download_run(sg_download *dl);
+
+/* Ask a running download to stop: it checkpoints and returns
+ * SG_EINTERRUPTED.  Async-signal-safe; any thread. */
+void sg_download_cancel(sg_download *dl);
+
+/* The final path of the output, known after sg_download_new().  Owned by
+ * dl. */
+const char *sg_download_path(const sg_download *dl);
+
+/* A one-line description of the last failure, or "" when none.  Owned by
+ * dl, valid until the next call on dl. */
+const char *sg_download_error(const sg_download *dl);
+
+/* Free a download and everything it owns.  NULL is a no-op.  Must not be
+ * called while sg_download_run() runs. */
+void sg_download_free(sg_download *dl);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SEGGET_H */
