@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for journal.c on temporary databases. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal.h"
+
+static char dir[] = "/tmp/sg-journal-XXXXXX";
+static char path[256];
+
+static void setup(void)
+{
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/out.bin.segget", dir);
+}
+
+static void teardown(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(unit_journal, .init = setup, .fini = teardown);
+
+static journal_meta meta(void)
+{
+    return (journal_meta){.url = "http://h/x",
+                          .effective_url = "http://h/y",
+                          .output = "./out.bin",
+                          .etag = "\"abc\"",
+                          .last_modified = NULL,
+                          .size = INT64_C(5) << 40,
+                          .ranges = 1};
+}
+
+static journal *open_new(void)
+{
+    journal *j;
+    int fresh = 0;
+    sg_err e = {0};
+    cr_assert_eq(journal_open(&j, path, 1, &fresh, &e), SG_OK, "%s",
+                 err_msg(&e));
+    return j;
+}
+
+Test(unit_journal, create_commit_reopen)
+{
+    journal *j = open_new();
+    sg_err e = {0};
+    journal_meta m = meta();
+    sg_segment s[2] = {{0, INT64_C(1) << 40, 0, 0},
+                       {INT64_C(1) << 40, INT64_C(5) << 40, INT64_C(1) << 40,
+                        0}};
+    cr_assert_eq(journal_reset(j, &m, s, 2, &e), SG_OK, "%s", err_msg(&e));
+    s[0].done = 12345;
+    s[1].done = (INT64_C(1) << 40) + 99;
+    cr_assert_eq(journal_commit(j, s, 2, &e), SG_OK);
+    journal_close(j);
+
+    int fresh = 1;
+    cr_assert_eq(journal_open(&j, path, 0, &fresh, &e), SG_OK, "%s",
+                 err_msg(&e));
+    cr_assert_eq(fresh, 0);
+    journal_meta r;
+    sg_segment *rs;
+    int n;
+    cr_assert_eq(journal_read(j, &r, &rs, &n, &e), SG_OK);
+    cr_assert_str_eq(r.url, "http://h/x");
+    cr_assert_str_eq(r.effective_url, "http://h/y");
+    cr_assert_str_eq(r.etag, "\"abc\"");
+    cr_assert_null(r.last_modified);
+    cr_assert_eq(r.size, INT64_C(5) << 40);
+    cr_assert_eq(r.ranges, 1);
+    cr_assert_eq(r.verified, 0);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(rs[0].done, 12345);
+    cr_assert_eq(rs[1].done, (INT64_C(1) << 40) + 99);
+    free(rs);
+    journal_meta_cleanup(&r);
+    cr_assert_eq(journal_mark_verified(j, &e), SG_OK);
+    cr_assert_eq(journal_read(j, &r, &rs, &n, &e), SG_OK);
+    cr_assert_eq(r.verified, 1);
+    free(rs);
+    journal_meta_cleanup(&r);
+    cr_assert_eq(journal_remove(j, &e), SG_OK);
+    cr_assert_neq(access(path, F_OK), 0, "journal left behind");
+}
+
+Test(unit_journal, commit_replaces_segments_atomically)
+{
+    journal *j = open_new();
+    sg_err e = {0};
+    journal_meta m = meta();
+    sg_segment s[3] = {{0, 100, 10, 0}};
+    cr_assert_eq(journal_reset(j, &m, s, 1, &e), SG_OK);
+    /* A split: the owner shrinks and a new row appears, together. */
+    s[0].end = 50;
+    s[1] = (sg_segment){50, 100, 50, 0};
+    cr_assert_eq(journal_commit(j, s, 2, &e), SG_OK);
+    /* An impossible row fails the whole transaction. */
+    s[2] = (sg_segment){100, 90, 100, 0};
+    s[0].done = 40;
+    cr_assert_neq(journal_commit(j, s, 3, &e), SG_OK);
+    journal_meta r;
+    sg_segment *rs;
+    int n;
+    sg_err e2 = {0};
+    cr_assert_eq(journal_read(j, &r, &rs, &n, &e2), SG_OK);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(rs[0].done, 10, "failed commit leaked");
+    free(rs);
+    journal_meta_cleanup(&r);
+    err_reset(&e);
+    journal_close(j);
+}
+
+Test(unit_journal, mode_0600_and_fresh)
+{
+    journal *j;
+    int fresh = 0;
+    sg_err e = {0};
+    cr_assert_eq(journal_open(&j, path, 1, &fresh, &e), SG_OK);
+    cr_assert_eq(fresh, 1);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0600);
+    journal_close(j);
+    /* Reopened without a download row: still fresh. */
+    cr_assert_eq(journal_open(&j, path, 0, &fresh, &e), SG_OK);
+    cr_assert_eq(fresh, 1);
+    journal_close(j);
+}
+
+Test(unit_journal, missing_without_create)
+{
+    journal *j;
+    int fresh;
+    sg_err e = {0};
+    cr_assert_eq(journal_open(&j, path, 0, &fresh, &e), SG_EJOURNAL);
+    cr_assert_null(j);
+    err_reset(&e);
+}
+
+Test(unit_journal, second_opener_is_refused)
+{
+    journal *j = open_new(), *k;
+    int fresh;
+    sg_err e = {0};
+    cr_assert_eq(journal_open(&k, path, 1, &fresh, &e), SG_EUNSAFE);
+    cr_assert(strstr(err_msg(&e), "in use"));
+    err_reset(&e);
+    journal_close(j);
+    cr_assert_eq(journal_open(&k, path, 1, &fresh, &e), SG_OK);
+    journal_close(k);
+}
+
+static void write_file(const char *p, const void *data, size_t len)
+{
+    FILE *f = fopen(p, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+Test(unit_journal, garbage_is_never_trusted)
+{
+    char junk[8192];
+    memset(junk, 'x', sizeof junk);
+    write_file(path, junk, sizeof junk);
+    journal *j;
+    int fresh;
+    sg_err e = {0};
+    cr_assert_eq(journal_open(&j, path, 1, &fresh, &e), SG_EJOURNAL);
+    cr_assert_null(j);
+    err_reset(&e);
+}
+
+Test(unit_journal, truncated_is_never_trusted)
+{
+    journal *j = open_new();
+    sg_err e = {0};
+    journal_meta m = meta();
+    sg_segment s[1] = {{0, 100, 10, 0}};
+    cr_assert_eq(journal_reset(j, &m, s, 1, &e), SG_OK);
+    journal_close(j);
+    cr_assert_eq(truncate(path, 1000), 0);
+    int fresh;
+    sg_code rc = journal_open(&j, path, 0, &fresh, &e);
+    if (rc == SG_OK) {
+        /* If SQLite still opens it, reading must fail. */
+        journal_meta r;
+        sg_segment *rs;
+        int n;
+        rc = journal_read(j, &r, &rs, &n, &e);
+        journal_close(j);
+    }
+    cr_assert_eq(rc, SG_EJOURNAL, "%s", err_msg(&e));
+    err_reset(&e);
+}
+
+Test(unit_journal, foreign_database_is_never_trusted)
+{
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES(1)",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    journal *j;
+    int fresh;
+    sg_err e = {0};
+    cr_assert_eq(journal_open(&j, path, 0, &fresh, &e), SG_EJOURNAL);
+    cr_assert(strstr(err_msg(&e), "not a segget journal"));
+    err_reset(&e);
+}
+
+Test(unit_journal, symlink_is_refused)
+{
+    char target[300];
+    snprintf(target, sizeof target, "%s/elsewhere", dir);
+    cr_assert_eq(symlink(target, path), 0);
+    journal *j;
+    int fresh;
+    sg_err e = {0};
+    cr_assert_eq(journal_open(&j, path, 1, &fresh, &e), SG_EUNSAFE);
+    cr_assert_neq(access(target, F_OK), 0, "created through the symlink");
+    err_reset(&e);
+}
