@@ -1,0 +1,583 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * download.c - one download from start to final name (sg_download_*).
+ *
+ *   journal?  ──yes──> trust checks (URL, output, plan tiles the size)
+ *      │                      │
+ *      no                     v
+ *      └────────> probe ──> same size and validator? ──yes──> resume
+ *                              │ no                              │
+ *                              v                                 │
+ *                         plan, journal_reset, create .part      │
+ *                              └──────────> transfer <───────────┘
+ *                                              │ verdict
+ *                  changed / resized / no ranges: start over (bounded)
+ *                                              │ done
+ *               verify (journal coverage, file size) ─> rename ─> drop journal
+ *
+ * NAME.segget is the journal and NAME.part the data; both sit next to NAME.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ckpt.h"
+#include "err.h"
+#include "journal.h"
+#include "name.h"
+#include "output.h"
+#include "plan.h"
+#include "probe.h"
+#include "transfer.h"
+#include "util.h"
+
+#define MAX_RESTARTS 3
+
+struct sg_download {
+    char *url;
+    sg_options o; /* string fields point at the copies below */
+    char *ua;
+    char *path;  /* final */
+    char *part;  /* path.part */
+    char *jpath; /* path.segget */
+    sg_err err;
+    volatile sig_atomic_t cancel;
+    int ran;
+};
+
+/* Per-run state of sg_download_run. */
+struct run {
+    sg_download *dl;
+    journal *j;
+    int fd;
+    int fresh;        /* the journal holds no download */
+    int made_journal; /* this run created the journal file */
+    int made_part;    /* this run created NAME.part */
+    journal_meta meta;
+    sg_segment *segs;
+    int n;
+    probe_result pr;
+};
+
+void sg_options_init(sg_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->connections = 8;
+    o->min_split = 1 << 20;
+    o->on_change = SG_CHANGE_RESTART;
+    o->max_tries = 5;
+    o->connect_timeout_ms = 30000;
+    o->stall_timeout_ms = 30000;
+    o->checkpoint_ms = 1000;
+    o->checkpoint_bytes = 4 << 20;
+}
+
+static void say(sg_download *dl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void say(sg_download *dl, const char *fmt, ...)
+{
+    if (!dl->o.notice)
+        return;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    dl->o.notice(buf, dl->o.userdata);
+}
+
+static void state(sg_download *dl, sg_state s, int64_t total, int64_t got)
+{
+    if (!dl->o.progress)
+        return;
+    sg_progress p = {.state = s, .total = total, .received = got};
+    dl->o.progress(&p, dl->o.userdata);
+}
+
+static sg_code check_options(sg_download *dl)
+{
+    const sg_options *o = &dl->o;
+    sg_err *e = &dl->err;
+    if (o->connections < 1 || o->connections > 64)
+        return err_set(e, SG_EUSAGE, "connections must be 1 to 64, not %d",
+                       o->connections);
+    if (o->min_split < 1)
+        return err_set(e, SG_EUSAGE, "the minimum split must be positive");
+    if (o->max_tries < 1)
+        return err_set(e, SG_EUSAGE, "max tries must be at least 1");
+    if (o->connect_timeout_ms < 1 || o->stall_timeout_ms < 1000 ||
+        o->checkpoint_ms < 1 || o->checkpoint_bytes < 1)
+        return err_set(e, SG_EUSAGE, "timeouts must be positive (stall: at "
+                                     "least 1 s)");
+    return SG_OK;
+}
+
+/* Work out NAME, NAME.part and NAME.segget; the directory must exist. */
+static sg_code make_paths(sg_download *dl, const char *urlpath)
+{
+    sg_err *e = &dl->err;
+    char *name = NULL;
+    const char *out = dl->o.output;
+    if (out && (out[0] == '\0' || out[strlen(out) - 1] == '/'))
+        return err_set(e, SG_EUSAGE, "output '%s' names no file", out);
+    if (!out) {
+        if (!(name = name_from_path(urlpath)))
+            return err_set(e, SG_ENOMEM, "out of memory");
+        out = name;
+    }
+    const char *dir = dl->o.dir;
+    if (dir && dir[0] && out[0] != '/') {
+        char *d = str_cat(dir, dir[strlen(dir) - 1] == '/' ? "" : "/");
+        dl->path = d ? str_cat(d, out) : NULL;
+        free(d);
+    } else {
+        dl->path = strdup(out);
+    }
+    free(name);
+    if (!dl->path || !(dl->part = str_cat(dl->path, ".part")) ||
+        !(dl->jpath = str_cat(dl->path, ".segget")))
+        return err_set(e, SG_ENOMEM, "out of memory");
+
+    const char *slash = strrchr(dl->path, '/');
+    char *d = slash ? strndup(dl->path, (size_t)(slash - dl->path + 1))
+                    : strdup(".");
+    if (!d)
+        return err_set(e, SG_ENOMEM, "out of memory");
+    struct stat st;
+    sg_code rc = SG_OK;
+    if (stat(d, &st) < 0 || !S_ISDIR(st.st_mode))
+        rc = err_set(e, SG_EUSAGE, "directory '%s' does not exist", d);
+    free(d);
+    return rc;
+}
+
+sg_code sg_download_new(sg_download **out, const char *url,
+                        const sg_options *o)
+{
+    sg_download *dl = calloc(1, sizeof *dl);
+    *out = dl;
+    if (!dl)
+        return SG_ENOMEM;
+    dl->o = *o;
+    dl->o.output = dl->o.dir = NULL;
+    char *urlpath = NULL;
+    sg_code rc = SG_OK;
+    if (!(dl->url = strdup(url)) ||
+        (o->output && !(dl->o.output = strdup(o->output))) ||
+        (o->dir && !(dl->o.dir = strdup(o->dir))) ||
+        !(dl->ua = o->user_agent ? strdup(o->user_agent)
+                                 : strdup("segget/" SG_VERSION))) {
+        rc = err_set(&dl->err, SG_ENOMEM, "out of memory");
+        goto out;
+    }
+    dl->o.user_agent = dl->ua;
+    if ((rc = check_options(dl)) ||
+        (rc = http_check_url(url, &urlpath, &dl->err)) ||
+        (rc = make_paths(dl, urlpath)))
+        goto out;
+out:
+    free(urlpath);
+    return rc;
+}
+
+void sg_download_cancel(sg_download *dl)
+{
+    dl->cancel = 1;
+}
+
+const char *sg_download_path(const sg_download *dl)
+{
+    return dl->path ? dl->path : "";
+}
+
+const char *sg_download_error(const sg_download *dl)
+{
+    return err_msg(&dl->err);
+}
+
+void sg_download_free(sg_download *dl)
+{
+    if (!dl)
+        return;
+    free(dl->url);
+    free((char *)dl->o.output);
+    free((char *)dl->o.dir);
+    free(dl->ua);
+    free(dl->path);
+    free(dl->part);
+    free(dl->jpath);
+    err_reset(&dl->err);
+    free(dl);
+}
+
+static int streq(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Remove a journal (and its WAL) that cannot be trusted. */
+static sg_code discard_journal(sg_download *dl)
+{
+    const char *sfx[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char *p = str_cat(dl->jpath, sfx[i]);
+        if (!p)
+            return err_set(&dl->err, SG_ENOMEM, "out of memory");
+        int r = unlink(p);
+        int bad = r < 0 && errno != ENOENT;
+        free(p);
+        if (bad)
+            return err_set(&dl->err, SG_EIO, "cannot remove %s: %s",
+                           dl->jpath, strerror(errno));
+    }
+    return SG_OK;
+}
+
+/* Open (or create) the journal and decide whether its record is usable. */
+static sg_code open_journal(struct run *r)
+{
+    sg_download *dl = r->dl;
+    sg_err *e = &dl->err;
+    sg_code rc;
+    r->made_journal = access(dl->jpath, F_OK) != 0;
+    if (r->made_journal && !dl->o.force && access(dl->path, F_OK) == 0)
+        return err_set(e, SG_EUNSAFE,
+                       "%s exists; pass --force to replace it", dl->path);
+    for (int attempt = 0;; attempt++) {
+        rc = journal_open(&r->j, dl->jpath, 1, &r->fresh, e);
+        if (rc == SG_OK && !r->fresh) {
+            rc = journal_read(r->j, &r->meta, &r->segs, &r->n, e);
+            if (rc == SG_OK) {
+                plan_sort(r->segs, r->n);
+                if (!streq(r->meta.url, dl->url) ||
+                    !streq(r->meta.output, dl->path))
+                    rc = err_set(e, SG_EJOURNAL,
+                                 "%s belongs to another download (%s)",
+                                 dl->jpath, r->meta.url);
+                else if (r->meta.size >= 0 &&
+                         plan_check(r->segs, r->n, r->meta.size) < 0)
+                    rc = err_set(e, SG_EJOURNAL,
+                                 "journal %s holds an impossible plan",
+                                 dl->jpath);
+            }
+        }
+        if (rc != SG_EJOURNAL || !dl->o.force || attempt > 0)
+            break;
+        say(dl, "discarding journal %s: %s", dl->jpath, err_msg(e));
+        err_reset(e);
+        journal_close(r->j);
+        r->j = NULL;
+        journal_meta_cleanup(&r->meta);
+        free(r->segs);
+        r->segs = NULL;
+        r->n = 0;
+        if ((rc = discard_journal(dl)))
+            break;
+        r->made_journal = 1;
+    }
+    if (rc == SG_EJOURNAL)
+        err_set(e, rc, "(pass --force to discard it)");
+    return rc;
+}
+
+/* A verified download whose rename did not happen (or whose journal
+ * removal did not): finish the job without the network. */
+static sg_code finish_verified(struct run *r, int *done)
+{
+    sg_download *dl = r->dl;
+    struct stat st;
+    *done = 0;
+    if (!r->meta.verified)
+        return SG_OK;
+    if (lstat(dl->part, &st) == 0 && S_ISREG(st.st_mode) &&
+        (r->meta.size < 0 || st.st_size == r->meta.size)) {
+        sg_code rc = output_publish(dl->part, dl->path, &dl->err);
+        if (rc)
+            return rc;
+    } else if (lstat(dl->path, &st) != 0) {
+        return SG_OK; /* neither file: download again */
+    }
+    *done = 1;
+    say(dl, "%s was completed by an earlier run", dl->path);
+    sg_code rc = journal_remove(r->j, &dl->err);
+    r->j = NULL;
+    return rc;
+}
+
+/* Can the journal's partial data continue with what the probe saw? */
+static const char *resume_blocker(const struct run *r)
+{
+    const journal_meta *m = &r->meta;
+    const probe_result *p = &r->pr;
+    if (!m->ranges || !p->ranges)
+        return "the server does not support ranges";
+    if (m->size < 0 || p->size != m->size)
+        return "the remote size changed";
+    if (!m->etag && !m->last_modified)
+        return "the server gives no validator to prove the file unchanged";
+    if (resp_validator_differs(m->etag, p->etag) ||
+        resp_validator_differs(m->last_modified, p->last_modified) ||
+        (m->etag && !p->etag) || (!m->etag && m->last_modified &&
+                                  !p->last_modified))
+        return "the remote file changed";
+    return NULL;
+}
+
+/* Plan afresh, record it, and create NAME.part. */
+static sg_code start_over(struct run *r, int ranges)
+{
+    sg_download *dl = r->dl;
+    sg_err *e = &dl->err;
+    sg_code rc;
+    int64_t size = r->pr.size;
+    free(r->segs);
+    r->n = 0;
+    r->segs = calloc(PLAN_MAX_SEGMENTS, sizeof *r->segs);
+    if (!r->segs)
+        return err_set(e, SG_ENOMEM, "out of memory");
+    if (ranges && size > 0)
+        r->n = plan_split(size, dl->o.connections, dl->o.min_split, r->segs,
+                          PLAN_MAX_SEGMENTS);
+    else if (size != 0) {
+        r->segs[0] = (sg_segment){0, size < 0 ? INT64_MAX : size, 0, 0};
+        r->n = 1;
+    }
+    journal_meta_cleanup(&r->meta);
+    journal_meta m = {.url = dl->url,
+                      .effective_url = r->pr.effective_url,
+                      .output = dl->path,
+                      .etag = r->pr.etag,
+                      .last_modified = r->pr.last_modified,
+                      .size = size,
+                      .ranges = ranges};
+    if (r->fd >= 0) {
+        close(r->fd);
+        r->fd = -1;
+    }
+    /* A .part is ours to replace when a journal vouched for it or the
+     * user said --force.  The journal records the new plan (claiming no
+     * byte) before .part is created, so after a crash at any point the
+     * .part on disk is one a journal describes. */
+    if (r->fresh && !dl->o.force && access(dl->part, F_OK) == 0)
+        return err_set(e, SG_EUNSAFE,
+                       "%s exists but no journal describes it; remove it "
+                       "or pass --force",
+                       dl->part);
+    if ((rc = journal_reset(r->j, &m, r->segs, r->n, e)))
+        return rc;
+    r->fresh = 0;
+    if (unlink(dl->part) < 0 && errno != ENOENT)
+        return err_set(e, SG_EIO, "cannot remove %s: %s", dl->part,
+                       strerror(errno));
+    if ((rc = output_create(dl->part, &r->fd, e)))
+        return rc;
+    r->made_part = 1;
+    if ((rc = output_preallocate(r->fd, size, e)) ||
+        (rc = output_sync_dir(dl->part, e)))
+        return rc;
+    r->meta.size = size;
+    r->meta.ranges = ranges;
+    return SG_OK;
+}
+
+/* Continue from the journal's plan.  Returns SG_OK with *ok = 0 when the
+ * partial file is unusable and the caller should start over. */
+static sg_code resume(struct run *r, int *ok)
+{
+    sg_download *dl = r->dl;
+    int64_t size = 0;
+    int missing = 0;
+    *ok = 0;
+    sg_code rc = output_reopen(dl->part, &r->fd, &size, &missing, &dl->err);
+    if (missing) {
+        say(dl, "%s is gone; starting over", dl->part);
+        return SG_OK;
+    }
+    if (rc)
+        return rc;
+    if (size != r->meta.size) {
+        say(dl, "%s has the wrong size; starting over", dl->part);
+        return SG_OK;
+    }
+    sg_segment *v = realloc(r->segs, PLAN_MAX_SEGMENTS * sizeof *v);
+    if (!v)
+        return err_set(&dl->err, SG_ENOMEM, "out of memory");
+    r->segs = v;
+    /* Spread what is missing over all connections again. */
+    while (plan_unfinished(r->segs, r->n) < dl->o.connections &&
+           plan_split_largest(r->segs, &r->n, PLAN_MAX_SEGMENTS,
+                              dl->o.min_split, 0) >= 0)
+        ;
+    plan_sort(r->segs, r->n);
+    if ((rc = journal_commit(r->j, r->segs, r->n, &dl->err)))
+        return rc;
+    int64_t have = plan_written(r->segs, r->n);
+    say(dl, "resuming: %lld of %lld bytes already on disk", (long long)have,
+        (long long)size);
+    *ok = 1;
+    return SG_OK;
+}
+
+/* Verify the finished data against the journal and publish it. */
+static sg_code verify_and_publish(struct run *r)
+{
+    sg_download *dl = r->dl;
+    sg_err *e = &dl->err;
+    journal_meta m;
+    sg_segment *segs = NULL;
+    int n = 0;
+    struct stat st;
+    sg_code rc = journal_read(r->j, &m, &segs, &n, e);
+    if (rc)
+        return rc;
+    plan_sort(segs, n);
+    int64_t size = m.size >= 0 ? m.size : (n ? segs[n - 1].end : 0);
+    state(dl, SG_STATE_VERIFYING, size, size);
+    if (plan_check(segs, n, size) < 0 || plan_remaining(segs, n) != 0)
+        rc = err_set(e, SG_EPROTO,
+                     "verification failed: the journal does not cover all "
+                     "%lld bytes",
+                     (long long)size);
+    else if (fstat(r->fd, &st) < 0 || st.st_size != size)
+        rc = err_set(e, SG_EIO,
+                     "verification failed: %s has %lld bytes, expected %lld",
+                     dl->part, (long long)st.st_size, (long long)size);
+    free(segs);
+    journal_meta_cleanup(&m);
+    if (rc || (rc = output_sync(r->fd, e)) ||
+        (rc = journal_mark_verified(r->j, e)) ||
+        (rc = output_publish(dl->part, dl->path, e)))
+        return rc;
+    rc = journal_remove(r->j, e);
+    r->j = NULL;
+    if (rc == SG_OK)
+        state(dl, SG_STATE_DONE, size, size);
+    return rc;
+}
+
+static sg_code transfer(struct run *r, xfer_verdict *v)
+{
+    sg_download *dl = r->dl;
+    sg_err *e = &dl->err;
+    ckpt *ck = NULL;
+    sg_code rc = ckpt_start(&ck, r->fd, r->j, PLAN_MAX_SEGMENTS, e);
+    if (rc)
+        return rc;
+    xfer_conf c = {
+        .http = {dl->o.user_agent, dl->o.connect_timeout_ms,
+                 dl->o.stall_timeout_ms, dl->o.insecure},
+        .url = r->pr.effective_url,
+        .size = r->meta.size,
+        .ranges = r->meta.ranges,
+        .etag = r->pr.etag,
+        .last_modified = r->pr.last_modified,
+        .connections = dl->o.connections,
+        .max_tries = dl->o.max_tries,
+        .min_split = dl->o.min_split,
+        .fd = r->fd,
+        .ck = ck,
+        .checkpoint_ms = dl->o.checkpoint_ms,
+        .checkpoint_bytes = dl->o.checkpoint_bytes,
+        .resumed = plan_written(r->segs, r->n),
+        .cancel = &dl->cancel,
+        .progress = dl->o.progress,
+        .notice = dl->o.notice,
+        .userdata = dl->o.userdata,
+    };
+    rc = xfer_run(&c, r->segs, &r->n, PLAN_MAX_SEGMENTS, v, e);
+    /* Whatever happened, make what was written durable and say so. */
+    sg_code crc = ckpt_stop(ck, r->segs, r->n, e);
+    if (crc && (rc == SG_OK || rc == SG_EINTERRUPTED)) {
+        *v = XFER_FAILED;
+        rc = crc;
+    }
+    return rc;
+}
+
+sg_code sg_download_run(sg_download *dl)
+{
+    sg_err *e = &dl->err;
+    if (dl->ran || e->code)
+        return err_set(e, SG_EUSAGE, "a download runs only once");
+    dl->ran = 1;
+    struct run r = {.dl = dl, .fd = -1};
+    sg_code rc;
+    int done = 0, force_get = 0, noranges = 0;
+    http_conf hc = {dl->o.user_agent, dl->o.connect_timeout_ms,
+                    dl->o.stall_timeout_ms, dl->o.insecure};
+
+    state(dl, SG_STATE_PROBING, -1, 0);
+    if (output_is_symlink(dl->path) > 0 || output_is_symlink(dl->part) > 0) {
+        rc = err_set(e, SG_EUNSAFE, "%s is a symlink; refusing", dl->path);
+        goto out;
+    }
+    if ((rc = open_journal(&r)) || (!r.fresh && (rc = finish_verified(&r, &done))) || done)
+        goto out;
+
+    for (int restarts = 0;; restarts++) {
+        probe_result_cleanup(&r.pr);
+        if ((rc = probe_run(dl->url, &hc, force_get, dl->o.max_tries,
+                            &dl->cancel, &r.pr, e)))
+            goto out;
+        int ranges = r.pr.ranges && !noranges;
+        int resumed = 0;
+        if (!r.fresh && restarts == 0) {
+            const char *why = resume_blocker(&r);
+            if (!why && (rc = resume(&r, &resumed)))
+                goto out;
+            if (why && dl->o.on_change == SG_CHANGE_FAIL) {
+                rc = err_set(e, SG_ECHANGED,
+                             "cannot resume %s: %s (partial data kept)",
+                             dl->path, why);
+                goto out;
+            }
+            if (why)
+                say(dl, "cannot resume: %s; starting over", why);
+        }
+        if (!resumed && (rc = start_over(&r, ranges)))
+            goto out;
+        if (!r.meta.ranges)
+            say(dl, r.pr.size < 0 ? "size unknown; one connection, no resume"
+                                  : "the server does not support ranges; "
+                                    "one connection");
+        xfer_verdict v;
+        rc = transfer(&r, &v);
+        if (v == XFER_DONE)
+            break;
+        if (v == XFER_CANCELLED) {
+            err_reset(e);
+            rc = err_set(e, SG_EINTERRUPTED,
+                         "interrupted; run the same command again to resume");
+            goto out;
+        }
+        int again = v == XFER_CHANGED || v == XFER_RESIZED ||
+                    (v == XFER_NORANGES && !noranges);
+        if (!again || restarts + 1 >= MAX_RESTARTS ||
+            (v != XFER_NORANGES && dl->o.on_change == SG_CHANGE_FAIL))
+            goto out;
+        say(dl, "%s; starting over", err_msg(e));
+        err_reset(e);
+        force_get |= v == XFER_RESIZED;
+        noranges |= v == XFER_NORANGES;
+    }
+    rc = verify_and_publish(&r);
+out:
+    if (rc && r.j && r.made_journal && !r.made_part) {
+        /* Nothing of this download is on disk: leave no litter. */
+        (void)journal_remove(r.j, &(sg_err){0});
+        r.j = NULL;
+    }
+    journal_close(r.j);
+    if (r.fd >= 0)
+        close(r.fd);
+    journal_meta_cleanup(&r.meta);
+    free(r.segs);
+    probe_result_cleanup(&r.pr);
+    return rc;
+}

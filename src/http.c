@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http.c - common libcurl options, URL checks and error translation.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+sg_code sg_global_init(void)
+{
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? SG_OK
+                                                             : SG_ENOMEM;
+}
+
+void sg_global_cleanup(void)
+{
+    curl_global_cleanup();
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *ud)
+{
+    size_t len = size * n;
+    if (resp_line(ud, line, len) < 0)
+        return 0; /* out of memory: abort the transfer */
+    return len;
+}
+
+sg_code http_setup(CURL *h, const http_conf *c, resp *r)
+{
+    CURLcode cc = CURLE_OK;
+#define SET(opt, val)                                                         \
+    do {                                                                      \
+        if (cc == CURLE_OK)                                                   \
+            cc = curl_easy_setopt(h, opt, val);                               \
+    } while (0)
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_FOLLOWLOCATION, 1L);
+    SET(CURLOPT_MAXREDIRS, 20L);
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    SET(CURLOPT_USERAGENT, c->user_agent);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+    /* A connection that moves no byte for this long is dropped and the
+     * range retried from its written offset. */
+    SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
+    SET(CURLOPT_LOW_SPEED_TIME, (c->stall_timeout_ms + 999) / 1000);
+    SET(CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_HEADERDATA, r);
+#undef SET
+    return cc == CURLE_OK ? SG_OK : SG_ENOMEM;
+}
+
+sg_code http_check_url(const char *url, char **path, sg_err *e)
+{
+    sg_code rc = SG_OK;
+    char *scheme = NULL, *p = NULL;
+    CURLU *u = curl_url();
+    if (!u)
+        return err_set(e, SG_ENOMEM, "out of memory");
+    CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
+    if (uc != CURLUE_OK) {
+        rc = err_set(e, SG_EUSAGE, "bad URL '%s': %s", url,
+                     curl_url_strerror(uc));
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
+        rc = err_set(e, SG_EUSAGE, "bad URL '%s': only http and https are "
+                                   "supported",
+                     url);
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_PATH, &p, 0) != CURLUE_OK) {
+        rc = err_set(e, SG_EUSAGE, "bad URL '%s'", url);
+        goto out;
+    }
+    *path = strdup(p);
+    if (!*path)
+        rc = err_set(e, SG_ENOMEM, "out of memory");
+out:
+    curl_free(scheme);
+    curl_free(p);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+int http_retryable(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_HTTP3:
+    case CURLE_QUIC_CONNECT_ERROR:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+sg_code http_fail(CURLcode cc, const char *errbuf, const char *url,
+                  sg_err *e)
+{
+    const char *why = errbuf && errbuf[0] ? errbuf : curl_easy_strerror(cc);
+    sg_code code;
+    switch (cc) {
+    case CURLE_OUT_OF_MEMORY:
+        code = SG_ENOMEM;
+        break;
+    case CURLE_URL_MALFORMAT:
+        code = SG_EUSAGE;
+        break;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        /* Also a redirect to file:// or another scheme. */
+        code = SG_EUNSAFE;
+        break;
+    case CURLE_TOO_MANY_REDIRECTS:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:
+        code = SG_EPROTO;
+        break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_USE_SSL_FAILED:
+        code = SG_ETLS;
+        break;
+    default:
+        code = SG_ENETWORK;
+    }
+    return err_set(e, code, "%s: %s", url, why);
+}

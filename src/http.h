@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http.h - the libcurl edge shared by the probe and the transfer.
+ *
+ * One place sets the options every request carries (protocols limited to
+ * http and https, redirects included; TLS verification unless asked
+ * otherwise; timeouts; no Accept-Encoding, so bodies arrive as stored) and
+ * translates libcurl's error codes into sg_code.  Easy handles belong to
+ * the thread that made them.
+ */
+#ifndef SG_HTTP_H
+#define SG_HTTP_H
+
+#include <curl/curl.h>
+
+#include "err.h"
+#include "resp.h"
+
+typedef struct http_conf {
+    const char *user_agent;
+    long connect_timeout_ms;
+    long stall_timeout_ms;
+    int insecure;
+} http_conf;
+
+/* Apply the common options to a new or reset easy handle, with r
+ * collecting the response headers.  Returns SG_OK or SG_ENOMEM. */
+sg_code http_setup(CURL *h, const http_conf *c, resp *r);
+
+/* Check that url is an absolute http(s) URL.  On success *path receives
+ * its path, still percent-encoded, as a heap string.  SG_EUSAGE otherwise,
+ * with a message. */
+sg_code http_check_url(const char *url, char **path, sg_err *e);
+
+/* Map a libcurl result to an sg_code and record a message naming url. */
+sg_code http_fail(CURLcode cc, const char *errbuf, const char *url,
+                  sg_err *e);
+
+/* Is a libcurl failure worth retrying (network trouble, not policy)? */
+int http_retryable(CURLcode cc);
+
+#endif

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * output.c - creating, filling and publishing the data file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "output.h"
+
+sg_code output_create(const char *path, int *fd, sg_err *e)
+{
+    *fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (*fd >= 0)
+        return SG_OK;
+    if (errno == EEXIST)
+        return err_set(e, SG_EUNSAFE,
+                       "%s exists but no journal describes it; remove it or "
+                       "pass --force",
+                       path);
+    return err_set(e, SG_EIO, "cannot create %s: %s", path, strerror(errno));
+}
+
+sg_code output_reopen(const char *path, int *fd, int64_t *size, int *missing,
+                      sg_err *e)
+{
+    struct stat st;
+    *missing = 0;
+    *fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (*fd < 0) {
+        if (errno == ENOENT) {
+            *missing = 1;
+            return SG_EIO;
+        }
+        if (errno == ELOOP)
+            return err_set(e, SG_EUNSAFE, "%s is a symlink; refusing", path);
+        return err_set(e, SG_EIO, "cannot open %s: %s", path,
+                       strerror(errno));
+    }
+    if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(*fd);
+        *fd = -1;
+        return err_set(e, SG_EUNSAFE, "%s is not a regular file", path);
+    }
+    *size = st.st_size;
+    return SG_OK;
+}
+
+sg_code output_preallocate(int fd, int64_t size, sg_err *e)
+{
+    if (size <= 0)
+        return SG_OK;
+    int rc = posix_fallocate(fd, 0, (off_t)size);
+    if (rc == 0)
+        return SG_OK;
+    if (rc == ENOSPC || rc == EFBIG)
+        return err_set(e, SG_EIO, "not enough space for %lld bytes: %s",
+                       (long long)size, strerror(rc));
+    /* The file system cannot reserve (EOPNOTSUPP, EINVAL): at least give
+     * the file its size, so offsets past the end are ordinary writes. */
+    if (ftruncate(fd, (off_t)size) < 0)
+        return err_set(e, SG_EIO, "cannot size the output: %s",
+                       strerror(errno));
+    return SG_OK;
+}
+
+sg_code output_write(int fd, const void *buf, size_t len, int64_t off,
+                     sg_err *e)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t n = pwrite(fd, p, len, (off_t)off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return err_set(e, SG_EIO, "write failed at offset %lld: %s",
+                           (long long)off, strerror(errno));
+        }
+        p += n;
+        len -= (size_t)n;
+        off += n;
+    }
+    return SG_OK;
+}
+
+sg_code output_sync(int fd, sg_err *e)
+{
+    if (fdatasync(fd) == 0)
+        return SG_OK;
+    return err_set(e, SG_EIO, "fdatasync failed: %s; the data on disk "
+                              "cannot be trusted",
+                   strerror(errno));
+}
+
+sg_code output_sync_dir(const char *path, sg_err *e)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+    if (!dir)
+        return err_set(e, SG_ENOMEM, "out of memory");
+    if (dir[0] == '\0') { /* "/name" */
+        free(dir);
+        dir = strdup("/");
+        if (!dir)
+            return err_set(e, SG_ENOMEM, "out of memory");
+    }
+    sg_code rc = SG_OK;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) < 0)
+        rc = err_set(e, SG_EIO, "cannot sync directory %s: %s", dir,
+                     strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    free(dir);
+    return rc;
+}
+
+sg_code output_publish(const char *from, const char *to, sg_err *e)
+{
+    if (rename(from, to) < 0)
+        return err_set(e, SG_EIO, "cannot rename %s to %s: %s", from, to,
+                       strerror(errno));
+    return output_sync_dir(to, e);
+}
+
+int output_is_symlink(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT ? 0 : -1;
+    return S_ISLNK(st.st_mode) ? 1 : 0;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * output.h - the data file: NAME.part while downloading, NAME when done.
+ *
+ * The .part file is created exclusively and never through a symlink,
+ * preallocated to the final size so a full disk fails at the start rather
+ * than in the middle, written only with pwrite at known offsets, and made
+ * durable with fdatasync before the journal may claim its bytes.  The final
+ * name appears through rename(2) followed by an fsync of the directory, so
+ * after any crash NAME is either absent or complete.
+ *
+ * All calls are thread-safe in the sense of the underlying system calls:
+ * pwrite and fdatasync on one descriptor may run on different threads.
+ */
+#ifndef SG_OUTPUT_H
+#define SG_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/* Create path exclusively (O_EXCL|O_NOFOLLOW), mode 0644 less umask.  An
+ * existing file is SG_EUNSAFE.  On success *fd is open read-write. */
+sg_code output_create(const char *path, int *fd, sg_err *e);
+
+/* Open an existing regular file read-write without following a symlink.
+ * *size receives its length.  A missing file is SG_EIO with errno ENOENT
+ * reported in *missing (1) so callers can start over. */
+sg_code output_reopen(const char *path, int *fd, int64_t *size, int *missing,
+                      sg_err *e);
+
+/* Reserve size bytes (posix_fallocate; ftruncate where the file system
+ * cannot).  Not enough space: SG_EIO naming the size. */
+sg_code output_preallocate(int fd, int64_t size, sg_err *e);
+
+/* Write all of buf at off, retrying short writes and EINTR. */
+sg_code output_write(int fd, const void *buf, size_t len, int64_t off,
+                     sg_err *e);
+
+/* fdatasync.  A failure is fatal for the run: the kernel may have dropped
+ * the dirty pages, so no retry can prove the data reached the disk. */
+sg_code output_sync(int fd, sg_err *e);
+
+/* fsync the directory that holds path, making a create or rename in it
+ * durable. */
+sg_code output_sync_dir(const char *path, sg_err *e);
+
+/* Rename from to to, then fsync their directory. */
+sg_code output_publish(const char *from, const char *to, sg_err *e);
+
+/* 1 if path exists as a symlink, 0 if not, -1 on other errors. */
+int output_is_symlink(const char *path);
+
+#endif

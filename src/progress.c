@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * progress.c - rendering sg_progress for a person.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "progress.h"
+
+void progress_init(progress_view *v, FILE *out, int quiet)
+{
+    memset(v, 0, sizeof *v);
+    v->out = out;
+    v->quiet = quiet;
+    v->tty = isatty(fileno(out));
+    v->last_plain = -1;
+}
+
+void progress_bytes(char *buf, size_t len, double n)
+{
+    const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    int u = 0;
+    while (n >= 1024 && u < 6) {
+        n /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, len, "%.0f B", n);
+    else
+        snprintf(buf, len, "%.1f %s", n, unit[u]);
+}
+
+static void eta(char *buf, size_t len, double secs)
+{
+    if (secs < 0 || secs > 99 * 3600) {
+        snprintf(buf, len, "--:--");
+        return;
+    }
+    long s = (long)(secs + 0.5);
+    if (s >= 3600)
+        snprintf(buf, len, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    else
+        snprintf(buf, len, "%ld:%02ld", s / 60, s % 60);
+}
+
+void progress_update(const sg_progress *p, void *userdata)
+{
+    progress_view *v = userdata;
+    if (v->quiet || p->state != SG_STATE_DOWNLOADING)
+        return;
+    if (!v->tty && p->elapsed - v->last_plain < 5 && v->last_plain >= 0)
+        return;
+    char got[32], tot[32], rate[32], left[32];
+    progress_bytes(got, sizeof got, (double)p->received);
+    progress_bytes(rate, sizeof rate, p->rate);
+    double remain = p->total >= 0 ? (double)(p->total - p->received) : -1;
+    eta(left, sizeof left, p->rate > 0 && remain >= 0 ? remain / p->rate : -1);
+    char line[160];
+    if (p->total > 0) {
+        progress_bytes(tot, sizeof tot, (double)p->total);
+        snprintf(line, sizeof line,
+                 "%5.1f%%  %s / %s  %s/s  ETA %s  %d conn",
+                 100.0 * (double)p->received / (double)p->total, got, tot,
+                 rate, left, p->connections);
+    } else {
+        snprintf(line, sizeof line, "%s  %s/s  %d conn", got, rate,
+                 p->connections);
+    }
+    if (v->tty) {
+        fprintf(v->out, "\r%s\033[K", line);
+        v->drawn = 1;
+    } else {
+        fprintf(v->out, "%s\n", line);
+        v->last_plain = p->elapsed;
+    }
+    fflush(v->out);
+}
+
+void progress_end(progress_view *v)
+{
+    if (v->drawn) {
+        fputc('\n', v->out);
+        v->drawn = 0;
+    }
+}
+
+void progress_notice(const char *msg, void *userdata)
+{
+    progress_view *v = userdata;
+    if (v->quiet)
+        return;
+    if (v->drawn)
+        fputs("\r\033[K", v->out);
+    v->drawn = 0;
+    fprintf(v->out, "segget: %s\n", msg);
+    fflush(v->out);
+}

@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * transfer.c - the multi loop: one CURLM, one easy handle per connection,
+ * each reached again through CURLOPT_PRIVATE.
+ *
+ * A connection (struct conn) works on one segment at a time and asks for
+ * [done, end) of it.  Its response is checked once, before the first body
+ * byte is written (check()); the write callback then pwrites at the
+ * segment's done offset and advances it.  The segment's end may shrink
+ * while the request runs (another connection took the back half), so the
+ * write callback clamps to the current end and stops the request there.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+#include "plan.h"
+#include "probe.h"
+#include "transfer.h"
+#include "util.h"
+
+/* libcurl's receive buffer per connection: large enough for few callbacks
+ * per megabyte, small enough that 64 connections stay under 8 MiB. */
+#define RECV_BUFFER (128L * 1024)
+#define PROGRESS_MS 200
+
+enum outcome { OUT_NONE, OUT_RETRY, OUT_FATAL, OUT_STOP };
+enum { CHK_OK, CHK_RETRY, CHK_FATAL };
+
+struct xfer;
+
+struct conn {
+    CURL *h;
+    struct xfer *x;
+    int seg; /* index in segs, -1 when idle */
+    int64_t req_start, req_end;
+    int64_t got; /* body bytes written by this request */
+    int checked;
+    enum outcome outcome;
+    resp r;
+    char range[48];
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+struct segrt {
+    int tries;      /* consecutive failed requests */
+    int64_t next_at; /* not before this time (backoff) */
+};
+
+struct xfer {
+    const xfer_conf *c;
+    CURLM *m;
+    sg_segment *segs;
+    int *n;
+    int cap;
+    struct segrt *rt;
+    struct conn *conns;
+    int nconns;
+    int active;
+    struct curl_slist *hdrs;
+    int stopped; /* a verdict other than "keep going" was reached */
+    xfer_verdict verdict;
+    sg_code rc;
+    sg_err *e;
+    int64_t since_ckpt;
+    int64_t written; /* body bytes written this run */
+};
+
+static void stop(struct xfer *x, xfer_verdict v, sg_code rc)
+{
+    if (!x->stopped) {
+        x->stopped = 1;
+        x->verdict = v;
+        x->rc = rc;
+    }
+}
+
+static void notice(struct xfer *x, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void notice(struct xfer *x, const char *fmt, ...)
+{
+    if (!x->c->notice)
+        return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    x->c->notice(buf, x->c->userdata);
+}
+
+static int transient(int status)
+{
+    return status >= 500 || status == 429 || status == 408;
+}
+
+/* Is the response the same resource the plan was made from? */
+static int same_resource(const struct xfer *x, const resp *r)
+{
+    return !resp_validator_differs(x->c->etag, r->etag) &&
+           !resp_validator_differs(x->c->last_modified, r->last_modified);
+}
+
+/* Decide whether the response on k may write its body at req_start. */
+static int check(struct conn *k)
+{
+    struct xfer *x = k->x;
+    const xfer_conf *c = x->c;
+    const resp *r = &k->r;
+    long long a = (long long)k->req_start, b = (long long)k->req_end - 1;
+
+    if (r->conflict) {
+        err_set(x->e, SG_EPROTO, "%s: conflicting header values", c->url);
+        stop(x, XFER_FAILED, SG_EPROTO);
+        return CHK_FATAL;
+    }
+    if (r->status >= 200 && r->status < 300 && !same_resource(x, r)) {
+        err_set(x->e, SG_ECHANGED, "%s: the remote file changed", c->url);
+        stop(x, XFER_CHANGED, SG_ECHANGED);
+        return CHK_FATAL;
+    }
+    if (c->ranges && r->status == 206) {
+        if (r->encoded) {
+            err_set(x->e, SG_EPROTO,
+                    "%s: a range arrived with a Content-Encoding", c->url);
+            stop(x, XFER_FAILED, SG_EPROTO);
+            return CHK_FATAL;
+        }
+        if (!r->has_range || r->bad_range) {
+            err_set(x->e, SG_EPROTO, "%s: 206 without a valid Content-Range",
+                    c->url);
+            stop(x, XFER_FAILED, SG_EPROTO);
+            return CHK_FATAL;
+        }
+        if (r->range.total != c->size) {
+            err_set(x->e, SG_ECHANGED,
+                    "%s: size is now %lld bytes, was %lld", c->url,
+                    (long long)r->range.total, (long long)c->size);
+            stop(x, r->range.total < 0 ? XFER_FAILED : XFER_RESIZED,
+                 r->range.total < 0 ? SG_EPROTO : SG_ECHANGED);
+            return CHK_FATAL;
+        }
+        if (r->range.first != a || r->range.last != b ||
+            (r->length >= 0 && r->length != b - a + 1)) {
+            err_set(x->e, SG_EPROTO, "%s: asked for bytes %lld-%lld, got %lld-%lld",
+                    c->url, a, b, (long long)r->range.first,
+                    (long long)r->range.last);
+            stop(x, XFER_FAILED, SG_EPROTO);
+            return CHK_FATAL;
+        }
+        return CHK_OK;
+    }
+    if (r->status >= 200 && r->status < 300 && r->status != 206) {
+        int whole = k->req_start == 0 && k->req_end == c->size;
+        if (c->ranges && !whole) {
+            /* A 200 is the whole body: never bytes for this offset. */
+            err_set(x->e, SG_EPROTO, "%s: the server ignored a range request",
+                    c->url);
+            stop(x, XFER_NORANGES, SG_EPROTO);
+            return CHK_FATAL;
+        }
+        if (c->size >= 0 && r->length >= 0 && r->length != c->size) {
+            err_set(x->e, SG_ECHANGED, "%s: size is now %lld bytes, was %lld",
+                    c->url, (long long)r->length, (long long)c->size);
+            stop(x, XFER_RESIZED, SG_ECHANGED);
+            return CHK_FATAL;
+        }
+        return CHK_OK;
+    }
+    if (r->status == 416) {
+        err_set(x->e, SG_ECHANGED,
+                "%s: range %lld-%lld no longer exists", c->url, a, b);
+        stop(x, XFER_RESIZED, SG_ECHANGED);
+        return CHK_FATAL;
+    }
+    if (transient(r->status) || r->status == 0)
+        return CHK_RETRY;
+    err_set(x->e, SG_EHTTP, "%s: HTTP %d", c->url, r->status);
+    stop(x, XFER_FAILED, r->status == 206 ? SG_EPROTO : SG_EHTTP);
+    return CHK_FATAL;
+}
+
+static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
+{
+    struct conn *k = ud;
+    struct xfer *x = k->x;
+    size_t len = size * nmemb;
+    if (!k->checked) {
+        int v = check(k);
+        if (v != CHK_OK) {
+            k->outcome = v == CHK_RETRY ? OUT_RETRY : OUT_FATAL;
+            return 0;
+        }
+        k->checked = 1;
+    }
+    sg_segment *s = &x->segs[k->seg];
+    int64_t room = s->end - s->done;
+    size_t n = (int64_t)len > room ? (size_t)room : len;
+    if (n) {
+        if (output_write(x->c->fd, p, n, s->done, x->e) != SG_OK) {
+            stop(x, XFER_FAILED, SG_EIO);
+            k->outcome = OUT_FATAL;
+            return 0;
+        }
+        s->done += (int64_t)n;
+        k->got += (int64_t)n;
+        x->written += (int64_t)n;
+        x->since_ckpt += (int64_t)n;
+    }
+    if (n < len) {
+        if (s->end < k->req_end) { /* our end was given away: stop here */
+            k->outcome = OUT_STOP;
+            return 0;
+        }
+        err_set(x->e, SG_EPROTO, "%s: more bytes than bytes %lld-%lld",
+                x->c->url, (long long)k->req_start,
+                (long long)k->req_end - 1);
+        stop(x, XFER_FAILED, SG_EPROTO);
+        k->outcome = OUT_FATAL;
+        return 0;
+    }
+    return len;
+}
+
+static sg_code conn_init(struct xfer *x, struct conn *k)
+{
+    k->x = x;
+    k->seg = -1;
+    resp_init(&k->r);
+    k->h = curl_easy_init();
+    if (!k->h || http_setup(k->h, &x->c->http, &k->r) != SG_OK)
+        return err_set(x->e, SG_ENOMEM, "out of memory");
+    CURLcode cc = CURLE_OK;
+#define SET(opt, val)                                                         \
+    do {                                                                      \
+        if (cc == CURLE_OK)                                                   \
+            cc = curl_easy_setopt(k->h, opt, val);                            \
+    } while (0)
+    SET(CURLOPT_URL, x->c->url);
+    SET(CURLOPT_PRIVATE, k);
+    SET(CURLOPT_WRITEFUNCTION, on_write);
+    SET(CURLOPT_WRITEDATA, k);
+    SET(CURLOPT_ERRORBUFFER, k->errbuf);
+    SET(CURLOPT_BUFFERSIZE, RECV_BUFFER);
+    if (x->hdrs)
+        SET(CURLOPT_HTTPHEADER, x->hdrs);
+#undef SET
+    return cc == CURLE_OK ? SG_OK
+                          : err_set(x->e, SG_ENOMEM, "cannot set up a handle");
+}
+
+static sg_code conn_start(struct xfer *x, struct conn *k, int seg)
+{
+    sg_segment *s = &x->segs[seg];
+    if (!x->c->ranges)
+        s->done = s->start; /* without ranges a stream starts at 0 */
+    resp_cleanup(&k->r);
+    k->checked = 0;
+    k->outcome = OUT_NONE;
+    k->got = 0;
+    k->errbuf[0] = '\0';
+    k->seg = seg;
+    k->req_start = s->done;
+    k->req_end = s->end;
+    const char *range = NULL;
+    if (x->c->ranges) {
+        (void)snprintf(k->range, sizeof k->range, "%lld-%lld",
+                       (long long)s->done, (long long)s->end - 1);
+        range = k->range;
+    }
+    (void)curl_easy_setopt(k->h, CURLOPT_RANGE, range);
+    if (curl_multi_add_handle(x->m, k->h) != CURLM_OK)
+        return err_set(x->e, SG_ENOMEM, "cannot start a transfer");
+    s->active = 1;
+    x->active++;
+    return SG_OK;
+}
+
+/* A segment for an idle connection: an unfinished one nobody fetches, or
+ * the back half of the largest remainder.  -1 when none. */
+static int pick(struct xfer *x, int64_t now, int64_t *wake)
+{
+    int waiting = 0;
+    for (int i = 0; i < *x->n; i++) {
+        sg_segment *s = &x->segs[i];
+        if (s->active || s->done >= s->end)
+            continue;
+        if (x->rt[i].next_at <= now)
+            return i;
+        waiting = 1;
+        if (x->rt[i].next_at < *wake)
+            *wake = x->rt[i].next_at;
+    }
+    if (!x->c->ranges || waiting)
+        return -1;
+    if (plan_split_largest(x->segs, x->n, x->cap, x->c->min_split, 1) < 0)
+        return -1;
+    int i = *x->n - 1;
+    x->rt[i] = (struct segrt){0, 0};
+    return i;
+}
+
+static void retry(struct xfer *x, struct conn *k, int seg, const char *why)
+{
+    struct segrt *rt = &x->rt[seg];
+    sg_segment *s = &x->segs[seg];
+    rt->tries = k->got > 0 ? 1 : rt->tries + 1;
+    if (rt->tries >= x->c->max_tries) {
+        int http = k->r.status >= 400;
+        err_set(x->e, http ? SG_EHTTP : SG_ENETWORK,
+                "%s: giving up on bytes %lld-%lld after %d tries: %s",
+                x->c->url, (long long)s->done, (long long)s->end - 1,
+                rt->tries, why);
+        stop(x, XFER_FAILED, http ? SG_EHTTP : SG_ENETWORK);
+        return;
+    }
+    long ms = probe_backoff_ms(rt->tries, k->r.retry_after);
+    rt->next_at = now_ms() + ms;
+    notice(x, "retrying bytes %lld-%lld in %.1fs: %s", (long long)s->done,
+           (long long)s->end - 1, ms / 1000.0, why);
+}
+
+static void finish(struct xfer *x, struct conn *k, CURLcode cc)
+{
+    (void)curl_multi_remove_handle(x->m, k->h);
+    int seg = k->seg;
+    sg_segment *s = &x->segs[seg];
+    s->active = 0;
+    k->seg = -1;
+    x->active--;
+    if (k->outcome == OUT_FATAL || x->stopped)
+        return;
+    if (cc == CURLE_OK && !k->checked) {
+        /* A response without a body byte: judge it now. */
+        int v = check(k);
+        if (v == CHK_FATAL)
+            return;
+        if (v == CHK_RETRY) {
+            char why[32];
+            (void)snprintf(why, sizeof why, "HTTP %d", k->r.status);
+            retry(x, k, seg, why);
+            return;
+        }
+    }
+    if (cc == CURLE_OK && x->c->size < 0 && !x->c->ranges) {
+        s->end = s->done; /* unknown length: the stream ended cleanly */
+        return;
+    }
+    if (k->outcome == OUT_STOP || (cc == CURLE_OK && s->done >= s->end)) {
+        x->rt[seg].tries = 0;
+        return;
+    }
+    if (k->outcome == OUT_RETRY) {
+        char why[32];
+        (void)snprintf(why, sizeof why, "HTTP %d", k->r.status);
+        retry(x, k, seg, why);
+    } else if (cc == CURLE_OK) {
+        retry(x, k, seg, "the body ended early");
+    } else if (http_retryable(cc)) {
+        retry(x, k, seg, k->errbuf[0] ? k->errbuf : curl_easy_strerror(cc));
+    } else {
+        stop(x, XFER_FAILED, http_fail(cc, k->errbuf, x->c->url, x->e));
+    }
+}
+
+struct meter {
+    int64_t start, last_sample, last_report, sample_bytes;
+    double rate;
+};
+
+static void report(struct xfer *x, struct meter *mt, int64_t now, int force)
+{
+    if (!x->c->progress || (!force && now - mt->last_report < PROGRESS_MS))
+        return;
+    if (now - mt->last_sample >= 500) {
+        double inst = (double)(x->written - mt->sample_bytes) * 1000.0 /
+                      (double)(now - mt->last_sample);
+        mt->rate = mt->rate == 0 ? inst : 0.6 * mt->rate + 0.4 * inst;
+        mt->last_sample = now;
+        mt->sample_bytes = x->written;
+    }
+    mt->last_report = now;
+    sg_progress p = {
+        .state = SG_STATE_DOWNLOADING,
+        .total = x->c->size,
+        .received = plan_written(x->segs, *x->n),
+        .resumed = x->c->resumed,
+        .durable = x->c->ck ? ckpt_durable(x->c->ck) : 0,
+        .rate = mt->rate,
+        .elapsed = (double)(now - mt->start) / 1000.0,
+        .connections = x->active,
+        .nsegments = *x->n,
+        .segments = x->segs,
+    };
+    x->c->progress(&p, x->c->userdata);
+}
+
+static sg_code build_headers(struct xfer *x)
+{
+    const xfer_conf *c = x->c;
+    if (!c->ranges)
+        return SG_OK;
+    /* If-Range makes a changed resource answer 200 instead of splicing
+     * new bytes into old ones.  Weak tags are never used here. */
+    const char *v = c->etag ? c->etag : c->last_modified;
+    if (!v)
+        return SG_OK;
+    char *line = str_cat("If-Range: ", v);
+    if (!line)
+        return err_set(x->e, SG_ENOMEM, "out of memory");
+    x->hdrs = curl_slist_append(NULL, line);
+    free(line);
+    return x->hdrs ? SG_OK : err_set(x->e, SG_ENOMEM, "out of memory");
+}
+
+sg_code xfer_run(const xfer_conf *c, sg_segment *segs, int *n, int cap,
+                 xfer_verdict *verdict, sg_err *e)
+{
+    struct xfer x = {.c = c, .segs = segs, .n = n, .cap = cap, .e = e};
+    sg_code rc = SG_OK;
+    x.nconns = c->ranges ? c->connections : 1;
+    x.rt = calloc((size_t)cap, sizeof *x.rt);
+    x.conns = calloc((size_t)x.nconns, sizeof *x.conns);
+    x.m = curl_multi_init();
+    if (!x.rt || !x.conns || !x.m) {
+        rc = err_set(e, SG_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* Separate TCP connections, never HTTP/2 streams on one: the point is
+     * to escape a per-connection limit. */
+    (void)curl_multi_setopt(x.m, CURLMOPT_PIPELINING, CURLPIPE_NOTHING);
+    if ((rc = build_headers(&x)))
+        goto out;
+    for (int i = 0; i < x.nconns; i++)
+        if ((rc = conn_init(&x, &x.conns[i])))
+            goto out;
+    for (int i = 0; i < *n; i++)
+        segs[i].active = 0;
+
+    struct meter mt = {0};
+    mt.start = mt.last_sample = now_ms();
+    int64_t last_ckpt = mt.start;
+    for (;;) {
+        int64_t now = now_ms(), wake = now + 100;
+        if (*c->cancel) {
+            stop(&x, XFER_CANCELLED, SG_EINTERRUPTED);
+            break;
+        }
+        if (c->ck && ckpt_failed(c->ck)) {
+            stop(&x, XFER_FAILED, SG_EIO);
+            break;
+        }
+        for (int i = 0; i < x.nconns && !x.stopped; i++) {
+            if (x.conns[i].seg >= 0)
+                continue;
+            int seg = pick(&x, now, &wake);
+            if (seg < 0)
+                break;
+            if ((rc = conn_start(&x, &x.conns[i], seg))) {
+                stop(&x, XFER_FAILED, rc);
+                break;
+            }
+        }
+        if (x.stopped)
+            break;
+        if (x.active == 0 && plan_remaining(segs, *n) == 0) {
+            stop(&x, XFER_DONE, SG_OK);
+            break;
+        }
+        int running;
+        if (curl_multi_perform(x.m, &running) != CURLM_OK) {
+            err_set(e, SG_ENOMEM, "libcurl multi interface failed");
+            stop(&x, XFER_FAILED, SG_ENOMEM);
+            break;
+        }
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(x.m, &left))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            struct conn *k = NULL;
+            (void)curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &k);
+            finish(&x, k, msg->data.result);
+        }
+        if (x.stopped)
+            break;
+        now = now_ms();
+        if (c->ck && (now - last_ckpt >= c->checkpoint_ms ||
+                      x.since_ckpt >= c->checkpoint_bytes)) {
+            ckpt_post(c->ck, segs, *n);
+            last_ckpt = now;
+            x.since_ckpt = 0;
+        }
+        report(&x, &mt, now, 0);
+        long timeout = 100;
+        if (x.active == 0 && wake - now < timeout)
+            timeout = wake > now ? (long)(wake - now) : 0;
+        (void)curl_multi_poll(x.m, NULL, 0, (int)timeout, NULL);
+    }
+    report(&x, &mt, now_ms(), 1);
+    rc = x.rc;
+out:
+    if (x.conns) {
+        for (int i = 0; i < x.nconns; i++) {
+            struct conn *k = &x.conns[i];
+            if (k->seg >= 0) {
+                (void)curl_multi_remove_handle(x.m, k->h);
+                segs[k->seg].active = 0;
+            }
+            if (k->h)
+                curl_easy_cleanup(k->h);
+            resp_cleanup(&k->r);
+        }
+    }
+    curl_multi_cleanup(x.m);
+    curl_slist_free_all(x.hdrs);
+    free(x.conns);
+    free(x.rt);
+    *verdict = rc ? (x.stopped ? x.verdict : XFER_FAILED) : XFER_DONE;
+    return rc;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * util.c - string helpers.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+char *str_cat(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = malloc(la + lb + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, a, la);
+    memcpy(s + la, b, lb + 1);
+    return s;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * util.h - small helpers shared by several modules: a monotonic clock and
+ * string joining.  Thread-safe.
+ */
+#ifndef SG_UTIL_H
+#define SG_UTIL_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+static inline int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* a followed by b in a new heap string, or NULL when out of memory. */
+char *str_cat(const char *a, const char *b);
+
+#endif
