@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Integration tests against a real nginx on 127.0.0.1: exact bytes for
+ * every size and connection count, resume after kill -9 and SIGTERM, a
+ * server without ranges, a file that changes between runs, and the exit
+ * statuses of common failures.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define MiB (INT64_C(1) << 20)
+
+static srv S;
+static const char *dir;
+static char out[512];
+
+static void down(void)
+{
+    srv_stop(&S);
+    tmp_cleanup();
+}
+
+static void up_plain(void)
+{
+    srv_start(&S, "");
+    dir = tmp_dir();
+}
+
+/* Download name with n connections; assert exit 0, exact bytes and that
+ * the directory holds only the file. */
+static void fetch_exact(const char *name, const char *n, const char *split)
+{
+    char url[512];
+    snprintf(url, sizeof url, "%s", srv_url(&S, name));
+    const char *argv[] = {"-q", "-n", n, "--min-split", split, url, NULL};
+    int rc = run_segget(dir, argv, 120);
+    cr_assert_eq(rc, 0, "n=%s %s: exit %d: %s", n, name, rc, last_stderr());
+    snprintf(out, sizeof out, "%s/%s", dir, name);
+    char src[512];
+    snprintf(src, sizeof src, "%s/%s", S.www, name);
+    cr_assert(same_file(out, src), "n=%s %s: bytes differ", n, name);
+    cr_assert_eq(dir_entries(dir), 1, "n=%s %s: leftovers in %s", n, name,
+                 dir);
+    cr_assert_str_empty(last_stderr(), "-q printed: %s", last_stderr());
+    unlink(out);
+}
+
+TestSuite(nginx, .init = up_plain, .fini = down, .timeout = 240);
+
+static const char *const conns[] = {"1", "2", "8", "64"};
+
+Test(nginx, size_0)
+{
+    srv_file(&S, "empty", 0, 1);
+    for (int i = 0; i < 4; i++)
+        fetch_exact("empty", conns[i], "1");
+}
+
+Test(nginx, size_1)
+{
+    srv_file(&S, "one", 1, 2);
+    for (int i = 0; i < 4; i++)
+        fetch_exact("one", conns[i], "1");
+}
+
+Test(nginx, size_1mib_plus_1)
+{
+    srv_file(&S, "m1", MiB + 1, 3);
+    for (int i = 0; i < 4; i++) {
+        fetch_exact("m1", conns[i], "1K"); /* really n ranges */
+        fetch_exact("m1", conns[i], "1M"); /* default split: one range */
+    }
+}
+
+Test(nginx, size_100mib)
+{
+    srv_file(&S, "big", 100 * MiB, 4);
+    for (int i = 0; i < 4; i++)
+        fetch_exact("big", conns[i], "1M");
+}
+
+Test(nginx, progress_and_notices_without_quiet)
+{
+    srv_file(&S, "f", 3 * MiB, 5);
+    const char *argv[] = {"-n", "4", srv_url(&S, "f"), NULL};
+    cr_assert_eq(run_segget(dir, argv, 60), 0, "%s", last_stderr());
+    cr_assert(strstr(last_stderr(), "saved f"), "%s", last_stderr());
+}
+
+Test(nginx, output_and_dir_options)
+{
+    srv_file(&S, "src.bin", 2 * MiB + 3, 6);
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    cr_assert_eq(mkdir(sub, 0755), 0);
+    const char *argv[] = {"-q", "-P", "sub", "-o", "renamed.bin",
+                          srv_url(&S, "src.bin"), NULL};
+    cr_assert_eq(run_segget(dir, argv, 60), 0, "%s", last_stderr());
+    char got[600], src[600];
+    snprintf(got, sizeof got, "%s/renamed.bin", sub);
+    snprintf(src, sizeof src, "%s/src.bin", S.www);
+    cr_assert(same_file(got, src));
+    cr_assert_eq(dir_entries(sub), 1);
+}
+
+Test(nginx, default_name_is_index_html)
+{
+    srv_file(&S, "index.html", 1000, 7);
+    const char *argv[] = {"-q", srv_url(&S, ""), NULL};
+    cr_assert_eq(run_segget(dir, argv, 60), 0, "%s", last_stderr());
+    char got[600], src[600];
+    snprintf(got, sizeof got, "%s/index.html", dir);
+    snprintf(src, sizeof src, "%s/index.html", S.www);
+    cr_assert(same_file(got, src));
+}
+
+Test(nginx, existing_output_needs_force)
+{
+    srv_file(&S, "f", 4096, 8);
+    char path[600];
+    snprintf(path, sizeof path, "%s/f", dir);
+    FILE *f = fopen(path, "w");
+    fputs("mine", f);
+    fclose(f);
+    const char *argv[] = {"-q", srv_url(&S, "f"), NULL};
+    cr_assert_eq(run_segget(dir, argv, 60), 9);
+    cr_assert(strstr(last_stderr(), "--force"), "%s", last_stderr());
+    cr_assert_eq(dir_entries(dir), 1, "refusal left litter");
+    const char *argv2[] = {"-q", "-f", srv_url(&S, "f"), NULL};
+    cr_assert_eq(run_segget(dir, argv2, 60), 0, "%s", last_stderr());
+    char src[600];
+    snprintf(src, sizeof src, "%s/f", S.www);
+    cr_assert(same_file(path, src));
+}
+
+Test(nginx, not_found_is_http_error_and_leaves_nothing)
+{
+    const char *argv[] = {"-q", srv_url(&S, "missing.iso"), NULL};
+    cr_assert_eq(run_segget(dir, argv, 60), 3);
+    cr_assert(strstr(last_stderr(), "404"), "%s", last_stderr());
+    cr_assert_eq(strchr(last_stderr(), '\n'),
+                 last_stderr() + strlen(last_stderr()) - 1,
+                 "more than one line: %s", last_stderr());
+    cr_assert_eq(dir_entries(dir), 0, "litter after a 404");
+}
+
+Test(nginx, usage_errors)
+{
+    struct {
+        const char *argv[6];
+    } bad[] = {
+        {{"-n", "0", "http://127.0.0.1/x", NULL}},
+        {{"-n", "65", "http://127.0.0.1/x", NULL}},
+        {{"-n", "8x", "http://127.0.0.1/x", NULL}},
+        {{"ftp://127.0.0.1/x", NULL}},
+        {{"not a url", NULL}},
+        {{"http://", NULL}},
+        {{"-P", "/nonexistent/dir", "http://127.0.0.1/x", NULL}},
+        {{"-o", "/nonexistent/dir/f", "http://127.0.0.1/x", NULL}},
+        {{"--bogus", "http://127.0.0.1/x", NULL}},
+        {{NULL}},
+        {{"http://127.0.0.1/a", "http://127.0.0.1/b", NULL}},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int rc = run_segget(dir, bad[i].argv, 30);
+        cr_expect_eq(rc, 1, "case %zu: exit %d: %s", i, rc, last_stderr());
+        cr_expect(strstr(last_stderr(), "segget: ") ||
+                      strstr(last_stderr(), "unrecognized"),
+                  "case %zu: no message", i);
+    }
+    cr_assert_eq(dir_entries(dir), 0);
+}
+
+Test(nginx, refused_connection_is_network_error)
+{
+    /* A port nobody listens on: stop our server and reuse its port. */
+    char url[256];
+    snprintf(url, sizeof url, "%s", srv_url(&S, "f"));
+    srv_stop(&S);
+    const char *argv[] = {"-q", "--max-tries", "2", url, NULL};
+    cr_assert_eq(run_segget(dir, argv, 60), 2, "%s", last_stderr());
+    cr_assert_eq(dir_entries(dir), 0);
+}
+
+Test(nginx, help_and_version)
+{
+    const char *h[] = {"--help", NULL};
+    cr_assert_eq(run_segget(dir, h, 10), 0);
+    const char *v[] = {"--version", NULL};
+    cr_assert_eq(run_segget(dir, v, 10), 0);
+}
+
+/* --- servers that limit the rate, so a run can be interrupted --- */
+
+static void up_throttled(void)
+{
+    srv_start(&S, "limit_rate 512k;");
+    dir = tmp_dir();
+}
+
+TestSuite(resume, .init = up_throttled, .fini = down, .timeout = 240);
+
+Test(resume, kill9_at_random_points)
+{
+    const char *src = srv_file(&S, "f", 40 * MiB, 11);
+    char path[600], part[600];
+    snprintf(path, sizeof path, "%s/f", dir);
+    snprintf(part, sizeof part, "%s/f.part", dir);
+    unsigned seed = (unsigned)time(NULL);
+    srand(seed);
+    const char *argv[] = {"-q", "-n", "4", srv_url(&S, "f"), NULL};
+    int kills = 0;
+    for (int i = 0; i < 40 && kills < 12; i++) {
+        pid_t pid = spawn_segget(dir, argv);
+        nap_ms(40 + rand() % 400);
+        kill(pid, SIGKILL);
+        int rc = wait_child(pid, 60);
+        if (rc == 0)
+            break; /* finished before the kill */
+        cr_assert_eq(rc, 128 + SIGKILL, "seed %u: exit %d: %s", seed, rc,
+                     last_stderr());
+        kills++;
+        /* A killed run never leaves a file under the final name. */
+        cr_assert(!exists(path), "seed %u: final name after a kill", seed);
+    }
+    cr_assert_geq(kills, 10, "seed %u: only %d kills landed", seed, kills);
+    int rc = run_segget(dir, argv, 120);
+    cr_assert_eq(rc, 0, "seed %u: %s", seed, last_stderr());
+    cr_assert(same_file(path, src), "seed %u: bytes differ", seed);
+    cr_assert_eq(dir_entries(dir), 1);
+    /* Resuming refetches little: at most a few checkpoint intervals per
+     * kill (each kill loses at most what was not yet checkpointed). */
+    int64_t sent = srv_bytes_sent(&S);
+    cr_assert_lt(sent, 40 * MiB + kills * 4 * MiB,
+                 "seed %u: nginx sent %lld bytes for 40 MiB after %d kills",
+                 seed, (long long)sent, kills);
+}
+
+Test(resume, sigterm_checkpoints_and_exits_11)
+{
+    const char *src = srv_file(&S, "f", 16 * MiB, 12);
+    const char *argv[] = {"-q", "-n", "8", srv_url(&S, "f"), NULL};
+    pid_t pid = spawn_segget(dir, argv);
+    nap_ms(600);
+    kill(pid, SIGTERM);
+    int rc = wait_child(pid, 30);
+    cr_assert_eq(rc, 11, "exit %d: %s", rc, last_stderr());
+    cr_assert(strstr(last_stderr(), "resume"), "%s", last_stderr());
+    int64_t before = srv_bytes_sent(&S);
+    cr_assert_gt(before, 0);
+    rc = run_segget(dir, argv, 60);
+    cr_assert_eq(rc, 0, "%s", last_stderr());
+    char path[600];
+    snprintf(path, sizeof path, "%s/f", dir);
+    cr_assert(same_file(path, src));
+    /* A graceful stop commits everything written: nothing is fetched
+     * twice. */
+    cr_assert_eq(srv_bytes_sent(&S), 16 * MiB, "sent %lld",
+                 (long long)srv_bytes_sent(&S));
+}
+
+Test(resume, more_connections_on_rerun)
+{
+    const char *src = srv_file(&S, "f", 16 * MiB, 13);
+    const char *a1[] = {"-q", "-n", "2", srv_url(&S, "f"), NULL};
+    pid_t pid = spawn_segget(dir, a1);
+    nap_ms(700);
+    kill(pid, SIGTERM);
+    cr_assert_eq(wait_child(pid, 30), 11, "%s", last_stderr());
+    const char *a2[] = {"-n", "8", srv_url(&S, "f"), NULL};
+    cr_assert_eq(run_segget(dir, a2, 60), 0, "%s", last_stderr());
+    cr_assert(strstr(last_stderr(), "resuming"), "%s", last_stderr());
+    char path[600];
+    snprintf(path, sizeof path, "%s/f", dir);
+    cr_assert(same_file(path, src));
+}
+
+/* Replace the served file with other bytes of the same size and a later
+ * mtime (so nginx's ETag changes). */
+static const char *replace_file(const char *name, int64_t size, uint64_t seed)
+{
+    const char *p = srv_file(&S, name, size, seed);
+    struct timespec ts[2];
+    clock_gettime(CLOCK_REALTIME, &ts[0]);
+    ts[0].tv_sec += 100;
+    ts[1] = ts[0];
+    cr_assert_eq(utimensat(AT_FDCWD, p, ts, 0), 0);
+    return p;
+}
+
+Test(resume, remote_changed_between_runs_same_size)
+{
+    srv_file(&S, "f", 8 * MiB, 14);
+    const char *argv[] = {"-n", "8", "--min-split", "256K", srv_url(&S, "f"),
+                          NULL};
+    pid_t pid = spawn_segget(dir, argv);
+    nap_ms(500);
+    kill(pid, SIGKILL);
+    wait_child(pid, 30);
+    const char *src = replace_file("f", 8 * MiB, 15);
+    int rc = run_segget(dir, argv, 60);
+    cr_assert_eq(rc, 0, "%s", last_stderr());
+    cr_assert(strstr(last_stderr(), "changed"), "%s", last_stderr());
+    char path[600];
+    snprintf(path, sizeof path, "%s/f", dir);
+    cr_assert(same_file(path, src), "old bytes spliced into new");
+}
+
+Test(resume, remote_changed_with_fail_if_changed)
+{
+    srv_file(&S, "f", 8 * MiB, 16);
+    const char *argv[] = {"-q", "-n", "8", "--min-split", "256K",
+                          "--fail-if-changed", srv_url(&S, "f"), NULL};
+    pid_t pid = spawn_segget(dir, argv);
+    nap_ms(500);
+    kill(pid, SIGTERM);
+    cr_assert_eq(wait_child(pid, 30), 11);
+    replace_file("f", 8 * MiB, 17);
+    cr_assert_eq(run_segget(dir, argv, 60), 5, "%s", last_stderr());
+    char part[600];
+    snprintf(part, sizeof part, "%s/f.part", dir);
+    cr_assert(exists(part), "partial data not kept");
+}
+
+Test(resume, foreign_journal_is_refused_then_forced)
+{
+    char src[512];
+    snprintf(src, sizeof src, "%s", srv_file(&S, "f", 8 * MiB, 18));
+    srv_file(&S, "g", 8 * MiB, 19);
+    const char *a1[] = {"-q", "-n", "8", "-o", "f", srv_url(&S, "g"), NULL};
+    pid_t pid = spawn_segget(dir, a1);
+    nap_ms(300);
+    kill(pid, SIGKILL);
+    wait_child(pid, 30);
+    /* The same output from another URL: the journal is not ours. */
+    const char *a2[] = {"-q", "-n", "8", srv_url(&S, "f"), NULL};
+    cr_assert_eq(run_segget(dir, a2, 60), 7, "%s", last_stderr());
+    cr_assert(strstr(last_stderr(), "another download"), "%s",
+              last_stderr());
+    const char *a3[] = {"-q", "-f", "-n", "8", srv_url(&S, "f"), NULL};
+    cr_assert_eq(run_segget(dir, a3, 60), 0, "%s", last_stderr());
+    char path[600];
+    snprintf(path, sizeof path, "%s/f", dir);
+    cr_assert(same_file(path, src));
+}
+
+Test(resume, corrupt_journal_is_never_trusted)
+{
+    const char *src = srv_file(&S, "f", 8 * MiB, 20);
+    const char *argv[] = {"-q", "-n", "8", srv_url(&S, "f"), NULL};
+    pid_t pid = spawn_segget(dir, argv);
+    nap_ms(300);
+    kill(pid, SIGKILL);
+    wait_child(pid, 30);
+    /* Garbage over the database and its WAL (a valid WAL would still
+     * hold the real pages, so both must go). */
+    const char *files[] = {"f.segget", "f.segget-wal"};
+    for (int i = 0; i < 2; i++) {
+        char j[600];
+        snprintf(j, sizeof j, "%s/%s", dir, files[i]);
+        struct stat st;
+        if (stat(j, &st) < 0)
+            continue;
+        FILE *f = fopen(j, "r+");
+        cr_assert_not_null(f);
+        for (off_t k = 0; k < st.st_size; k++)
+            fputc('x', f);
+        fclose(f);
+    }
+    cr_assert_eq(run_segget(dir, argv, 60), 7, "%s", last_stderr());
+    const char *forced[] = {"-q", "-f", "-n", "8", srv_url(&S, "f"), NULL};
+    cr_assert_eq(run_segget(dir, forced, 60), 0, "%s", last_stderr());
+    char path[600];
+    snprintf(path, sizeof path, "%s/f", dir);
+    cr_assert(same_file(path, src));
+}
+
+Test(resume, second_process_is_refused)
+{
+    srv_file(&S, "f", 16 * MiB, 21);
+    const char *argv[] = {"-q", "-n", "2", srv_url(&S, "f"), NULL};
+    pid_t first = spawn_segget(dir, argv);
+    char j[600];
+    snprintf(j, sizeof j, "%s/f.segget", dir);
+    for (int i = 0; i < 400 && !exists(j); i++)
+        nap_ms(5);
+    nap_ms(100);
+    cr_assert_eq(run_segget(dir, argv, 30), 9, "%s", last_stderr());
+    cr_assert(strstr(last_stderr(), "in use"), "%s", last_stderr());
+    kill(first, SIGTERM);
+    cr_assert_eq(wait_child(first, 30), 11);
+}
+
+/* --- a server that ignores ranges --- */
+
+static void up_noranges(void)
+{
+    srv_start(&S, "max_ranges 0;");
+    dir = tmp_dir();
+}
+
+TestSuite(noranges, .init = up_noranges, .fini = down, .timeout = 120);
+
+Test(noranges, one_stream_exact)
+{
+    const char *src = srv_file(&S, "f", 8 * MiB + 5, 30);
+    const char *argv[] = {"-n", "8", srv_url(&S, "f"), NULL};
+    cr_assert_eq(run_segget(dir, argv, 60), 0, "%s", last_stderr());
+    cr_assert(strstr(last_stderr(), "does not support ranges"), "%s",
+              last_stderr());
+    char path[600];
+    snprintf(path, sizeof path, "%s/f", dir);
+    cr_assert(same_file(path, src));
+    cr_assert_eq(srv_requests(&S, 206), 0);
+    /* The whole body once, plus at most the aborted probe's first bytes. */
+    cr_assert_lt(srv_bytes_sent(&S), 2 * (8 * MiB + 5));
+}
+
+Test(noranges, interrupted_one_stream_starts_over_exact)
+{
+    const char *src = srv_file(&S, "f", 4 * MiB, 31);
+    const char *argv[] = {"-q", srv_url(&S, "f"), NULL};
+    pid_t pid = spawn_segget(dir, argv);
+    nap_ms(50);
+    kill(pid, SIGKILL);
+    wait_child(pid, 30);
+    cr_assert_eq(run_segget(dir, argv, 60), 0, "%s", last_stderr());
+    char path[600];
+    snprintf(path, sizeof path, "%s/f", dir);
+    cr_assert(same_file(path, src));
+}

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * harness.c - nginx, files and child processes for the integration tests.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static char stderr_path[256];
+static char tmp_root[128];
+
+static const char *nginx_bin(void)
+{
+    return access("/usr/sbin/nginx", X_OK) == 0 ? "/usr/sbin/nginx" : "nginx";
+}
+
+void rm_tree(const char *path)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execlp("rm", "rm", "-rf", path, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+}
+
+const char *tmp_dir(void)
+{
+    static char d[128];
+    snprintf(d, sizeof d, "/tmp/sg-test-XXXXXX");
+    cr_assert_not_null(mkdtemp(d));
+    snprintf(tmp_root, sizeof tmp_root, "%s", d);
+    char dl[160];
+    snprintf(dl, sizeof dl, "%s/dl", d);
+    cr_assert_eq(mkdir(dl, 0755), 0);
+    snprintf(stderr_path, sizeof stderr_path, "%s/stderr.txt", d);
+    strcat(d, "/dl");
+    return d;
+}
+
+void tmp_cleanup(void)
+{
+    if (tmp_root[0])
+        rm_tree(tmp_root);
+    tmp_root[0] = '\0';
+}
+
+void srv_start(srv *s, const char *server_conf)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->root, sizeof s->root, "/tmp/sg-nginx-XXXXXX");
+    cr_assert_not_null(mkdtemp(s->root));
+    chmod(s->root, 0755);
+    snprintf(s->www, sizeof s->www, "%s/www", s->root);
+    char p[256];
+    cr_assert_eq(mkdir(s->www, 0755), 0);
+    snprintf(p, sizeof p, "%s/logs", s->root);
+    cr_assert_eq(mkdir(p, 0755), 0);
+
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(listen(fd, 512), 0);
+    socklen_t al = sizeof a;
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+    s->port = ntohs(a.sin_port);
+
+    snprintf(p, sizeof p, "%s/nginx.conf", s->root);
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f);
+    fprintf(f,
+            "daemon off; master_process on; worker_processes 1;\n"
+            "%s"
+            "pid %s/nginx.pid; error_log %s/logs/error.log;\n"
+            "events { worker_connections 1024; }\n"
+            "http {\n"
+            " log_format sg '$status $body_bytes_sent \"$http_range\"';\n"
+            " access_log %s/logs/access.log sg;\n"
+            " client_body_temp_path %s/t1; proxy_temp_path %s/t2;\n"
+            " fastcgi_temp_path %s/t3; uwsgi_temp_path %s/t4;\n"
+            " scgi_temp_path %s/t5;\n"
+            " sendfile on; keepalive_requests 10000;\n"
+            " server { listen 127.0.0.1:%d; root %s; %s }\n"
+            "}\n",
+            geteuid() == 0 ? "user root;\n" : "", s->root, s->root, s->root,
+            s->root, s->root, s->root, s->root, s->root, s->port, s->www,
+            server_conf ? server_conf : "");
+    fclose(f);
+
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        char env[32];
+        snprintf(env, sizeof env, "%d;", fd);
+        setenv("NGINX", env, 1);
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);
+        execl(nginx_bin(), "nginx", "-p", s->root, "-c", p, (char *)NULL);
+        _exit(127);
+    }
+    close(fd);
+    s->pid = pid;
+}
+
+void srv_stop(srv *s)
+{
+    if (s->pid > 0) {
+        kill(s->pid, SIGTERM);
+        int st;
+        waitpid(s->pid, &st, 0);
+        s->pid = 0;
+    }
+    if (s->root[0])
+        rm_tree(s->root);
+}
+
+const char *srv_url(const srv *s, const char *name)
+{
+    static char u[512];
+    snprintf(u, sizeof u, "http://127.0.0.1:%d/%s", s->port, name);
+    return u;
+}
+
+const char *srv_file(srv *s, const char *name, int64_t size, uint64_t seed)
+{
+    static char p[512];
+    snprintf(p, sizeof p, "%s/%s", s->www, name);
+    FILE *f = fopen(p, "wb");
+    cr_assert_not_null(f);
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1, buf[8192];
+    while (size > 0) {
+        for (size_t i = 0; i < 8192; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            buf[i] = x;
+        }
+        size_t n = size > (int64_t)sizeof buf ? sizeof buf : (size_t)size;
+        cr_assert_eq(fwrite(buf, 1, n, f), n);
+        size -= (int64_t)n;
+    }
+    cr_assert_eq(fclose(f), 0);
+    return p;
+}
+
+static FILE *open_log(const srv *s)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/logs/access.log", s->root);
+    return fopen(p, "r");
+}
+
+int64_t srv_bytes_sent(const srv *s)
+{
+    FILE *f = open_log(s);
+    if (!f)
+        return 0;
+    int64_t sum = 0;
+    int status;
+    long long b;
+    char line[512];
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "%d %lld", &status, &b) == 2)
+            sum += b;
+    fclose(f);
+    return sum;
+}
+
+int srv_requests(const srv *s, int want)
+{
+    FILE *f = open_log(s);
+    if (!f)
+        return 0;
+    int count = 0, status;
+    char line[512];
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "%d", &status) == 1 && (!want || status == want))
+            count++;
+    fclose(f);
+    return count;
+}
+
+pid_t spawn_segget(const char *cwd, const char *const *argv)
+{
+    const char *bin = getenv("SEGGET_BIN");
+    cr_assert_not_null(bin, "SEGGET_BIN is not set (run 'make test')");
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        const char *args[64] = {"segget"};
+        int n = 1;
+        for (; argv[n - 1] && n < 63; n++)
+            args[n] = argv[n - 1];
+        args[n] = NULL;
+        if (chdir(cwd) < 0)
+            _exit(126);
+        int fd = open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0)
+            dup2(fd, 2);
+        int devnull = open("/dev/null", O_RDWR);
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        execv(bin, (char *const *)args);
+        _exit(127);
+    }
+    return pid;
+}
+
+int wait_child(pid_t pid, int timeout_s)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        int st;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (t.tv_sec - t0.tv_sec > timeout_s) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            cr_assert_fail("segget ran longer than %d s", timeout_s);
+        }
+        nap_ms(5);
+    }
+}
+
+int run_segget(const char *cwd, const char *const *argv, int timeout_s)
+{
+    return wait_child(spawn_segget(cwd, argv), timeout_s);
+}
+
+const char *last_stderr(void)
+{
+    static char buf[16384];
+    buf[0] = '\0';
+    FILE *f = fopen(stderr_path, "r");
+    if (f) {
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        buf[n] = '\0';
+        fclose(f);
+    }
+    return buf;
+}
+
+int same_file(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    static char ba[1 << 16], bb[1 << 16];
+    while (same) {
+        size_t na = fread(ba, 1, sizeof ba, fa);
+        size_t nb = fread(bb, 1, sizeof bb, fb);
+        if (na != nb || memcmp(ba, bb, na) != 0)
+            same = 0;
+        if (na == 0)
+            break;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return same;
+}
+
+int dir_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    closedir(d);
+    return n;
+}
+
+int exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+void nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * harness.h - what the integration tests share: a real nginx on 127.0.0.1,
+ * generated files, and segget run as a child process.
+ *
+ * The test binds a listening socket on 127.0.0.1:0 itself and hands it to
+ * nginx through nginx's NGINX environment variable (the inherited-socket
+ * mechanism of binary upgrades).  The port is therefore known and already
+ * accepting before nginx starts: no port race, no readiness polling.  Each
+ * server lives in its own temporary directory, removed by srv_stop().
+ */
+#ifndef SG_HARNESS_H
+#define SG_HARNESS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct srv {
+    char root[128]; /* temp dir: www/, logs/, nginx.conf */
+    char www[160];
+    int port;
+    pid_t pid;
+} srv;
+
+/* Start nginx serving s->www with extra directives inside server {}
+ * (for example "limit_rate 8m;" or "max_ranges 0;").  Fails the test on
+ * error. */
+void srv_start(srv *s, const char *server_conf);
+
+/* Stop nginx and remove its directory. */
+void srv_stop(srv *s);
+
+/* "http://127.0.0.1:PORT/name" in a static buffer. */
+const char *srv_url(const srv *s, const char *name);
+
+/* Create www/name with size pseudo-random bytes from seed; returns the
+ * path in a static buffer. */
+const char *srv_file(srv *s, const char *name, int64_t size, uint64_t seed);
+
+/* Sum of body bytes nginx sent (from its access log) and the number of
+ * logged requests with the given status (0: all). */
+int64_t srv_bytes_sent(const srv *s);
+int srv_requests(const srv *s, int status);
+
+/* A fresh temporary directory for downloads, in a static buffer;
+ * tmp_cleanup() removes it with the run's stderr file. */
+const char *tmp_dir(void);
+void tmp_cleanup(void);
+
+/* rm -rf */
+void rm_tree(const char *path);
+
+/* Run segget (SEGGET_BIN) with argv (NULL-terminated, without argv[0]) in
+ * directory cwd; stderr goes to cwd/../stderr.txt unless capture is NULL.
+ * Returns the exit status (128+signal if killed); fails the test after
+ * timeout_s seconds. */
+int run_segget(const char *cwd, const char *const *argv, int timeout_s);
+
+/* Start segget without waiting; returns its pid. */
+pid_t spawn_segget(const char *cwd, const char *const *argv);
+
+/* Wait for pid up to timeout_s; returns the exit status or 128+signal. */
+int wait_child(pid_t pid, int timeout_s);
+
+/* Contents of the last run's stderr, in a static buffer. */
+const char *last_stderr(void);
+
+/* 1 when the two files hold the same bytes. */
+int same_file(const char *a, const char *b);
+
+/* Number of directory entries in dir (without . and ..). */
+int dir_entries(const char *dir);
+
+/* 1 if path exists. */
+int exists(const char *path);
+
+/* Sleep ms milliseconds (fault injection timing only). */
+void nap_ms(long ms);
+
+#endif
