@@ -12,7 +12,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-B       := build
+B       := build$(if $(SANITIZE),/san)
 
 PKGS        := libcurl sqlite3
 PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -21,7 +21,8 @@ SG_CFLAGS   := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 \
                -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
                -Iinclude -MMD -MP -pthread
 ifneq ($(SANITIZE),)
-SG_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+SG_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
 SG_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 ALL_CFLAGS   = $(SG_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
@@ -61,7 +62,9 @@ $(TEST_BIN): $(TEST_OBJ) $(B)/libsegget.a
 
 # The integration tests run build/segget and start nginx themselves.
 test: deps all $(TEST_BIN)
-	SEGGET_BIN=$(CURDIR)/$(B)/segget $(TEST_BIN) -j2 --timeout 300 $(TESTARGS)
+	SEGGET_BIN=$(CURDIR)/$(B)/segget \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	$(TEST_BIN) -j2 --timeout 300 $(TESTARGS)
 
 # Only the pure unit suites (no servers).
 unit: all $(TEST_BIN)
