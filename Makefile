@@ -60,9 +60,14 @@ $(TEST_BIN): $(TEST_OBJ) $(B)/libsegget.a
 	$(CC) $(SG_LDFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJ) $(B)/libsegget.a \
 		$(LIBS) -lcriterion
 
-# The integration tests run build/segget and start nginx themselves.
-test: deps all $(TEST_BIN)
-	SEGGET_BIN=$(CURDIR)/$(B)/segget \
+$(B)/faultsrv: tests/faultsrv/faultsrv.c tests/support/content.h
+	@mkdir -p $(@D)
+	$(CC) $(SG_CFLAGS) -D_GNU_SOURCE $(CFLAGS) $(SG_LDFLAGS) -o $@ $< -pthread
+
+# The integration tests run build/segget and start nginx and the fault
+# server themselves.
+test: deps all $(TEST_BIN) $(B)/faultsrv
+	SEGGET_BIN=$(CURDIR)/$(B)/segget FAULTSRV_BIN=$(CURDIR)/$(B)/faultsrv \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	$(TEST_BIN) -j2 --timeout 300 $(TESTARGS)
 

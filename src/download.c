@@ -568,6 +568,13 @@ sg_code sg_download_run(sg_download *dl)
     }
     rc = verify_and_publish(&r);
 out:
+    if (rc && rc != SG_EINTERRUPTED && r.j && r.made_part &&
+        plan_written(r.segs, r.n) == 0) {
+        /* This run created the data file and failed before any byte of
+         * it was worth keeping: leave the directory as it was. */
+        (void)unlink(dl->part);
+        r.made_part = 0;
+    }
     if (rc && r.j && r.made_journal && !r.made_part) {
         /* Nothing of this download is on disk: leave no litter. */
         (void)journal_remove(r.j, &(sg_err){0});

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "content.h"
 #include "harness.h"
 
 static char stderr_path[256];
@@ -59,7 +60,8 @@ void tmp_cleanup(void)
     tmp_root[0] = '\0';
 }
 
-void srv_start(srv *s, const char *server_conf)
+/* Make the server's directories and a listening socket on 127.0.0.1:0. */
+static int srv_prepare(srv *s)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->root, sizeof s->root, "/tmp/sg-nginx-XXXXXX");
@@ -80,7 +82,59 @@ void srv_start(srv *s, const char *server_conf)
     socklen_t al = sizeof a;
     cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &al), 0);
     s->port = ntohs(a.sin_port);
+    return fd;
+}
 
+void fsrv_start(srv *s, const char *const *args)
+{
+    int fd = srv_prepare(s);
+    const char *bin = getenv("FAULTSRV_BIN");
+    cr_assert_not_null(bin, "FAULTSRV_BIN is not set (run 'make test')");
+    char fds[16], log[256];
+    snprintf(fds, sizeof fds, "%d", fd);
+    snprintf(log, sizeof log, "%s/logs/access.log", s->root);
+    const char *argv[64] = {"faultsrv", fds, "--log", log};
+    int n = 4;
+    for (int i = 0; args && args[i] && n < 62; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    close(fd);
+    s->pid = pid;
+}
+
+int same_content(const char *path, uint64_t seed, int64_t size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    static unsigned char got[1 << 16], want[1 << 16];
+    int64_t off = 0;
+    int same = 1;
+    for (;;) {
+        size_t n = fread(got, 1, sizeof got, f);
+        if (n == 0)
+            break;
+        content_fill(seed, (uint64_t)off, want, n);
+        if (off + (int64_t)n > size || memcmp(got, want, n) != 0) {
+            same = 0;
+            break;
+        }
+        off += (int64_t)n;
+    }
+    fclose(f);
+    return same && off == size;
+}
+
+void srv_start(srv *s, const char *server_conf)
+{
+    int fd = srv_prepare(s);
+    char p[256];
     snprintf(p, sizeof p, "%s/nginx.conf", s->root);
     FILE *f = fopen(p, "w");
     cr_assert_not_null(f);

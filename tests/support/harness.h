@@ -27,7 +27,14 @@ typedef struct srv {
  * error. */
 void srv_start(srv *s, const char *server_conf);
 
-/* Stop nginx and remove its directory. */
+/* Start the fault server (FAULTSRV_BIN) with the given options
+ * (NULL-terminated), logging to the same place srv_bytes_sent() reads. */
+void fsrv_start(srv *s, const char *const *args);
+
+/* 1 when the file at path holds exactly size bytes of resource seed. */
+int same_content(const char *path, uint64_t seed, int64_t size);
+
+/* Stop the server (nginx or fault server) and remove its directory. */
 void srv_stop(srv *s);
 
 /* "http://127.0.0.1:PORT/name" in a static buffer. */

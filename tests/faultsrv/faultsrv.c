@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * faultsrv - a scriptable, misbehaving HTTP/1.1 server for segget's tests.
+ *
+ * It serves one resource (every path names it; /missing answers 404) whose
+ * bytes come from content.h, and misbehaves as the command line says:
+ * refuse or lie to HEAD, ignore ranges, shift Content-Range, drop
+ * connections mid-body, fail the first requests with a status, answer
+ * chunked without a length.  It listens on a socket it inherits (argv[1]
+ * is the descriptor; the test bound it to 127.0.0.1:0), serves each
+ * connection on its own thread with keep-alive, and appends one line per
+ * response to the log file: "STATUS BODY_BYTES_SENT METHOD RANGE".
+ * It runs until killed.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../support/content.h"
+
+static struct {
+    int64_t size;
+    uint64_t seed;
+    const char *etag;    /* header value, NULL: none */
+    const char *lastmod; /* NULL: none */
+    int head_status;     /* 0: like GET */
+    int head_no_length;
+    int64_t head_length; /* -1: the truth */
+    int no_accept_ranges;
+    int ignore_ranges;
+    int chunked;
+    int64_t shift;
+    int64_t drop_after; /* -1: never */
+    int drop_count;     /* responses that drop; -1: all */
+    int fail_status;
+    int fail_count;
+    int retry_after; /* -1: no header */
+    int64_t rate;    /* bytes per second per connection, 0: unlimited */
+    const char *log;
+} cfg = {.size = 1 << 20, .seed = 1, .head_length = -1, .drop_after = -1,
+         .drop_count = -1, .retry_after = -1};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static FILE *logfile;
+
+/* Take one from a shared budget; -1 means unlimited.  Returns 1 if taken. */
+static int take(int *budget)
+{
+    pthread_mutex_lock(&mu);
+    int ok = *budget != 0;
+    if (*budget > 0)
+        (*budget)--;
+    pthread_mutex_unlock(&mu);
+    return ok;
+}
+
+static void logline(const char *method, int status, int64_t sent,
+                    const char *range)
+{
+    pthread_mutex_lock(&mu);
+    if (logfile) {
+        fprintf(logfile, "%d %" PRId64 " %s %s\n", status, sent, method,
+                range[0] ? range : "-");
+        fflush(logfile);
+    }
+    pthread_mutex_unlock(&mu);
+}
+
+static int send_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Send bytes [from, from+len) of the resource; stop after limit bytes
+ * (-1: no limit).  Returns bytes sent, or -1 when the peer went away. */
+static int64_t send_body(int fd, int64_t from, int64_t len, int64_t limit,
+                         int chunked)
+{
+    static __thread unsigned char buf[65536];
+    int64_t sent = 0;
+    while (sent < len) {
+        int64_t n = len - sent;
+        if (n > (int64_t)sizeof buf)
+            n = sizeof buf;
+        if (limit >= 0 && sent + n > limit)
+            n = limit - sent;
+        if (n <= 0)
+            break;
+        content_fill(cfg.seed, (uint64_t)(from + sent), buf, (size_t)n);
+        if (chunked) {
+            char h[32];
+            int hl = snprintf(h, sizeof h, "%" PRIx64 "\r\n", n);
+            if (send_all(fd, h, (size_t)hl) < 0)
+                return -1;
+        }
+        if (send_all(fd, buf, (size_t)n) < 0 ||
+            (chunked && send_all(fd, "\r\n", 2) < 0))
+            return -1;
+        sent += n;
+        if (cfg.rate > 0) {
+            int64_t ns = n * 1000000000 / cfg.rate;
+            struct timespec ts = {ns / 1000000000, ns % 1000000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (chunked && sent == len && send_all(fd, "0\r\n\r\n", 5) < 0)
+        return -1;
+    return sent;
+}
+
+/* Parse "bytes=a-b", "bytes=a-" or "bytes=-n" against size. */
+static int parse_range(const char *v, int64_t *a, int64_t *b)
+{
+    if (strncasecmp(v, "bytes=", 6) != 0 || strchr(v, ','))
+        return -1;
+    v += 6;
+    char *end;
+    if (*v == '-') {
+        int64_t n = strtoll(v + 1, &end, 10);
+        if (n <= 0)
+            return -1;
+        *a = n > cfg.size ? 0 : cfg.size - n;
+        *b = cfg.size - 1;
+        return 0;
+    }
+    *a = strtoll(v, &end, 10);
+    if (*end != '-')
+        return -1;
+    *b = end[1] ? strtoll(end + 1, &end, 10) : cfg.size - 1;
+    if (*b >= cfg.size)
+        *b = cfg.size - 1;
+    return *a <= *b ? 0 : -2; /* -2: unsatisfiable */
+}
+
+static void common(char *h, size_t n)
+{
+    size_t l = strlen(h);
+    if (cfg.etag)
+        l += (size_t)snprintf(h + l, n - l, "ETag: %s\r\n", cfg.etag);
+    if (cfg.lastmod)
+        l += (size_t)snprintf(h + l, n - l, "Last-Modified: %s\r\n",
+                              cfg.lastmod);
+    /* --ignore-ranges still advertises them: a server that lies. */
+    if (!cfg.no_accept_ranges && !cfg.chunked)
+        (void)snprintf(h + l, n - l, "Accept-Ranges: bytes\r\n");
+}
+
+/* Serve one request; returns 0 to keep the connection, -1 to close. */
+static int serve(int fd, char *req)
+{
+    char method[16] = "", path[1024] = "", range[128] = "";
+    if (sscanf(req, "%15s %1023s", method, path) != 2)
+        return -1;
+    for (char *l = strstr(req, "\r\n"); l; l = strstr(l + 2, "\r\n"))
+        if (strncasecmp(l + 2, "Range:", 6) == 0)
+            (void)sscanf(l + 8, " %127[^\r]", range);
+    int head = strcmp(method, "HEAD") == 0;
+    char h[2048];
+    int64_t sent = 0;
+
+    if (strcmp(path, "/missing") == 0) {
+        snprintf(h, sizeof h, "HTTP/1.1 404 Not Found\r\nContent-Length: 9"
+                              "\r\n\r\nnot found");
+        logline(method, 404, 9, range);
+        return send_all(fd, h, strlen(h));
+    }
+    if (head && cfg.head_status) {
+        snprintf(h, sizeof h, "HTTP/1.1 %d Refused\r\nContent-Length: 0\r\n"
+                              "\r\n", cfg.head_status);
+        logline(method, cfg.head_status, 0, range);
+        return send_all(fd, h, strlen(h));
+    }
+    if (!head && cfg.fail_status && take(&cfg.fail_count)) {
+        const char *body = "<html>try again later</html>";
+        snprintf(h, sizeof h, "HTTP/1.1 %d Failing\r\nContent-Type: text/html"
+                              "\r\nContent-Length: %zu\r\n",
+                 cfg.fail_status, strlen(body));
+        if (cfg.retry_after >= 0)
+            snprintf(h + strlen(h), sizeof h - strlen(h),
+                     "Retry-After: %d\r\n", cfg.retry_after);
+        strcat(h, "\r\n");
+        strcat(h, body);
+        logline(method, cfg.fail_status, (int64_t)strlen(body), range);
+        return send_all(fd, h, strlen(h));
+    }
+    int64_t a = 0, b = cfg.size - 1;
+    int ranged = 0;
+    if (range[0] && !cfg.ignore_ranges && !cfg.chunked) {
+        int r = parse_range(range, &a, &b);
+        if (r == -2 || (r == 0 && cfg.size == 0)) {
+            snprintf(h, sizeof h, "HTTP/1.1 416 Range Not Satisfiable\r\n"
+                                  "Content-Range: bytes */%" PRId64
+                                  "\r\nContent-Length: 0\r\n\r\n",
+                     cfg.size);
+            logline(method, 416, 0, range);
+            return send_all(fd, h, strlen(h));
+        }
+        ranged = r == 0;
+        if (!ranged) {
+            a = 0;
+            b = cfg.size - 1;
+        }
+    }
+    int64_t len = b - a + 1;
+    if (ranged) {
+        snprintf(h, sizeof h, "HTTP/1.1 206 Partial Content\r\n"
+                              "Content-Range: bytes %" PRId64 "-%" PRId64
+                              "/%" PRId64 "\r\nContent-Length: %" PRId64
+                              "\r\n",
+                 a + cfg.shift, b + cfg.shift, cfg.size, len);
+    } else if (cfg.chunked && !head) {
+        snprintf(h, sizeof h, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked"
+                              "\r\n");
+    } else {
+        int64_t cl = head && cfg.head_length >= 0 ? cfg.head_length : len;
+        snprintf(h, sizeof h, "HTTP/1.1 200 OK\r\n");
+        if (!(head && (cfg.head_no_length || cfg.chunked)))
+            snprintf(h + strlen(h), sizeof h - strlen(h),
+                     "Content-Length: %" PRId64 "\r\n", cl);
+    }
+    common(h, sizeof h);
+    strcat(h, "\r\n");
+    int status = ranged ? 206 : 200;
+    if (send_all(fd, h, strlen(h)) < 0)
+        return -1;
+    if (head) {
+        logline(method, status, 0, range);
+        return 0;
+    }
+    int64_t limit = cfg.drop_after >= 0 && take(&cfg.drop_count)
+                        ? cfg.drop_after
+                        : -1;
+    sent = send_body(fd, a, len, limit, cfg.chunked && !ranged);
+    logline(method, status, sent < 0 ? 0 : sent, range);
+    if (sent < len)
+        return -1; /* dropped on purpose or by the peer */
+    return 0;
+}
+
+static void *conn_main(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    char req[8192];
+    size_t have = 0;
+    for (;;) {
+        char *end;
+        while (!(end = memmem(req, have, "\r\n\r\n", 4))) {
+            if (have == sizeof req - 1)
+                goto out;
+            ssize_t n = recv(fd, req + have, sizeof req - 1 - have, 0);
+            if (n <= 0)
+                goto out;
+            have += (size_t)n;
+        }
+        *end = '\0';
+        size_t used = (size_t)(end + 4 - req);
+        if (serve(fd, req) < 0)
+            break;
+        memmove(req, req + used, have - used);
+        have -= used;
+    }
+out:
+    close(fd);
+    return NULL;
+}
+
+static int64_t num(const char *s)
+{
+    return strtoll(s, NULL, 10);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: faultsrv LISTEN_FD [options]\n");
+        return 2;
+    }
+    int lfd = (int)num(argv[1]);
+    static char etag[64];
+    snprintf(etag, sizeof etag, "\"sg-%d\"", 1);
+    cfg.etag = etag;
+    cfg.lastmod = "Sun, 01 Nov 2026 00:00:00 GMT";
+    for (int i = 2; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+        int used = 1;
+        if (!strcmp(o, "--size")) cfg.size = num(v);
+        else if (!strcmp(o, "--seed")) cfg.seed = (uint64_t)num(v);
+        else if (!strcmp(o, "--etag")) cfg.etag = strcmp(v, "none") ? v : NULL;
+        else if (!strcmp(o, "--lastmod"))
+            cfg.lastmod = strcmp(v, "none") ? v : NULL;
+        else if (!strcmp(o, "--head-status")) cfg.head_status = (int)num(v);
+        else if (!strcmp(o, "--head-length")) cfg.head_length = num(v);
+        else if (!strcmp(o, "--shift-range")) cfg.shift = num(v);
+        else if (!strcmp(o, "--drop-after")) cfg.drop_after = num(v);
+        else if (!strcmp(o, "--drop-count")) cfg.drop_count = (int)num(v);
+        else if (!strcmp(o, "--fail-status")) cfg.fail_status = (int)num(v);
+        else if (!strcmp(o, "--fail-count")) cfg.fail_count = (int)num(v);
+        else if (!strcmp(o, "--retry-after")) cfg.retry_after = (int)num(v);
+        else if (!strcmp(o, "--log")) cfg.log = v;
+        else if (!strcmp(o, "--rate")) cfg.rate = num(v);
+        else {
+            used = 0;
+            if (!strcmp(o, "--head-no-length")) cfg.head_no_length = 1;
+            else if (!strcmp(o, "--no-accept-ranges"))
+                cfg.no_accept_ranges = 1;
+            else if (!strcmp(o, "--ignore-ranges")) cfg.ignore_ranges = 1;
+            else if (!strcmp(o, "--chunked")) cfg.chunked = 1;
+            else {
+                fprintf(stderr, "faultsrv: unknown option %s\n", o);
+                return 2;
+            }
+        }
+        i += used;
+    }
+    if (cfg.log && !(logfile = fopen(cfg.log, "a"))) {
+        perror("faultsrv: log");
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    for (;;) {
+        int fd = accept(lfd, NULL, NULL);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            return 1;
+        }
+        pthread_t t;
+        if (pthread_create(&t, NULL, conn_main, (void *)(intptr_t)fd) != 0)
+            close(fd);
+        else
+            pthread_detach(t);
+    }
+}

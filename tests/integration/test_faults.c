@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Integration tests against the project's fault server: probes that must
+ * fall back to a range GET, servers that lie about ranges or lengths,
+ * connections that drop, transient failures, and responses that must
+ * never be written.  Each test starts a server with its own script.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define MiB (INT64_C(1) << 20)
+
+static srv S;
+static const char *dir;
+static char path[512];
+
+static void up(void)
+{
+    dir = tmp_dir();
+    snprintf(path, sizeof path, "%s/data", dir);
+}
+
+static void down(void)
+{
+    srv_stop(&S);
+    tmp_cleanup();
+}
+
+TestSuite(faults, .init = up, .fini = down, .timeout = 120);
+
+/* Start the fault server serving size bytes of seed plus extra options. */
+static void serve(int64_t size, uint64_t seed, const char *const *extra)
+{
+    static char sz[32], sd[32];
+    snprintf(sz, sizeof sz, "%lld", (long long)size);
+    snprintf(sd, sizeof sd, "%llu", (unsigned long long)seed);
+    const char *args[32] = {"--size", sz, "--seed", sd};
+    int n = 4;
+    for (int i = 0; extra && extra[i]; i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
+    fsrv_start(&S, args);
+}
+
+static int get(const char *const *opts)
+{
+    const char *argv[32];
+    int n = 0;
+    for (int i = 0; opts && opts[i]; i++)
+        argv[n++] = opts[i];
+    argv[n++] = srv_url(&S, "data");
+    argv[n] = NULL;
+    return run_segget(dir, argv, 90);
+}
+
+static void assert_exact(int rc, int64_t size, uint64_t seed)
+{
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_assert(same_content(path, seed, size), "wrong bytes");
+    cr_assert_eq(dir_entries(dir), 1, "leftovers");
+}
+
+static void assert_nothing_claimed(void)
+{
+    cr_assert(!exists(path), "a file under the final name");
+    /* Exactly one line on stderr. */
+    const char *e = last_stderr();
+    cr_assert(strlen(e) > 0 && strchr(e, '\n') == e + strlen(e) - 1,
+              "not one line: %s", e);
+}
+
+Test(faults, head_refused_405_uses_range_get)
+{
+    const char *x[] = {"--head-status", "405", NULL};
+    serve(5 * MiB + 7, 1, x);
+    const char *o[] = {"-q", "-n", "8", NULL};
+    assert_exact(get(o), 5 * MiB + 7, 1);
+    cr_assert_gt(srv_requests(&S, 206), 1, "did not use ranges");
+}
+
+Test(faults, head_refused_403_and_500)
+{
+    const char *codes[] = {"403", "500"};
+    for (int i = 0; i < 2; i++) {
+        const char *x[] = {"--head-status", codes[i], NULL};
+        serve(3 * MiB, 2, x);
+        const char *o[] = {"-q", "-n", "4", NULL};
+        assert_exact(get(o), 3 * MiB, 2);
+        unlink(path);
+        srv_stop(&S);
+    }
+}
+
+Test(faults, head_without_length_uses_range_get)
+{
+    const char *x[] = {"--head-no-length", NULL};
+    serve(4 * MiB, 3, x);
+    const char *o[] = {"-q", "-n", "4", NULL};
+    assert_exact(get(o), 4 * MiB, 3);
+    cr_assert_gt(srv_requests(&S, 206), 1);
+}
+
+Test(faults, head_lying_about_length_is_caught)
+{
+    const char *sizes[] = {"9999999", "1000"};
+    for (int i = 0; i < 2; i++) {
+        const char *x[] = {"--head-length", sizes[i], NULL};
+        serve(4 * MiB, 4, x);
+        const char *o[] = {"-n", "4", NULL};
+        assert_exact(get(o), 4 * MiB, 4);
+        cr_assert(strstr(last_stderr(), "starting over"), "%s",
+                  last_stderr());
+        unlink(path);
+        srv_stop(&S);
+    }
+}
+
+Test(faults, chunked_without_length_is_one_stream)
+{
+    const char *x[] = {"--chunked", NULL};
+    serve(3 * MiB + 1, 5, x);
+    const char *o[] = {"-n", "8", NULL};
+    assert_exact(get(o), 3 * MiB + 1, 5);
+    cr_assert(strstr(last_stderr(), "size unknown"), "%s", last_stderr());
+}
+
+Test(faults, ranges_ignored_without_advertising)
+{
+    const char *x[] = {"--ignore-ranges", "--no-accept-ranges", NULL};
+    serve(3 * MiB, 6, x);
+    const char *o[] = {"-n", "8", NULL};
+    assert_exact(get(o), 3 * MiB, 6);
+    cr_assert(strstr(last_stderr(), "does not support ranges"), "%s",
+              last_stderr());
+}
+
+Test(faults, ranges_advertised_but_ignored_never_written_at_offset)
+{
+    /* HEAD promises ranges; every GET answers 200 with the whole body.
+     * The first 200 to a range request stops the plan; segget starts over
+     * with one stream from byte 0, and the file is exact. */
+    const char *x[] = {"--ignore-ranges", NULL};
+    serve(6 * MiB, 7, x);
+    const char *o[] = {"-n", "8", NULL};
+    assert_exact(get(o), 6 * MiB, 7);
+    cr_assert(strstr(last_stderr(), "ignored a range request"), "%s",
+              last_stderr());
+}
+
+Test(faults, shifted_content_range_is_never_written)
+{
+    const char *x[] = {"--shift-range", "1", NULL};
+    serve(4 * MiB, 8, x);
+    const char *o[] = {"-q", "-n", "4", NULL};
+    int rc = get(o);
+    /* The probe's 0-0 already disagrees: one stream of the whole body,
+     * or a protocol error; either way never a shifted byte. */
+    if (rc == 0)
+        assert_exact(rc, 4 * MiB, 8);
+    else {
+        cr_assert_eq(rc, 4, "exit %d: %s", rc, last_stderr());
+        assert_nothing_claimed();
+    }
+}
+
+Test(faults, dropped_connections_are_retried_from_their_offset)
+{
+    const char *x[] = {"--drop-after", "300000", "--drop-count", "12", NULL};
+    serve(8 * MiB, 9, x);
+    const char *o[] = {"-q", "-n", "8", NULL};
+    assert_exact(get(o), 8 * MiB, 9);
+    /* Retries continue where the data stopped: nothing is sent twice. */
+    cr_assert_leq(srv_bytes_sent(&S), 8 * MiB + 1, "sent %lld",
+                  (long long)srv_bytes_sent(&S));
+}
+
+Test(faults, drops_beyond_max_tries_fail_cleanly)
+{
+    const char *x[] = {"--drop-after", "0", NULL};
+    serve(2 * MiB, 10, x);
+    const char *o[] = {"-q", "-n", "2", "--max-tries", "2", NULL};
+    int rc = get(o);
+    cr_assert_eq(rc, 2, "exit %d: %s", rc, last_stderr());
+    cr_assert(strstr(last_stderr(), "giving up"), "%s", last_stderr());
+    assert_nothing_claimed();
+}
+
+Test(faults, transient_503_with_retry_after_is_retried)
+{
+    const char *x[] = {"--fail-status", "503", "--fail-count", "3",
+                       "--retry-after", "1", NULL};
+    serve(2 * MiB, 11, x);
+    const char *o[] = {"-q", "-n", "4", NULL};
+    assert_exact(get(o), 2 * MiB, 11);
+}
+
+Test(faults, persistent_503_is_an_http_error)
+{
+    const char *x[] = {"--fail-status", "503", "--fail-count", "-1", NULL};
+    serve(1 * MiB, 12, x);
+    const char *o[] = {"-q", "--max-tries", "2", NULL};
+    cr_assert_eq(get(o), 3, "%s", last_stderr());
+    assert_nothing_claimed();
+    cr_assert_eq(dir_entries(dir), 0, "litter");
+}
+
+Test(faults, weak_etag_and_no_date_is_never_resumed)
+{
+    const char *x[] = {"--etag", "W/\"weak\"", "--lastmod", "none",
+                       "--rate", "1000000", NULL};
+    serve(6 * MiB, 13, x);
+    const char *o[] = {"-n", "4", "--min-split", "256K", NULL};
+    const char *argv[] = {"-n", "4", "--min-split", "256K",
+                          srv_url(&S, "data"), NULL};
+    pid_t pid = spawn_segget(dir, argv);
+    nap_ms(600);
+    kill(pid, SIGTERM);
+    cr_assert_eq(wait_child(pid, 30), 11, "%s", last_stderr());
+    int rc = get(o);
+    assert_exact(rc, 6 * MiB, 13);
+    cr_assert(strstr(last_stderr(), "no validator"), "%s", last_stderr());
+}
+
+Test(faults, resume_with_last_modified_only)
+{
+    const char *x[] = {"--etag", "none", "--rate", "1000000", NULL};
+    serve(6 * MiB, 14, x);
+    const char *argv[] = {"-n", "4", "--min-split", "256K",
+                          srv_url(&S, "data"), NULL};
+    pid_t pid = spawn_segget(dir, argv);
+    nap_ms(600);
+    kill(pid, SIGTERM);
+    cr_assert_eq(wait_child(pid, 30), 11, "%s", last_stderr());
+    assert_exact(run_segget(dir, argv, 60), 6 * MiB, 14);
+    cr_assert(strstr(last_stderr(), "resuming"), "%s", last_stderr());
+}
+
+Test(faults, empty_resource)
+{
+    serve(0, 15, NULL);
+    const char *o[] = {"-q", "-n", "8", NULL};
+    assert_exact(get(o), 0, 15);
+}
