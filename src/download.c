@@ -260,8 +260,9 @@ static sg_code open_journal(struct run *r)
                     rc = err_set(e, SG_EJOURNAL,
                                  "%s belongs to another download (%s)",
                                  dl->jpath, r->meta.url);
-                else if (r->meta.size >= 0 &&
-                         plan_check(r->segs, r->n, r->meta.size) < 0)
+                else if (r->n > PLAN_MAX_SEGMENTS ||
+                         (r->meta.size >= 0 &&
+                          plan_check(r->segs, r->n, r->meta.size) < 0))
                     rc = err_set(e, SG_EJOURNAL,
                                  "journal %s holds an impossible plan",
                                  dl->jpath);
@@ -563,7 +564,9 @@ sg_code sg_download_run(sg_download *dl)
             goto out;
         say(dl, "%s; starting over", err_msg(e));
         err_reset(e);
-        force_get |= v == XFER_RESIZED;
+        /* Ask with a GET from now on: HEAD said something the GETs
+         * contradicted. */
+        force_get |= v == XFER_RESIZED || v == XFER_CHANGED;
         noranges |= v == XFER_NORANGES;
     }
     rc = verify_and_publish(&r);

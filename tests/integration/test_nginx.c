@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "journal.h"
 
 #define MiB (INT64_C(1) << 20)
 
@@ -437,4 +438,27 @@ Test(noranges, interrupted_one_stream_starts_over_exact)
     char path[600];
     snprintf(path, sizeof path, "%s/f", dir);
     cr_assert(same_file(path, src));
+}
+
+Test(resume, journal_with_too_many_rows_is_refused)
+{
+    srv_file(&S, "f", 5000, 40);
+    char j[600];
+    snprintf(j, sizeof j, "%s/f.segget", dir);
+    journal *jn;
+    int fresh;
+    sg_err e = {0};
+    cr_assert_eq(journal_open(&jn, j, 1, &fresh, &e), SG_OK);
+    static sg_segment segs[5000];
+    for (int i = 0; i < 5000; i++)
+        segs[i] = (sg_segment){i, i + 1, i, 0};
+    char url[512];
+    snprintf(url, sizeof url, "%s", srv_url(&S, "f"));
+    journal_meta m = {.url = url, .effective_url = url, .output = "f",
+                      .etag = "\"x\"", .size = 5000, .ranges = 1};
+    cr_assert_eq(journal_reset(jn, &m, segs, 5000, &e), SG_OK);
+    journal_close(jn);
+    const char *argv[] = {"-q", url, NULL};
+    cr_assert_eq(run_segget(dir, argv, 30), 7, "%s", last_stderr());
+    cr_assert(strstr(last_stderr(), "impossible plan"), "%s", last_stderr());
 }
