@@ -462,3 +462,35 @@ Test(resume, journal_with_too_many_rows_is_refused)
     cr_assert_eq(run_segget(dir, argv, 30), 7, "%s", last_stderr());
     cr_assert(strstr(last_stderr(), "impossible plan"), "%s", last_stderr());
 }
+
+/* --- redirects --- */
+
+static void up_redirects(void)
+{
+    srv_start(&S, "location = /hop { return 302 /f; }"
+                  "location = /hop2 { return 301 /hop; }"
+                  "location = /evil { return 302 file:///etc/passwd; }");
+    dir = tmp_dir();
+}
+
+TestSuite(redirect, .init = up_redirects, .fini = down, .timeout = 60);
+
+Test(redirect, effective_url_is_pinned_for_all_ranges)
+{
+    const char *src = srv_file(&S, "f", 6 * MiB, 50);
+    const char *argv[] = {"-q", "-n", "6", srv_url(&S, "hop2"), NULL};
+    cr_assert_eq(run_segget(dir, argv, 60), 0, "%s", last_stderr());
+    char path[600];
+    snprintf(path, sizeof path, "%s/hop2", dir); /* named after the URL given */
+    cr_assert(same_file(path, src));
+    cr_assert_eq(srv_requests(&S, 301), 1, "ranges went through redirects");
+    cr_assert_eq(srv_requests(&S, 302), 1);
+    cr_assert_geq(srv_requests(&S, 206), 6);
+}
+
+Test(redirect, to_file_scheme_is_refused)
+{
+    const char *argv[] = {"-q", srv_url(&S, "evil"), NULL};
+    cr_assert_eq(run_segget(dir, argv, 60), 9, "%s", last_stderr());
+    cr_assert_eq(dir_entries(dir), 0);
+}
