@@ -64,10 +64,15 @@ $(B)/faultsrv: tests/faultsrv/faultsrv.c tests/support/content.h
 	@mkdir -p $(@D)
 	$(CC) $(SG_CFLAGS) -D_GNU_SOURCE $(CFLAGS) $(SG_LDFLAGS) -o $@ $< -pthread
 
+$(B)/failsync.so: tests/shim/failsync.c
+	@mkdir -p $(@D)
+	$(CC) -Wall -Wextra -O2 -shared -fPIC -o $@ $< -ldl
+
 # The integration tests run build/segget and start nginx and the fault
 # server themselves.
-test: deps all $(TEST_BIN) $(B)/faultsrv
+test: deps all $(TEST_BIN) $(B)/faultsrv $(B)/failsync.so
 	SEGGET_BIN=$(CURDIR)/$(B)/segget FAULTSRV_BIN=$(CURDIR)/$(B)/faultsrv \
+	FAILSYNC_SO=$(CURDIR)/$(B)/failsync.so \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	$(TEST_BIN) -j2 --timeout 300 $(TESTARGS)
 

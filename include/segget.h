@@ -139,7 +139,8 @@ void sg_global_cleanup(void);
 /* Create a download of url with options o (copied).  On success *out owns a
  * new download; on failure *out is either NULL (SG_ENOMEM) or a download
  * whose sg_download_error() explains the problem; free it either way.
- * Checks the URL and options but does no I/O. */
+ * Checks the URL, the options and that the output directory exists; no
+ * network I/O and no file is created. */
 sg_code sg_download_new(sg_download **out, const char *url,
                         const sg_options *o);
 

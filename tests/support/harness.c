@@ -250,6 +250,21 @@ int srv_requests(const srv *s, int want)
     return count;
 }
 
+static const char *extra_env[5];
+
+void segget_env(const char *kv)
+{
+    if (!kv) {
+        memset(extra_env, 0, sizeof extra_env);
+        return;
+    }
+    for (int i = 0; i < 4; i++)
+        if (!extra_env[i]) {
+            extra_env[i] = kv;
+            return;
+        }
+}
+
 pid_t spawn_segget(const char *cwd, const char *const *argv)
 {
     const char *bin = getenv("SEGGET_BIN");
@@ -264,6 +279,8 @@ pid_t spawn_segget(const char *cwd, const char *const *argv)
         args[n] = NULL;
         if (chdir(cwd) < 0)
             _exit(126);
+        for (int i = 0; extra_env[i]; i++)
+            putenv((char *)extra_env[i]);
         int fd = open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd >= 0)
             dup2(fd, 2);

@@ -63,6 +63,10 @@ void rm_tree(const char *path);
  * timeout_s seconds. */
 int run_segget(const char *cwd, const char *const *argv, int timeout_s);
 
+/* Extra environment for the next spawned segget ("NAME=value", NULL to
+ * clear); at most four entries. */
+void segget_env(const char *kv);
+
 /* Start segget without waiting; returns its pid. */
 pid_t spawn_segget(const char *cwd, const char *const *argv);
 
