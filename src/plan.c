@@ -79,6 +79,18 @@ int plan_unfinished(const sg_segment *segs, int n)
     return c;
 }
 
+int plan_split_at(sg_segment *segs, int *n, int cap, int i, int64_t at)
+{
+    if (*n >= cap || i < 0 || i >= *n)
+        return -1;
+    sg_segment *s = &segs[i];
+    if (at <= s->done || at >= s->end)
+        return -1;
+    segs[*n] = (sg_segment){.start = at, .end = s->end, .done = at};
+    s->end = at;
+    return (*n)++;
+}
+
 int plan_split_largest(sg_segment *segs, int *n, int cap, int64_t min_split,
                        int include_active)
 {
@@ -95,11 +107,7 @@ int plan_split_largest(sg_segment *segs, int *n, int cap, int64_t min_split,
     }
     if (best < 0 || best_left / 2 < min_split)
         return -1;
-    sg_segment *s = &segs[best];
     /* The owner keeps the front (it may be receiving it right now). */
-    int64_t mid = s->done + (best_left - best_left / 2);
-    segs[*n] = (sg_segment){.start = mid, .end = s->end, .done = mid};
-    s->end = mid;
-    (*n)++;
-    return best;
+    int64_t mid = segs[best].done + (best_left - best_left / 2);
+    return plan_split_at(segs, n, cap, best, mid) < 0 ? -1 : best;
 }

@@ -42,6 +42,11 @@ int64_t plan_written(const sg_segment *segs, int n);
 /* Number of segments with bytes still to write. */
 int plan_unfinished(const sg_segment *segs, int n);
 
+/* Split segs[i] at offset at, done < at < end: the back part [at, end)
+ * is appended at index *n (done = at) and segs[i].end becomes at.  Returns
+ * the new index, or -1 when at is out of range or the array is full. */
+int plan_split_at(sg_segment *segs, int *n, int cap, int i, int64_t at);
+
 /* Split the unfinished segment with the most bytes left at the middle of
  * what is left, if each half keeps at least min_split bytes and the array
  * has room (*n < cap).  The new back half is appended at index *n (done =

@@ -18,6 +18,7 @@
 #include "output.h"
 #include "plan.h"
 #include "probe.h"
+#include "rate.h"
 #include "transfer.h"
 #include "util.h"
 
@@ -25,6 +26,12 @@
  * per megabyte, small enough that 64 connections stay under 8 MiB. */
 #define RECV_BUFFER (128L * 1024)
 #define PROGRESS_MS 200
+#define SLOW_AGE_MS 1000    /* a request is judged after this long */
+#define SLOW_FACTOR 3.0     /* "slow": under the peers' median / this */
+#define REPLACE_PER_CONN 4  /* replacement budget per connection */
+#define STEAL_MIN (64 * 1024) /* never split off less than this */
+#define STEAL_KEEP (64 * 1024) /* the owner keeps at least this */
+#define STEAL_WORTH 0.3     /* seconds of work left that justify a split */
 
 enum outcome { OUT_NONE, OUT_RETRY, OUT_FATAL, OUT_STOP };
 enum { CHK_OK, CHK_RETRY, CHK_FATAL };
@@ -39,6 +46,9 @@ struct conn {
     int64_t got; /* body bytes written by this request */
     int checked;
     enum outcome outcome;
+    int fresh;       /* the next request must open a new connection */
+    int64_t t_start; /* request start, ms */
+    rate_meter meter; /* meter.rate: bytes/s, < 0 unknown */
     resp r;
     char range[48];
     char errbuf[CURL_ERROR_SIZE];
@@ -47,6 +57,7 @@ struct conn {
 struct segrt {
     int tries;      /* consecutive failed requests */
     int64_t next_at; /* not before this time (backoff) */
+    int conn;       /* index of the connection fetching it, -1 */
 };
 
 struct xfer {
@@ -60,6 +71,7 @@ struct xfer {
     int nconns;
     int active;
     struct curl_slist *hdrs;
+    int replaced; /* slow connections replaced so far */
     int stopped; /* a verdict other than "keep going" was reached */
     xfer_verdict verdict;
     sg_code rc;
@@ -272,15 +284,82 @@ static sg_code conn_start(struct xfer *x, struct conn *k, int seg)
         range = k->range;
     }
     (void)curl_easy_setopt(k->h, CURLOPT_RANGE, range);
+    (void)curl_easy_setopt(k->h, CURLOPT_FRESH_CONNECT, k->fresh ? 1L : 0L);
+    k->fresh = 0;
+    k->t_start = now_ms();
+    rate_start(&k->meter, k->t_start);
     if (curl_multi_add_handle(x->m, k->h) != CURLM_OK)
         return err_set(x->e, SG_ENOMEM, "cannot start a transfer");
     s->active = 1;
+    x->rt[seg].conn = (int)(k - x->conns);
     x->active++;
     return SG_OK;
 }
 
+/* Median rate of the measured active connections other than skip; -1
+ * when fewer than min_peers are measured. */
+static double median_rate(const struct xfer *x, const struct conn *skip,
+                          int min_peers)
+{
+    double v[64];
+    int m = 0;
+    for (int i = 0; i < x->nconns && m < 64; i++) {
+        const struct conn *k = &x->conns[i];
+        if (k != skip && k->seg >= 0 && k->meter.rate >= 0)
+            v[m++] = k->meter.rate;
+    }
+    if (m < min_peers)
+        return -1;
+    return rate_median(v, m);
+}
+
+/* The rate to expect of segment i's connection: its own when measured,
+ * else its peers'. */
+static double seg_rate(const struct xfer *x, int i, double med)
+{
+    int c = x->rt[i].conn;
+    if (c >= 0 && x->conns[c].meter.rate > 0)
+        return x->conns[c].meter.rate;
+    return med;
+}
+
+/* Split off part of the active segment with the most time left for a new
+ * connection expected to run at the peers' median rate.  Returns the new
+ * segment's index or -1. */
+static int steal(struct xfer *x)
+{
+    double med = median_rate(x, NULL, 1);
+    int best = -1;
+    double best_t = STEAL_WORTH;
+    for (int i = 0; i < *x->n; i++) {
+        sg_segment *s = &x->segs[i];
+        if (!s->active || s->end - s->done < STEAL_KEEP + STEAL_MIN)
+            continue;
+        double r = seg_rate(x, i, med);
+        /* Rates unknown yet: judge by bytes, as if 1 MB/s. */
+        double t = (double)(s->end - s->done) / (r > 0 ? r : 1e6);
+        if (t > best_t) {
+            best = i;
+            best_t = t;
+        }
+    }
+    if (best < 0)
+        return -1;
+    sg_segment *s = &x->segs[best];
+    double r1 = seg_rate(x, best, med), r2 = med;
+    if (r1 <= 0 || r2 <= 0)
+        r1 = r2 = 1; /* nothing known: halve */
+    int64_t left = s->end - s->done;
+    int64_t keep = (int64_t)((double)left * (r1 / (r1 + r2)));
+    if (keep < STEAL_KEEP)
+        keep = STEAL_KEEP;
+    if (left - keep < STEAL_MIN)
+        return -1;
+    return plan_split_at(x->segs, x->n, x->cap, best, s->done + keep);
+}
+
 /* A segment for an idle connection: an unfinished one nobody fetches, or
- * the back half of the largest remainder.  -1 when none. */
+ * a part of the one with the most time left.  -1 when none. */
 static int pick(struct xfer *x, int64_t now, int64_t *wake)
 {
     int waiting = 0;
@@ -296,11 +375,49 @@ static int pick(struct xfer *x, int64_t now, int64_t *wake)
     }
     if (!x->c->ranges || waiting)
         return -1;
-    if (plan_split_largest(x->segs, x->n, x->cap, x->c->min_split, 1) < 0)
-        return -1;
-    int i = *x->n - 1;
-    x->rt[i] = (struct segrt){0, 0};
+    int i = steal(x);
+    if (i >= 0)
+        x->rt[i] = (struct segrt){0, 0, -1};
     return i;
+}
+
+/* Stop k's request on purpose and put its segment back, so a new
+ * connection picks it up where it got to. */
+static void drop(struct xfer *x, struct conn *k)
+{
+    (void)curl_multi_remove_handle(x->m, k->h);
+    x->segs[k->seg].active = 0;
+    x->rt[k->seg].conn = -1;
+    k->seg = -1;
+    k->fresh = 1;
+    x->active--;
+}
+
+/* Sample every connection and replace those far slower than their
+ * peers. */
+static void adapt(struct xfer *x, int64_t now)
+{
+    for (int i = 0; i < x->nconns; i++)
+        if (x->conns[i].seg >= 0)
+            (void)rate_sample(&x->conns[i].meter, now, x->conns[i].got);
+    if (!x->c->ranges)
+        return;
+    for (int i = 0; i < x->nconns; i++) {
+        struct conn *k = &x->conns[i];
+        if (x->replaced >= x->nconns * REPLACE_PER_CONN)
+            return;
+        double r = k->meter.rate;
+        if (k->seg < 0 || r < 0 || now - k->t_start < SLOW_AGE_MS)
+            continue;
+        double med = median_rate(x, k, 2);
+        if (med <= 0 || r * SLOW_FACTOR >= med)
+            continue;
+        sg_segment *s = &x->segs[k->seg];
+        if ((double)(s->end - s->done) < (r > 1 ? r : 1))
+            continue; /* under a second left: let it finish */
+        drop(x, k);
+        x->replaced++;
+    }
 }
 
 static void retry(struct xfer *x, struct conn *k, int seg, const char *why)
@@ -329,6 +446,7 @@ static void finish(struct xfer *x, struct conn *k, CURLcode cc)
     int seg = k->seg;
     sg_segment *s = &x->segs[seg];
     s->active = 0;
+    x->rt[seg].conn = -1;
     k->seg = -1;
     x->active--;
     if (k->outcome == OUT_FATAL || x->stopped)
@@ -437,8 +555,10 @@ sg_code xfer_run(const xfer_conf *c, sg_segment *segs, int *n, int cap,
     for (int i = 0; i < x.nconns; i++)
         if ((rc = conn_init(&x, &x.conns[i])))
             goto out;
-    for (int i = 0; i < *n; i++)
+    for (int i = 0; i < *n; i++) {
         segs[i].active = 0;
+        x.rt[i].conn = -1;
+    }
 
     struct meter mt = {0};
     mt.start = mt.last_sample = now_ms();
@@ -488,6 +608,7 @@ sg_code xfer_run(const xfer_conf *c, sg_segment *segs, int *n, int cap,
         if (x.stopped)
             break;
         now = now_ms();
+        adapt(&x, now);
         if (c->ck && (now - last_ckpt >= c->checkpoint_ms ||
                       x.since_ckpt >= c->checkpoint_bytes)) {
             ckpt_post(c->ck, segs, *n);

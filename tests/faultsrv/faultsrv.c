@@ -6,7 +6,8 @@
  * bytes come from content.h, and misbehaves as the command line says:
  * refuse or lie to HEAD, ignore ranges, shift Content-Range, drop
  * connections mid-body, fail the first requests with a status, answer
- * chunked without a length.  It listens on a socket it inherits (argv[1]
+ * chunked without a length, limit the rate of every connection or make
+ * every Kth connection slow.  It listens on a socket it inherits (argv[1]
  * is the descriptor; the test bound it to 127.0.0.1:0), serves each
  * connection on its own thread with keep-alive, and appends one line per
  * response to the log file: "STATUS BODY_BYTES_SENT METHOD RANGE".
@@ -44,11 +45,14 @@ static struct {
     int fail_count;
     int retry_after; /* -1: no header */
     int64_t rate;    /* bytes per second per connection, 0: unlimited */
+    int slow_every;  /* every Kth connection is slow, 0: none */
+    int64_t slow_rate;
     const char *log;
 } cfg = {.size = 1 << 20, .seed = 1, .head_length = -1, .drop_after = -1,
          .drop_count = -1, .retry_after = -1};
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static __thread int64_t conn_rate; /* this connection's limit */
 static FILE *logfile;
 
 /* Take one from a shared budget; -1 means unlimited.  Returns 1 if taken. */
@@ -115,8 +119,8 @@ static int64_t send_body(int fd, int64_t from, int64_t len, int64_t limit,
             (chunked && send_all(fd, "\r\n", 2) < 0))
             return -1;
         sent += n;
-        if (cfg.rate > 0) {
-            int64_t ns = n * 1000000000 / cfg.rate;
+        if (conn_rate > 0) {
+            int64_t ns = n * 1000000000 / conn_rate;
             struct timespec ts = {ns / 1000000000, ns % 1000000000};
             nanosleep(&ts, NULL);
         }
@@ -257,7 +261,8 @@ static int serve(int fd, char *req)
 
 static void *conn_main(void *arg)
 {
-    int fd = (int)(intptr_t)arg;
+    int fd = (int)((intptr_t)arg & 0xffffffff);
+    conn_rate = ((intptr_t)arg >> 32) ? cfg.slow_rate : cfg.rate;
     char req[8192];
     size_t have = 0;
     for (;;) {
@@ -316,6 +321,8 @@ int main(int argc, char **argv)
         else if (!strcmp(o, "--retry-after")) cfg.retry_after = (int)num(v);
         else if (!strcmp(o, "--log")) cfg.log = v;
         else if (!strcmp(o, "--rate")) cfg.rate = num(v);
+        else if (!strcmp(o, "--slow-every")) cfg.slow_every = (int)num(v);
+        else if (!strcmp(o, "--slow-rate")) cfg.slow_rate = num(v);
         else {
             used = 0;
             if (!strcmp(o, "--head-no-length")) cfg.head_no_length = 1;
@@ -335,15 +342,19 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    for (;;) {
+    for (int64_t serial = 1;; serial++) {
         int fd = accept(lfd, NULL, NULL);
         if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
+            if (errno == EINTR || errno == ECONNABORTED) {
+                serial--;
                 continue;
+            }
             return 1;
         }
+        intptr_t slow = cfg.slow_every && serial % cfg.slow_every == 0;
         pthread_t t;
-        if (pthread_create(&t, NULL, conn_main, (void *)(intptr_t)fd) != 0)
+        if (pthread_create(&t, NULL, conn_main,
+                           (void *)((intptr_t)fd | (slow << 32))) != 0)
             close(fd);
         else
             pthread_detach(t);

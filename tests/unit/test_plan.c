@@ -173,3 +173,34 @@ Test(unit_plan, split_largest_near_int64_max)
     cr_assert_eq(plan_split_largest(s, &n, 2, MiB, 0), 0);
     assert_tiles(s, 2, INT64_MAX);
 }
+
+Test(unit_plan, split_at_bounds)
+{
+    sg_segment s[3] = {{0, 100, 40, 0}};
+    int n = 1;
+    cr_assert_eq(plan_split_at(s, &n, 3, 0, 40), -1, "at == done");
+    cr_assert_eq(plan_split_at(s, &n, 3, 0, 100), -1, "at == end");
+    cr_assert_eq(plan_split_at(s, &n, 3, 0, 39), -1, "before done");
+    cr_assert_eq(plan_split_at(s, &n, 3, 1, 50), -1, "no such segment");
+    cr_assert_eq(n, 1);
+    cr_assert_eq(plan_split_at(s, &n, 3, 0, 41), 1);
+    cr_assert_eq(s[0].end, 41);
+    cr_assert_eq(s[1].start, 41);
+    cr_assert_eq(s[1].done, 41);
+    cr_assert_eq(s[1].end, 100);
+    cr_assert_eq(plan_split_at(s, &n, 3, 1, 99), 2);
+    cr_assert_eq(plan_split_at(s, &n, 3, 2, 99), -1, "full");
+    plan_sort(s, n);
+    assert_tiles(s, n, 100);
+    cr_assert_eq(plan_remaining(s, n), 60);
+}
+
+Test(unit_plan, split_at_past_4gib)
+{
+    int64_t g4 = INT64_C(1) << 32;
+    sg_segment s[2] = {{g4 - 10, 3 * g4, g4 + 5, 0}};
+    int n = 1;
+    cr_assert_eq(plan_split_at(s, &n, 2, 0, 2 * g4 + 1), 1);
+    cr_assert_eq(s[1].start, 2 * g4 + 1);
+    cr_assert_eq(plan_remaining(s, n), 3 * g4 - (g4 + 5));
+}

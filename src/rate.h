@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rate.h - how fast a connection is going, robust to bursty servers.
+ *
+ * A meter keeps progress samples (time, bytes) taken at most every
+ * RATE_SAMPLE_MS and reports the rate over the span they cover: the last
+ * two seconds, or everything since the start when younger.  Servers that
+ * throttle often send once a second, so shorter windows would report a
+ * healthy connection as idle.  Pure; the caller owns the meter.
+ */
+#ifndef SG_RATE_H
+#define SG_RATE_H
+
+#include <stdint.h>
+
+#define RATE_SAMPLE_MS 250
+#define RATE_RING 9 /* 8 intervals of 250 ms: two seconds */
+
+typedef struct rate_meter {
+    int64_t t[RATE_RING], got[RATE_RING];
+    int n, at;
+    double rate; /* bytes per second, < 0 while unknown */
+} rate_meter;
+
+/* Start measuring at time now (ms) with zero bytes. */
+void rate_start(rate_meter *m, int64_t now);
+
+/* Record that got bytes have arrived by now.  Takes a sample only when
+ * RATE_SAMPLE_MS passed since the last one; the rate is known once the
+ * samples span at least two intervals.  Returns the rate (or -1). */
+double rate_sample(rate_meter *m, int64_t now, int64_t got);
+
+/* Median of v[0..n) (sorted in place); -1 when n is 0. */
+double rate_median(double *v, int n);
+
+#endif
