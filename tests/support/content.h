@@ -24,9 +24,11 @@ static inline uint64_t content_word(uint64_t seed, uint64_t k)
 static inline void content_fill(uint64_t seed, uint64_t off, unsigned char *buf,
                                 size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        uint64_t at = off + i;
-        buf[i] = (unsigned char)(content_word(seed, at >> 3) >> ((at & 7) * 8));
+    size_t i = 0;
+    while (i < len) {
+        uint64_t at = off + i, w = content_word(seed, at >> 3);
+        for (unsigned b = (unsigned)(at & 7); b < 8 && i < len; b++, i++)
+            buf[i] = (unsigned char)(w >> (b * 8));
     }
 }
 

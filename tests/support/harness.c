@@ -236,6 +236,23 @@ int64_t srv_bytes_sent(const srv *s)
     return sum;
 }
 
+int64_t srv_slow_bytes(const srv *s)
+{
+    FILE *f = open_log(s);
+    if (!f)
+        return 0;
+    int64_t sum = 0;
+    int status;
+    long long b;
+    char line[512], speed[8];
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "%d %lld %*s %*s %*s %7s", &status, &b, speed) == 3 &&
+            strcmp(speed, "slow") == 0)
+            sum += b;
+    fclose(f);
+    return sum;
+}
+
 int srv_requests(const srv *s, int want)
 {
     FILE *f = open_log(s);

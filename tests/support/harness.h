@@ -49,6 +49,9 @@ const char *srv_file(srv *s, const char *name, int64_t size, uint64_t seed);
 int64_t srv_bytes_sent(const srv *s);
 int srv_requests(const srv *s, int status);
 
+/* Body bytes the fault server sent over its slow connections. */
+int64_t srv_slow_bytes(const srv *s);
+
 /* A fresh temporary directory for downloads, in a static buffer;
  * tmp_cleanup() removes it with the run's stderr file. */
 const char *tmp_dir(void);
