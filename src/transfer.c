@@ -603,13 +603,14 @@ sg_code xfer_run(const xfer_conf *c, sg_segment *segs, int *n, int cap,
             break;
         }
         CURLMsg *msg;
-        int left;
+        int left, finished = 0;
         while ((msg = curl_multi_info_read(x.m, &left))) {
             if (msg->msg != CURLMSG_DONE)
                 continue;
             struct conn *k = NULL;
             (void)curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &k);
             finish(&x, k, msg->data.result);
+            finished = 1;
         }
         if (x.stopped)
             break;
@@ -622,7 +623,9 @@ sg_code xfer_run(const xfer_conf *c, sg_segment *segs, int *n, int cap,
             x.since_ckpt = 0;
         }
         report(&x, &mt, now, 0);
-        long timeout = 100;
+        /* A finished transfer frees a connection: give it work now rather
+         * than after the next wait. */
+        long timeout = finished ? 0 : 100;
         if (x.active == 0 && wake - now < timeout)
             timeout = wake > now ? (long)(wake - now) : 0;
         (void)curl_multi_poll(x.m, NULL, 0, (int)timeout, NULL);
