@@ -40,6 +40,7 @@
 
 struct sg_download {
     char *url;
+    char *shown; /* url without credentials: journal and messages */
     sg_options o; /* string fields point at the copies below */
     char *ua;
     char *path;  /* final */
@@ -168,7 +169,7 @@ sg_code sg_download_new(sg_download **out, const char *url,
     dl->o.output = dl->o.dir = NULL;
     char *urlpath = NULL;
     sg_code rc = SG_OK;
-    if (!(dl->url = strdup(url)) ||
+    if (!(dl->url = strdup(url)) || !(dl->shown = http_redact(url)) ||
         (o->output && !(dl->o.output = strdup(o->output))) ||
         (o->dir && !(dl->o.dir = strdup(o->dir))) ||
         !(dl->ua = o->user_agent ? strdup(o->user_agent)
@@ -206,6 +207,7 @@ void sg_download_free(sg_download *dl)
     if (!dl)
         return;
     free(dl->url);
+    free(dl->shown);
     free((char *)dl->o.output);
     free((char *)dl->o.dir);
     free(dl->ua);
@@ -255,7 +257,7 @@ static sg_code open_journal(struct run *r)
             rc = journal_read(r->j, &r->meta, &r->segs, &r->n, e);
             if (rc == SG_OK) {
                 plan_sort(r->segs, r->n);
-                if (!streq(r->meta.url, dl->url) ||
+                if (!streq(r->meta.url, dl->shown) ||
                     !streq(r->meta.output, dl->path))
                     rc = err_set(e, SG_EJOURNAL,
                                  "%s belongs to another download (%s)",
@@ -350,8 +352,7 @@ static sg_code start_over(struct run *r, int ranges)
         r->n = 1;
     }
     journal_meta_cleanup(&r->meta);
-    journal_meta m = {.url = dl->url,
-                      .effective_url = r->pr.effective_url,
+    journal_meta m = {.url = dl->shown,
                       .output = dl->path,
                       .etag = r->pr.etag,
                       .last_modified = r->pr.last_modified,
@@ -370,7 +371,13 @@ static sg_code start_over(struct run *r, int ranges)
                        "%s exists but no journal describes it; remove it "
                        "or pass --force",
                        dl->part);
-    if ((rc = journal_reset(r->j, &m, r->segs, r->n, e)))
+    char *eff = http_redact(r->pr.effective_url);
+    if (!eff)
+        return err_set(e, SG_ENOMEM, "out of memory");
+    m.effective_url = eff;
+    rc = journal_reset(r->j, &m, r->segs, r->n, e);
+    free(eff);
+    if (rc)
         return rc;
     r->fresh = 0;
     if (unlink(dl->part) < 0 && errno != ENOENT)
@@ -474,6 +481,7 @@ static sg_code transfer(struct run *r, xfer_verdict *v)
         .http = {dl->o.user_agent, dl->o.connect_timeout_ms,
                  dl->o.stall_timeout_ms, dl->o.insecure},
         .url = r->pr.effective_url,
+        .shown = dl->shown,
         .size = r->meta.size,
         .ranges = r->meta.ranges,
         .etag = r->pr.etag,
@@ -523,7 +531,8 @@ sg_code sg_download_run(sg_download *dl)
 
     for (int restarts = 0;; restarts++) {
         probe_result_cleanup(&r.pr);
-        if ((rc = probe_run(dl->url, &hc, force_get, dl->o.max_tries,
+        if ((rc = probe_run(dl->url, dl->shown, &hc, force_get,
+                            dl->o.max_tries,
                             &dl->cancel, &r.pr, e)))
             goto out;
         int ranges = r.pr.ranges && !noranges;

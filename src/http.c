@@ -42,9 +42,10 @@ sg_code http_setup(CURL *h, const http_conf *c, resp *r)
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
     SET(CURLOPT_USERAGENT, c->user_agent);
     SET(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
-    /* A connection that moves no byte for this long is dropped and the
-     * range retried from its written offset. */
-    SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
+    /* A connection under 1 KiB/s for this long is dropped and the range
+     * retried from its written offset (a server trickling one byte a
+     * second must not hold a range forever). */
+    SET(CURLOPT_LOW_SPEED_LIMIT, 1024L);
     SET(CURLOPT_LOW_SPEED_TIME, (c->stall_timeout_ms + 999) / 1000);
     SET(CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
     SET(CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
@@ -86,6 +87,26 @@ out:
     curl_free(p);
     curl_url_cleanup(u);
     return rc;
+}
+
+char *http_redact(const char *url)
+{
+    char *out = NULL, *res = NULL;
+    CURLU *u = curl_url();
+    if (!u)
+        return NULL;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+        res = strdup("(unparsable URL)");
+        goto out;
+    }
+    (void)curl_url_set(u, CURLUPART_USER, NULL, 0);
+    (void)curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
+    if (curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK)
+        res = strdup(out);
+out:
+    curl_free(out);
+    curl_url_cleanup(u);
+    return res;
 }
 
 int http_retryable(CURLcode cc)

@@ -32,7 +32,13 @@ sg_code http_setup(CURL *h, const http_conf *c, resp *r);
  * with a message. */
 sg_code http_check_url(const char *url, char **path, sg_err *e);
 
-/* Map a libcurl result to an sg_code and record a message naming url. */
+/* url without its user name and password, for journals and messages (a
+ * heap string), or NULL when out of memory.  A URL libcurl cannot parse
+ * is returned as "(unparsable URL)". */
+char *http_redact(const char *url);
+
+/* Map a libcurl result to an sg_code and record a message naming url
+ * (pass a redacted URL). */
 sg_code http_fail(CURLcode cc, const char *errbuf, const char *url,
                   sg_err *e);
 

@@ -105,7 +105,8 @@ static int transient(int status)
     return status >= 500 || status == 429 || status == 408;
 }
 
-sg_code probe_run(const char *url, const http_conf *c, int force_get,
+sg_code probe_run(const char *url, const char *shown, const http_conf *c,
+                  int force_get,
                   int max_tries, volatile sig_atomic_t *cancel,
                   probe_result *out, sg_err *e)
 {
@@ -129,7 +130,7 @@ sg_code probe_run(const char *url, const http_conf *c, int force_get,
         }
         if (cc != CURLE_OK && !http_retryable(cc)) {
             /* TLS, a forbidden redirect, a malformed reply: final. */
-            rc = http_fail(cc, errbuf, url, e);
+            rc = http_fail(cc, errbuf, shown, e);
             goto out;
         }
         if (cc == CURLE_OK && r.status >= 200 && r.status < 300 &&
@@ -159,7 +160,7 @@ sg_code probe_run(const char *url, const http_conf *c, int force_get,
         }
     }
     if (cc != CURLE_OK) {
-        rc = http_fail(cc, errbuf, url, e);
+        rc = http_fail(cc, errbuf, shown, e);
         goto out;
     }
     out->via_get = 1;
@@ -179,7 +180,7 @@ sg_code probe_run(const char *url, const http_conf *c, int force_get,
         out->size = 0; /* an empty resource has no byte 0 */
         out->ranges = 1;
     } else {
-        rc = err_set(e, SG_EHTTP, "%s: HTTP %d", url, r.status);
+        rc = err_set(e, SG_EHTTP, "%s: HTTP %d", shown, r.status);
         goto out;
     }
     rc = keep(h, &r, out, e);

@@ -28,12 +28,14 @@ typedef struct probe_result {
     int via_get;         /* the range GET decided */
 } probe_result;
 
-/* Probe url.  With force_get, skip HEAD (used when HEAD proved to lie).
+/* Probe url (named shown, without credentials, in messages).  With
+ * force_get, skip HEAD (used when HEAD proved to lie).
  * Retryable failures (network, 5xx, 429) are retried up to max_tries
  * times with backoff, honouring Retry-After.  Returns SG_OK with *out
  * filled (free with probe_result_cleanup), SG_EINTERRUPTED when *cancel
  * became non-zero, or the failure with a message in e. */
-sg_code probe_run(const char *url, const http_conf *c, int force_get,
+sg_code probe_run(const char *url, const char *shown, const http_conf *c,
+                  int force_get,
                   int max_tries, volatile sig_atomic_t *cancel,
                   probe_result *out, sg_err *e);
 

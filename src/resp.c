@@ -18,6 +18,7 @@ void resp_cleanup(resp *r)
 {
     free(r->etag);
     free(r->last_modified);
+    free(r->content_type);
     resp_init(r);
 }
 
@@ -98,6 +99,9 @@ int resp_line(resp *r, const char *line, size_t len)
         return keep(&r->etag, t, tl, &r->conflict);
     } else if (hdr_name_is(n, nl, "last-modified")) {
         return keep(&r->last_modified, v, vl, &r->conflict);
+    } else if (hdr_name_is(n, nl, "content-type")) {
+        if (!r->content_type && !(r->content_type = strndup(v, vl)))
+            return -1;
     } else if (hdr_name_is(n, nl, "accept-ranges")) {
         r->accept_ranges |= hdr_accepts_bytes(v, vl);
     } else if (hdr_name_is(n, nl, "content-encoding")) {

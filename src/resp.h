@@ -26,6 +26,7 @@ typedef struct resp {
     char *etag;        /* as sent (quotes included), heap, or NULL */
     int etag_strong;
     char *last_modified; /* heap, or NULL */
+    char *content_type;  /* heap, or NULL (for messages only) */
     int accept_ranges; /* Accept-Ranges lists bytes */
     int encoded;       /* Content-Encoding other than identity */
     int64_t retry_after; /* seconds, -1 absent */

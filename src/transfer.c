@@ -129,31 +129,31 @@ static int check(struct conn *k)
     long long a = (long long)k->req_start, b = (long long)k->req_end - 1;
 
     if (r->conflict) {
-        err_set(x->e, SG_EPROTO, "%s: conflicting header values", c->url);
+        err_set(x->e, SG_EPROTO, "%s: conflicting header values", c->shown);
         stop(x, XFER_FAILED, SG_EPROTO);
         return CHK_FATAL;
     }
     if (r->status >= 200 && r->status < 300 && !same_resource(x, r)) {
-        err_set(x->e, SG_ECHANGED, "%s: the remote file changed", c->url);
+        err_set(x->e, SG_ECHANGED, "%s: the remote file changed", c->shown);
         stop(x, XFER_CHANGED, SG_ECHANGED);
         return CHK_FATAL;
     }
     if (c->ranges && r->status == 206) {
         if (r->encoded) {
             err_set(x->e, SG_EPROTO,
-                    "%s: a range arrived with a Content-Encoding", c->url);
+                    "%s: a range arrived with a Content-Encoding", c->shown);
             stop(x, XFER_FAILED, SG_EPROTO);
             return CHK_FATAL;
         }
         if (!r->has_range || r->bad_range) {
             err_set(x->e, SG_EPROTO, "%s: 206 without a valid Content-Range",
-                    c->url);
+                    c->shown);
             stop(x, XFER_FAILED, SG_EPROTO);
             return CHK_FATAL;
         }
         if (r->range.total != c->size) {
             err_set(x->e, SG_ECHANGED,
-                    "%s: size is now %lld bytes, was %lld", c->url,
+                    "%s: size is now %lld bytes, was %lld", c->shown,
                     (long long)r->range.total, (long long)c->size);
             stop(x, r->range.total < 0 ? XFER_FAILED : XFER_RESIZED,
                  r->range.total < 0 ? SG_EPROTO : SG_ECHANGED);
@@ -162,25 +162,39 @@ static int check(struct conn *k)
         if (r->range.first != a || r->range.last != b ||
             (r->length >= 0 && r->length != b - a + 1)) {
             err_set(x->e, SG_EPROTO, "%s: asked for bytes %lld-%lld, got %lld-%lld",
-                    c->url, a, b, (long long)r->range.first,
+                    c->shown, a, b, (long long)r->range.first,
                     (long long)r->range.last);
             stop(x, XFER_FAILED, SG_EPROTO);
             return CHK_FATAL;
         }
         return CHK_OK;
     }
+    if (r->status >= 200 && r->status < 300 && r->status != 206 &&
+        c->size >= 0 && r->length >= 0 && r->length != c->size &&
+        (c->etag || c->last_modified) && !r->etag && !r->last_modified) {
+        /* Neither the size nor a validator of what was described: an
+         * error page or a portal, not the resource.  Never saved. */
+        err_set(x->e, SG_EPROTO,
+                "%s: the server answered %d with %lld bytes%s%s instead of "
+                "the %lld bytes it described",
+                c->shown, r->status, (long long)r->length,
+                r->content_type ? " of " : "",
+                r->content_type ? r->content_type : "", (long long)c->size);
+        stop(x, XFER_FAILED, SG_EPROTO);
+        return CHK_FATAL;
+    }
     if (r->status >= 200 && r->status < 300 && r->status != 206) {
         int whole = k->req_start == 0 && k->req_end == c->size;
         if (c->ranges && !whole) {
             /* A 200 is the whole body: never bytes for this offset. */
             err_set(x->e, SG_EPROTO, "%s: the server ignored a range request",
-                    c->url);
+                    c->shown);
             stop(x, XFER_NORANGES, SG_EPROTO);
             return CHK_FATAL;
         }
         if (c->size >= 0 && r->length >= 0 && r->length != c->size) {
             err_set(x->e, SG_ECHANGED, "%s: size is now %lld bytes, was %lld",
-                    c->url, (long long)r->length, (long long)c->size);
+                    c->shown, (long long)r->length, (long long)c->size);
             stop(x, XFER_RESIZED, SG_ECHANGED);
             return CHK_FATAL;
         }
@@ -188,13 +202,13 @@ static int check(struct conn *k)
     }
     if (r->status == 416) {
         err_set(x->e, SG_ECHANGED,
-                "%s: range %lld-%lld no longer exists", c->url, a, b);
+                "%s: range %lld-%lld no longer exists", c->shown, a, b);
         stop(x, XFER_RESIZED, SG_ECHANGED);
         return CHK_FATAL;
     }
     if (transient(r->status) || r->status == 0)
         return CHK_RETRY;
-    err_set(x->e, SG_EHTTP, "%s: HTTP %d", c->url, r->status);
+    err_set(x->e, SG_EHTTP, "%s: HTTP %d", c->shown, r->status);
     stop(x, XFER_FAILED, r->status == 206 ? SG_EPROTO : SG_EHTTP);
     return CHK_FATAL;
 }
@@ -232,7 +246,7 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
             return 0;
         }
         err_set(x->e, SG_EPROTO, "%s: more bytes than bytes %lld-%lld",
-                x->c->url, (long long)k->req_start,
+                x->c->shown, (long long)k->req_start,
                 (long long)k->req_end - 1);
         stop(x, XFER_FAILED, SG_EPROTO);
         k->outcome = OUT_FATAL;
@@ -435,7 +449,7 @@ static void retry(struct xfer *x, struct conn *k, int seg, const char *why)
         int http = k->r.status >= 400;
         err_set(x->e, http ? SG_EHTTP : SG_ENETWORK,
                 "%s: giving up on bytes %lld-%lld after %d tries: %s",
-                x->c->url, (long long)s->done, (long long)s->end - 1,
+                x->c->shown, (long long)s->done, (long long)s->end - 1,
                 rt->tries, why);
         stop(x, XFER_FAILED, http ? SG_EHTTP : SG_ENETWORK);
         return;
@@ -486,7 +500,7 @@ static void finish(struct xfer *x, struct conn *k, CURLcode cc)
     } else if (http_retryable(cc)) {
         retry(x, k, seg, k->errbuf[0] ? k->errbuf : curl_easy_strerror(cc));
     } else {
-        stop(x, XFER_FAILED, http_fail(cc, k->errbuf, x->c->url, x->e));
+        stop(x, XFER_FAILED, http_fail(cc, k->errbuf, x->c->shown, x->e));
     }
 }
 

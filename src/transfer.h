@@ -39,6 +39,7 @@ typedef enum xfer_verdict {
 typedef struct xfer_conf {
     http_conf http;
     const char *url;           /* effective URL */
+    const char *shown;         /* the URL for messages, no credentials */
     int64_t size;              /* -1: unknown (one stream, no ranges) */
     int ranges;                /* 0: one stream from offset 0, expect 200 */
     const char *etag;          /* strong ETag or NULL */

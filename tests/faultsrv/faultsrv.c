@@ -10,8 +10,9 @@
  * every Kth connection slow.  It listens on a socket it inherits (argv[1]
  * is the descriptor; the test bound it to 127.0.0.1:0), serves each
  * connection on its own thread with keep-alive, and appends one line per
- * response to the log file: "STATUS BYTES_SENT METHOD RANGE SERIAL SPEED"
- * (SPEED: slow or fast, for --slow-every).
+ * response to the log file:
+ * "STATUS BYTES_SENT METHOD RANGE SERIAL SPEED IF-RANGE" (SPEED: slow or
+ * fast, for --slow-every; spaces in RANGE and IF-RANGE become '_').
  * It runs until killed.
  */
 #include <errno.h>
@@ -48,14 +49,32 @@ static struct {
     int64_t rate;    /* bytes per second per connection, 0: unlimited */
     int slow_every;  /* every Kth connection is slow, 0: none */
     int64_t slow_rate;
+    int trickle_every;   /* every Kth connection trickles 1 B/s ... */
+    int64_t trickle_after; /* ... after this many body bytes */
+    int change_after;    /* after K GETs the resource changes (same size) */
+    const char *range_value; /* literal Content-Range for 206s */
+    int no_range_header; /* 206 without Content-Range */
+    int64_t range_total; /* Content-Range total to claim, -1: truth */
+    int64_t extra;       /* body bytes beyond the range, no Content-Length */
+    int multipart;       /* 206 as multipart/byteranges */
+    int gzip;            /* Content-Encoding: gzip on every GET */
+    int html200;         /* every GET: 200 with a small HTML page */
+    const char *length_value; /* literal Content-Length for 200s and HEAD */
+    const char *disposition;  /* Content-Disposition value */
     const char *log;
 } cfg = {.size = 1 << 20, .seed = 1, .head_length = -1, .drop_after = -1,
-         .drop_count = -1, .retry_after = -1};
+         .drop_count = -1, .retry_after = -1, .range_total = -1};
+
+static int gets_served; /* GET responses begun, under mu */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static __thread int64_t conn_rate; /* this connection's limit */
 static __thread int64_t conn_serial;
 static __thread int conn_slow;
+static __thread int conn_trickle;
+static __thread uint64_t cur_seed;  /* the resource version served */
+static __thread const char *cur_etag, *cur_lastmod;
+static __thread char if_range[160];
 static FILE *logfile;
 
 /* Take one from a shared budget; -1 means unlimited.  Returns 1 if taken. */
@@ -74,9 +93,9 @@ static void logline(const char *method, int status, int64_t sent,
 {
     pthread_mutex_lock(&mu);
     if (logfile) {
-        fprintf(logfile, "%d %" PRId64 " %s %s %" PRId64 " %s\n", status,
+        fprintf(logfile, "%d %" PRId64 " %s %s %" PRId64 " %s %s\n", status,
                 sent, method, range[0] ? range : "-", conn_serial,
-                conn_slow ? "slow" : "fast");
+                conn_slow ? "slow" : "fast", if_range[0] ? if_range : "-");
         fflush(logfile);
     }
     pthread_mutex_unlock(&mu);
@@ -112,7 +131,9 @@ static int64_t send_body(int fd, int64_t from, int64_t len, int64_t limit,
             n = limit - sent;
         if (n <= 0)
             break;
-        content_fill(cfg.seed, (uint64_t)(from + sent), buf, (size_t)n);
+        if (conn_trickle && sent >= cfg.trickle_after)
+            n = 1;
+        content_fill(cur_seed, (uint64_t)(from + sent), buf, (size_t)n);
         if (chunked) {
             char h[32];
             int hl = snprintf(h, sizeof h, "%" PRIx64 "\r\n", n);
@@ -123,7 +144,10 @@ static int64_t send_body(int fd, int64_t from, int64_t len, int64_t limit,
             (chunked && send_all(fd, "\r\n", 2) < 0))
             return -1;
         sent += n;
-        if (conn_rate > 0) {
+        if (conn_trickle && sent >= cfg.trickle_after) {
+            struct timespec ts = {1, 0};
+            nanosleep(&ts, NULL);
+        } else if (conn_rate > 0) {
             int64_t ns = n * 1000000000 / conn_rate;
             struct timespec ts = {ns / 1000000000, ns % 1000000000};
             nanosleep(&ts, NULL);
@@ -161,11 +185,14 @@ static int parse_range(const char *v, int64_t *a, int64_t *b)
 static void common(char *h, size_t n)
 {
     size_t l = strlen(h);
-    if (cfg.etag)
-        l += (size_t)snprintf(h + l, n - l, "ETag: %s\r\n", cfg.etag);
-    if (cfg.lastmod)
+    if (cur_etag)
+        l += (size_t)snprintf(h + l, n - l, "ETag: %s\r\n", cur_etag);
+    if (cur_lastmod)
         l += (size_t)snprintf(h + l, n - l, "Last-Modified: %s\r\n",
-                              cfg.lastmod);
+                              cur_lastmod);
+    if (cfg.disposition)
+        l += (size_t)snprintf(h + l, n - l, "Content-Disposition: %s\r\n",
+                              cfg.disposition);
     /* --ignore-ranges still advertises them: a server that lies. */
     if (!cfg.no_accept_ranges && !cfg.chunked)
         (void)snprintf(h + l, n - l, "Accept-Ranges: bytes\r\n");
@@ -177,10 +204,35 @@ static int serve(int fd, char *req)
     char method[16] = "", path[1024] = "", range[128] = "";
     if (sscanf(req, "%15s %1023s", method, path) != 2)
         return -1;
-    for (char *l = strstr(req, "\r\n"); l; l = strstr(l + 2, "\r\n"))
+    if_range[0] = '\0';
+    for (char *l = strstr(req, "\r\n"); l; l = strstr(l + 2, "\r\n")) {
         if (strncasecmp(l + 2, "Range:", 6) == 0)
             (void)sscanf(l + 8, " %127[^\r]", range);
+        if (strncasecmp(l + 2, "If-Range:", 9) == 0)
+            (void)sscanf(l + 11, " %159[^\r]", if_range);
+    }
+    for (char *c = if_range; *c; c++)
+        if (*c == ' ')
+            *c = '_';
     int head = strcmp(method, "HEAD") == 0;
+    /* Which version of the resource this response serves. */
+    static char etag2[80];
+    pthread_mutex_lock(&mu);
+    int changed = cfg.change_after && gets_served >= cfg.change_after;
+    if (!head)
+        gets_served++;
+    pthread_mutex_unlock(&mu);
+    cur_seed = changed ? cfg.seed + 1000 : cfg.seed;
+    cur_etag = cfg.etag;
+    cur_lastmod = cfg.lastmod;
+    if (changed) {
+        snprintf(etag2, sizeof etag2, "\"sg-changed\"");
+        cur_etag = cfg.etag ? etag2 : NULL;
+        cur_lastmod = cfg.lastmod ? "Mon, 02 Nov 2026 00:00:00 GMT" : NULL;
+    }
+    /* If-Range: a validator that no longer matches means the whole body. */
+    int if_range_fails = if_range[0] && cur_etag && if_range[0] == '"' &&
+                         strcmp(if_range, cur_etag) != 0;
     char h[2048];
     int64_t sent = 0;
 
@@ -188,6 +240,14 @@ static int serve(int fd, char *req)
         snprintf(h, sizeof h, "HTTP/1.1 404 Not Found\r\nContent-Length: 9"
                               "\r\n\r\nnot found");
         logline(method, 404, 9, range);
+        return send_all(fd, h, strlen(h));
+    }
+    if (!head && cfg.html200) {
+        const char *page = "<html>error</html>";
+        snprintf(h, sizeof h, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                              "Content-Length: %zu\r\n\r\n%s",
+                 strlen(page), page);
+        logline(method, 200, (int64_t)strlen(page), range);
         return send_all(fd, h, strlen(h));
     }
     if (head && cfg.head_status) {
@@ -211,7 +271,7 @@ static int serve(int fd, char *req)
     }
     int64_t a = 0, b = cfg.size - 1;
     int ranged = 0;
-    if (range[0] && !cfg.ignore_ranges && !cfg.chunked) {
+    if (range[0] && !cfg.ignore_ranges && !cfg.chunked && !if_range_fails) {
         int r = parse_range(range, &a, &b);
         if (r == -2 || (r == 0 && cfg.size == 0)) {
             snprintf(h, sizeof h, "HTTP/1.1 416 Range Not Satisfiable\r\n"
@@ -228,23 +288,46 @@ static int serve(int fd, char *req)
         }
     }
     int64_t len = b - a + 1;
-    if (ranged) {
+    if (ranged && cfg.multipart) {
         snprintf(h, sizeof h, "HTTP/1.1 206 Partial Content\r\n"
-                              "Content-Range: bytes %" PRId64 "-%" PRId64
-                              "/%" PRId64 "\r\nContent-Length: %" PRId64
+                              "Content-Type: multipart/byteranges; "
+                              "boundary=XYZ\r\nContent-Length: %" PRId64
                               "\r\n",
-                 a + cfg.shift, b + cfg.shift, cfg.size, len);
+                 len);
+    } else if (ranged) {
+        snprintf(h, sizeof h, "HTTP/1.1 206 Partial Content\r\n");
+        size_t l = strlen(h);
+        if (cfg.range_value)
+            l += (size_t)snprintf(h + l, sizeof h - l,
+                                  "Content-Range: %s\r\n", cfg.range_value);
+        else if (!cfg.no_range_header)
+            l += (size_t)snprintf(h + l, sizeof h - l,
+                                  "Content-Range: bytes %" PRId64 "-%" PRId64
+                                  "/%" PRId64 "\r\n",
+                                  a + cfg.shift, b + cfg.shift,
+                                  cfg.range_total >= 0 ? cfg.range_total
+                                                       : cfg.size);
+        if (!cfg.extra)
+            snprintf(h + l, sizeof h - l, "Content-Length: %" PRId64 "\r\n",
+                     len);
     } else if (cfg.chunked && !head) {
         snprintf(h, sizeof h, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked"
                               "\r\n");
     } else {
         int64_t cl = head && cfg.head_length >= 0 ? cfg.head_length : len;
         snprintf(h, sizeof h, "HTTP/1.1 200 OK\r\n");
-        if (!(head && (cfg.head_no_length || cfg.chunked)))
+        if (cfg.length_value)
+            snprintf(h + strlen(h), sizeof h - strlen(h),
+                     "Content-Length: %s\r\n", cfg.length_value);
+        else if (!(head && (cfg.head_no_length || cfg.chunked)))
             snprintf(h + strlen(h), sizeof h - strlen(h),
                      "Content-Length: %" PRId64 "\r\n", cl);
     }
     common(h, sizeof h);
+    if (cfg.gzip && !head)
+        strcat(h, "Content-Encoding: gzip\r\n");
+    if (ranged && cfg.extra)
+        strcat(h, "Connection: close\r\n");
     strcat(h, "\r\n");
     int status = ranged ? 206 : 200;
     if (send_all(fd, h, strlen(h)) < 0)
@@ -257,6 +340,14 @@ static int serve(int fd, char *req)
                         ? cfg.drop_after
                         : -1;
     sent = send_body(fd, a, len, limit, cfg.chunked && !ranged);
+    if (ranged && cfg.extra && sent == len) {
+        /* A body longer than the range: more bytes, then close. */
+        int64_t more = send_body(fd, b + 1 < cfg.size ? b + 1 : 0, cfg.extra,
+                                 -1, 0);
+        sent += more > 0 ? more : 0;
+        logline(method, status, sent, range);
+        return -1;
+    }
     logline(method, status, sent < 0 ? 0 : sent, range);
     if (sent < len)
         return -1; /* dropped on purpose or by the peer */
@@ -275,6 +366,7 @@ static void *conn_main(void *arg)
     conn_serial = a->serial;
     free(a);
     conn_slow = cfg.slow_every && conn_serial % cfg.slow_every == 0;
+    conn_trickle = cfg.trickle_every && conn_serial % cfg.trickle_every == 0;
     conn_rate = conn_slow ? cfg.slow_rate : cfg.rate;
     char req[8192];
     size_t have = 0;
@@ -336,6 +428,15 @@ int main(int argc, char **argv)
         else if (!strcmp(o, "--rate")) cfg.rate = num(v);
         else if (!strcmp(o, "--slow-every")) cfg.slow_every = (int)num(v);
         else if (!strcmp(o, "--slow-rate")) cfg.slow_rate = num(v);
+        else if (!strcmp(o, "--trickle-every"))
+            cfg.trickle_every = (int)num(v);
+        else if (!strcmp(o, "--trickle-after")) cfg.trickle_after = num(v);
+        else if (!strcmp(o, "--change-after")) cfg.change_after = (int)num(v);
+        else if (!strcmp(o, "--range-value")) cfg.range_value = v;
+        else if (!strcmp(o, "--range-total")) cfg.range_total = num(v);
+        else if (!strcmp(o, "--extra-bytes")) cfg.extra = num(v);
+        else if (!strcmp(o, "--length-value")) cfg.length_value = v;
+        else if (!strcmp(o, "--disposition")) cfg.disposition = v;
         else {
             used = 0;
             if (!strcmp(o, "--head-no-length")) cfg.head_no_length = 1;
@@ -343,6 +444,10 @@ int main(int argc, char **argv)
                 cfg.no_accept_ranges = 1;
             else if (!strcmp(o, "--ignore-ranges")) cfg.ignore_ranges = 1;
             else if (!strcmp(o, "--chunked")) cfg.chunked = 1;
+            else if (!strcmp(o, "--no-range-header")) cfg.no_range_header = 1;
+            else if (!strcmp(o, "--multipart")) cfg.multipart = 1;
+            else if (!strcmp(o, "--gzip")) cfg.gzip = 1;
+            else if (!strcmp(o, "--html-200")) cfg.html200 = 1;
             else {
                 fprintf(stderr, "faultsrv: unknown option %s\n", o);
                 return 2;

@@ -291,3 +291,174 @@ Test(faults, fdatasync_failure_is_fatal_and_commits_nothing)
     /* A later run on a healthy disk finishes exactly. */
     assert_exact(get(o), 8 * MiB, 16);
 }
+
+/* --- issue: hostile servers --- */
+
+/* Run with options o and expect either exact bytes or exit want with one
+ * line on stderr and no final file. */
+static void exact_or_exit(int rc, int want, int64_t size, uint64_t seed)
+{
+    if (rc == 0) {
+        assert_exact(rc, size, seed);
+        return;
+    }
+    cr_assert_eq(rc, want, "exit %d: %s", rc, last_stderr());
+    assert_nothing_claimed();
+}
+
+Test(faults, content_range_missing_malformed_or_other_total)
+{
+    const char *cases[][3] = {
+        {"--no-range-header", NULL, NULL},
+        {"--range-value", "bytes abc", NULL},
+        {"--range-value", "bytes 0-1/36893488147419103232", NULL},
+        {"--range-total", "999999999", NULL},
+    };
+    for (int i = 0; i < 4; i++) {
+        serve(2 * MiB, 20 + (uint64_t)i, cases[i]);
+        const char *o[] = {"-q", "-n", "4", NULL};
+        int rc = get(o);
+        /* The probe's own 206 fails the same way: one stream of the whole
+         * body (exact), or a protocol error; never bytes at an offset. */
+        exact_or_exit(rc, 4, 2 * MiB, 20 + (uint64_t)i);
+        if (rc != 0)
+            cr_assert_eq(dir_entries(dir), 0, "case %d: litter", i);
+        unlink(path);
+        srv_stop(&S);
+    }
+}
+
+Test(faults, body_longer_than_the_range_is_refused)
+{
+    const char *x[] = {"--extra-bytes", "1000", NULL};
+    serve(2 * MiB, 30, x);
+    const char *o[] = {"-q", "-n", "4", NULL};
+    exact_or_exit(get(o), 4, 2 * MiB, 30);
+}
+
+Test(faults, multipart_byteranges_is_refused)
+{
+    const char *x[] = {"--multipart", NULL};
+    serve(2 * MiB, 31, x);
+    const char *o[] = {"-q", "-n", "4", NULL};
+    exact_or_exit(get(o), 4, 2 * MiB, 31);
+}
+
+Test(faults, gzip_encoded_ranges_are_refused)
+{
+    const char *x[] = {"--gzip", NULL};
+    serve(2 * MiB, 32, x);
+    const char *o[] = {"-q", "-n", "4", NULL};
+    int rc = get(o);
+    cr_assert_eq(rc, 4, "exit %d: %s", rc, last_stderr());
+    cr_assert(strstr(last_stderr(), "Content-Encoding"), "%s", last_stderr());
+    assert_nothing_claimed();
+}
+
+Test(faults, html_error_page_with_200_is_never_saved)
+{
+    /* HEAD describes the file; every GET answers 200 with an HTML page. */
+    const char *x[] = {"--html-200", NULL};
+    serve(4 * MiB, 33, x);
+    const char *o[] = {"-q", "-n", "4", NULL};
+    int rc = get(o);
+    cr_assert_eq(rc, 4, "exit %d: %s", rc, last_stderr());
+    cr_assert(strstr(last_stderr(), "text/html"), "%s", last_stderr());
+    assert_nothing_claimed();
+}
+
+Test(faults, server_error_500_with_html_body_is_retried_then_fails)
+{
+    const char *x[] = {"--fail-status", "500", "--fail-count", "-1", NULL};
+    serve(1 * MiB, 34, x);
+    const char *o[] = {"-q", "--max-tries", "2", NULL};
+    cr_assert_eq(get(o), 3, "%s", last_stderr());
+    cr_assert(strstr(last_stderr(), "500"), "%s", last_stderr());
+    assert_nothing_claimed();
+}
+
+Test(faults, too_many_requests_429_honours_retry_after)
+{
+    const char *x[] = {"--fail-status", "429", "--fail-count", "2",
+                       "--retry-after", "1", NULL};
+    serve(2 * MiB, 35, x);
+    const char *o[] = {"-q", "-n", "2", NULL};
+    assert_exact(get(o), 2 * MiB, 35);
+}
+
+Test(faults, bogus_lengths_never_make_a_wrong_file)
+{
+    const char *lens[] = {"36893488147419103232", "-1", "1e3"};
+    for (int i = 0; i < 3; i++) {
+        const char *x[] = {"--length-value", lens[i], NULL};
+        serve(1 * MiB, 40 + (uint64_t)i, x);
+        const char *o[] = {"-q", "-n", "4", NULL};
+        int rc = get(o);
+        if (rc == 0)
+            assert_exact(rc, 1 * MiB, 40 + (uint64_t)i);
+        else {
+            cr_assert(rc == 2 || rc == 4, "length %s: exit %d: %s", lens[i],
+                      rc, last_stderr());
+            assert_nothing_claimed();
+        }
+        unlink(path);
+        srv_stop(&S);
+    }
+}
+
+Test(faults, content_changing_mid_download_restarts_with_new_bytes)
+{
+    /* After 3 GETs the server serves other bytes with another ETag (same
+     * size).  Every later range is refused by its validator or If-Range;
+     * the run starts over and ends with the new version only. */
+    const char *x[] = {"--change-after", "3", "--rate", "4000000", NULL};
+    serve(4 * MiB, 50, x);
+    const char *o[] = {"-n", "4", "--min-split", "256K", NULL};
+    int rc = get(o);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_assert(strstr(last_stderr(), "changed"), "%s", last_stderr());
+    cr_assert(same_content(path, 50 + 1000, 4 * MiB), "mixed versions");
+}
+
+Test(faults, weak_etag_is_never_sent_in_if_range)
+{
+    const char *x[] = {"--etag", "W/\"weak\"", NULL};
+    serve(2 * MiB, 51, x);
+    const char *o[] = {"-q", "-n", "4", NULL};
+    assert_exact(get(o), 2 * MiB, 51);
+    /* If-Range carried the date (the only strong validator), never W/. */
+    char logp[300];
+    snprintf(logp, sizeof logp, "%s/logs/access.log", S.root);
+    FILE *f = fopen(logp, "r");
+    cr_assert_not_null(f);
+    char line[512];
+    int dated = 0;
+    while (fgets(line, sizeof line, f)) {
+        cr_assert_null(strstr(line, "W/"), "weak tag sent: %s", line);
+        dated += strstr(line, "GMT") != NULL;
+    }
+    fclose(f);
+    cr_assert_gt(dated, 0, "If-Range never carried the date");
+}
+
+Test(faults, trickling_connection_is_replaced)
+{
+    /* Every third connection sends 64 KiB, then one byte a second. */
+    const char *x[] = {"--trickle-every", "3", "--trickle-after", "65536",
+                       "--rate", "4000000", NULL};
+    serve(8 * MiB, 52, x);
+    const char *o[] = {"-q", "-n", "6", NULL};
+    assert_exact(get(o), 8 * MiB, 52);
+}
+
+Test(faults, content_disposition_never_names_the_file)
+{
+    const char *x[] = {"--disposition", "attachment; filename=\"../evil\"",
+                       NULL};
+    serve(64 * 1024, 53, x);
+    const char *o[] = {"-q", NULL};
+    assert_exact(get(o), 64 * 1024, 53);
+    char evil[600];
+    snprintf(evil, sizeof evil, "%s/../evil", dir);
+    cr_assert(!exists(evil), "wrote outside the output directory");
+}

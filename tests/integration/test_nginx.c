@@ -494,3 +494,91 @@ Test(redirect, to_file_scheme_is_refused)
     cr_assert_eq(run_segget(dir, argv, 60), 9, "%s", last_stderr());
     cr_assert_eq(dir_entries(dir), 0);
 }
+
+/* --- credentials --- */
+
+static void up_auth(void)
+{
+    /* user "u", password "sekrit" (apr1 hash made with openssl passwd). */
+    srv_start(&S, "location /private/ { auth_basic \"x\";"
+                  " auth_basic_user_file htpasswd; limit_rate 2m; }");
+    dir = tmp_dir();
+}
+
+TestSuite(auth, .init = up_auth, .fini = down, .timeout = 60);
+
+static void write_htpasswd(void)
+{
+    /* nginx resolves auth_basic_user_file against its prefix/conf dir:
+     * with -p ROOT and -c ROOT/nginx.conf that is ROOT. */
+    char p[300];
+    snprintf(p, sizeof p, "%s/htpasswd", S.root);
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f);
+    fputs("u:$apr1$UMSRrmAP$upVuGkiCOMEysWE5teRev1\n", f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/private", S.www);
+    cr_assert_eq(mkdir(p, 0755), 0);
+}
+
+static int file_contains(const char *p, const char *needle)
+{
+    FILE *f = fopen(p, "rb");
+    if (!f)
+        return 0;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(buf + i, needle, k) == 0)
+            return 1;
+    return 0;
+}
+
+Test(auth, credentials_work_and_are_never_written)
+{
+    write_htpasswd();
+    const char *src = srv_file(&S, "private/f", 16 * MiB, 60);
+    char url[512];
+    snprintf(url, sizeof url, "http://u:sekrit@127.0.0.1:%d/private/f", S.port);
+    /* Interrupt once so the journal exists, then look inside it. */
+    const char *argv[] = {"-n", "4", url, NULL};
+    pid_t pid = spawn_segget(dir, argv);
+    /* NAME.part appears after the journal recorded the download. */
+    char j[600], part[600], wal[620];
+    snprintf(j, sizeof j, "%s/f.segget", dir);
+    snprintf(wal, sizeof wal, "%s-wal", j);
+    snprintf(part, sizeof part, "%s/f.part", dir);
+    for (int i = 0; i < 1000 && !exists(part); i++)
+        nap_ms(2);
+    nap_ms(300);
+    kill(pid, SIGTERM);
+    int rc = wait_child(pid, 30);
+    cr_assert_eq(rc, 11, "not interrupted (exit %d): %s", rc, last_stderr());
+    cr_assert(file_contains(j, "127.0.0.1") || file_contains(wal, "127.0.0.1"),
+              "the journal does not hold the URL: the check below is void");
+    cr_assert(!file_contains(j, "sekrit"), "password in the journal");
+    cr_assert(!file_contains(wal, "sekrit"), "password in the WAL");
+    rc = run_segget(dir, argv, 60);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_assert(!strstr(last_stderr(), "sekrit"), "%s", last_stderr());
+    char path[600];
+    snprintf(path, sizeof path, "%s/f", dir);
+    cr_assert(same_file(path, src));
+    cr_assert_gt(srv_requests(&S, 206), 1, "ranges did not authenticate");
+}
+
+Test(auth, wrong_password_is_an_http_error_without_the_password)
+{
+    write_htpasswd();
+    srv_file(&S, "private/f", 1 * MiB, 61);
+    char url[512];
+    snprintf(url, sizeof url, "http://u:wrongpw@127.0.0.1:%d/private/f",
+             S.port);
+    const char *argv[] = {"-q", url, NULL};
+    cr_assert_eq(run_segget(dir, argv, 30), 3, "%s", last_stderr());
+    cr_assert(strstr(last_stderr(), "401"), "%s", last_stderr());
+    cr_assert(!strstr(last_stderr(), "wrongpw"), "%s", last_stderr());
+    cr_assert_eq(dir_entries(dir), 0);
+}
