@@ -405,7 +405,7 @@ Test(resume, second_process_is_refused)
 
 static void up_noranges(void)
 {
-    srv_start(&S, "max_ranges 0;");
+    srv_start(&S, "max_ranges 0; limit_rate 4m;");
     dir = tmp_dir();
 }
 
@@ -428,12 +428,12 @@ Test(noranges, one_stream_exact)
 
 Test(noranges, interrupted_one_stream_starts_over_exact)
 {
-    const char *src = srv_file(&S, "f", 4 * MiB, 31);
+    const char *src = srv_file(&S, "f", 16 * MiB, 31);
     const char *argv[] = {"-q", srv_url(&S, "f"), NULL};
     pid_t pid = spawn_segget(dir, argv);
-    nap_ms(50);
+    nap_ms(300); /* 4 MiB/s after a one-second burst: about 3 s in all */
     kill(pid, SIGKILL);
-    wait_child(pid, 30);
+    cr_assert_eq(wait_child(pid, 30), 128 + SIGKILL, "finished too soon");
     cr_assert_eq(run_segget(dir, argv, 60), 0, "%s", last_stderr());
     char path[600];
     snprintf(path, sizeof path, "%s/f", dir);
