@@ -256,6 +256,8 @@ int main(int argc, char **argv)
         (void)sigaction(SIGINT, &sa, NULL);
         (void)sigaction(SIGTERM, &sa, NULL);
         (void)signal(SIGPIPE, SIG_IGN);
+        /* A file size limit must be an error (EFBIG), not a kill. */
+        (void)signal(SIGXFSZ, SIG_IGN);
         cl.start = now_s();
         rc = sg_download_run(dl);
         running = NULL;

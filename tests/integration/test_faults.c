@@ -277,6 +277,7 @@ Test(faults, fdatasync_failure_is_fatal_and_commits_nothing)
     const char *x[] = {"--rate", "4000000", NULL};
     serve(8 * MiB, 16, x);
     segget_env(preload);
+    segget_env("SG_SHIM=sync");
     const char *o[] = {"-n", "4", NULL};
     int rc = get(o);
     segget_env(NULL);
@@ -461,4 +462,62 @@ Test(faults, content_disposition_never_names_the_file)
     char evil[600];
     snprintf(evil, sizeof evil, "%s/../evil", dir);
     cr_assert(!exists(evil), "wrote outside the output directory");
+}
+
+Test(faults, disk_full_mid_download_is_a_clean_error_and_resumes)
+{
+    static char preload[600];
+    const char *so = getenv("FAILSYNC_SO");
+    cr_assert_not_null(so, "FAILSYNC_SO is not set (run 'make test')");
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", so);
+    const char *x[] = {"--rate", "4000000", NULL};
+    serve(12 * MiB, 17, x);
+    segget_env(preload);
+    segget_env("SG_SHIM=full:6291456"); /* the disk fills after 6 MiB */
+    const char *o[] = {"-n", "4", NULL};
+    int rc = get(o);
+    segget_env(NULL);
+    cr_assert_eq(rc, 6, "exit %d: %s", rc, last_stderr());
+    cr_assert(strstr(last_stderr(), "No space left"), "%s", last_stderr());
+    cr_assert(!exists(path));
+    char j[600];
+    snprintf(j, sizeof j, "%s.segget", path);
+    long long kept = journal_claims(j);
+    cr_assert_gt(kept, 0, "nothing kept for a resume");
+    cr_assert_leq(kept, 6291456, "claims more than was written");
+    /* Space again: the same command resumes and finishes exactly. */
+    rc = get(o);
+    assert_exact(rc, 12 * MiB, 17);
+    cr_assert(strstr(last_stderr(), "resuming"), "%s", last_stderr());
+}
+
+Test(faults, file_size_limit_is_a_clean_error)
+{
+    serve(4 * MiB, 18, NULL);
+    segget_env("SG_TEST_RLIMIT_FSIZE=1048576");
+    const char *o[] = {"-q", "-n", "4", NULL};
+    int rc = get(o);
+    segget_env(NULL);
+    cr_assert_eq(rc, 6, "exit %d: %s", rc, last_stderr());
+    cr_assert(strstr(last_stderr(), "space") || strstr(last_stderr(), "large"),
+              "%s", last_stderr());
+    assert_exact(get(o), 4 * MiB, 18);
+}
+
+Test(faults, symlinked_output_is_refused)
+{
+    serve(64 * 1024, 19, NULL);
+    char target[600];
+    snprintf(target, sizeof target, "%s/../elsewhere", dir);
+    cr_assert_eq(symlink(target, path), 0);
+    const char *o[] = {"-q", NULL};
+    cr_assert_eq(get(o), 9, "%s", last_stderr());
+    cr_assert(strstr(last_stderr(), "symlink"), "%s", last_stderr());
+    cr_assert(!exists(target), "wrote through the symlink");
+    unlink(path);
+    char part[600];
+    snprintf(part, sizeof part, "%s.part", path);
+    cr_assert_eq(symlink(target, part), 0);
+    cr_assert_eq(get(o), 9, "%s", last_stderr());
+    cr_assert(!exists(target), "wrote through the .part symlink");
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -296,8 +297,17 @@ pid_t spawn_segget(const char *cwd, const char *const *argv)
         args[n] = NULL;
         if (chdir(cwd) < 0)
             _exit(126);
-        for (int i = 0; extra_env[i]; i++)
-            putenv((char *)extra_env[i]);
+        for (int i = 0; extra_env[i]; i++) {
+            const char *kv = extra_env[i];
+            if (strncmp(kv, "SG_TEST_RLIMIT_FSIZE=", 21) == 0) {
+                /* Applied here, to the child, like "ulimit -f". */
+                struct rlimit rl;
+                rl.rlim_cur = rl.rlim_max = (rlim_t)atoll(kv + 21);
+                setrlimit(RLIMIT_FSIZE, &rl);
+                continue;
+            }
+            putenv((char *)kv);
+        }
         int fd = open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd >= 0)
             dup2(fd, 2);

@@ -67,7 +67,7 @@ void rm_tree(const char *path);
 int run_segget(const char *cwd, const char *const *argv, int timeout_s);
 
 /* Extra environment for the next spawned segget ("NAME=value", NULL to
- * clear); at most four entries. */
+ * clear); at most four entries; "SG_TEST_RLIMIT_FSIZE=N" sets that limit on the child instead. */
 void segget_env(const char *kv);
 
 /* Start segget without waiting; returns its pid. */
