@@ -582,3 +582,61 @@ Test(auth, wrong_password_is_an_http_error_without_the_password)
     cr_assert(!strstr(last_stderr(), "wrongpw"), "%s", last_stderr());
     cr_assert_eq(dir_entries(dir), 0);
 }
+
+/* --- TLS --- */
+
+static void up_tls(void)
+{
+    srv_start_tls(&S, "");
+    dir = tmp_dir();
+}
+
+TestSuite(tls, .init = up_tls, .fini = down, .timeout = 60);
+
+Test(tls, self_signed_certificate_is_refused)
+{
+    srv_file(&S, "f", 1 * MiB, 70);
+    const char *argv[] = {"-q", srv_url_tls(&S, "f"), NULL};
+    int rc = run_segget(dir, argv, 30);
+    cr_assert_eq(rc, 8, "exit %d: %s", rc, last_stderr());
+    cr_assert(strstr(last_stderr(), "certificate"), "%s", last_stderr());
+    cr_assert_eq(dir_entries(dir), 0);
+}
+
+Test(tls, insecure_downloads_exactly)
+{
+    const char *src = srv_file(&S, "f", 6 * MiB + 1, 71);
+    const char *argv[] = {"-q", "-k", "-n", "4", srv_url_tls(&S, "f"), NULL};
+    int rc = run_segget(dir, argv, 60);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    char path[600];
+    snprintf(path, sizeof path, "%s/f", dir);
+    cr_assert(same_file(path, src));
+    cr_assert_geq(srv_requests(&S, 206), 4);
+}
+
+static void up_h2(void)
+{
+    srv_start_h2(&S, "limit_rate 4m;");
+    dir = tmp_dir();
+}
+
+TestSuite(http2, .init = up_h2, .fini = down, .timeout = 60);
+
+Test(http2, ranges_use_separate_connections_not_streams)
+{
+    /* Two planned ranges for six connections: every other range is a
+     * split made while the first ones run, the requests multiplexing
+     * would put on a busy connection. */
+    const char *src = srv_file(&S, "f", 16 * MiB, 72);
+    const char *argv[] = {"-q", "-k", "-n", "6", "--min-split", "8M",
+                          srv_url_tls(&S, "f"), NULL};
+    int rc = run_segget(dir, argv, 60);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    char path[600];
+    snprintf(path, sizeof path, "%s/f", dir);
+    cr_assert(same_file(path, src));
+    int h2 = srv_connections(&S, "HTTP/2.0");
+    cr_assert_geq(h2, 2, "%d HTTP/2 connections", h2);
+    cr_assert_eq(srv_overlaps(&S), 0, "ranges shared a connection");
+}

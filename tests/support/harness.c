@@ -132,9 +132,24 @@ int same_content(const char *path, uint64_t seed, int64_t size)
     return same && off == size;
 }
 
-void srv_start(srv *s, const char *server_conf)
+static void nginx_start(srv *s, const char *server_conf, int tls)
 {
     int fd = srv_prepare(s);
+    char tlsconf[600] = "";
+    if (tls) {
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd,
+                 "openssl req -x509 -newkey ec -pkeyopt "
+                 "ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "
+                 "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+                 "-keyout %s/key.pem -out %s/cert.pem 2>/dev/null",
+                 s->root, s->root);
+        cr_assert_eq(system(cmd), 0, "openssl could not make a certificate");
+        snprintf(tlsconf, sizeof tlsconf,
+                 "ssl_certificate %s/cert.pem; ssl_certificate_key "
+                 "%s/key.pem;",
+                 s->root, s->root);
+    }
     char p[256];
     snprintf(p, sizeof p, "%s/nginx.conf", s->root);
     FILE *f = fopen(p, "w");
@@ -145,16 +160,18 @@ void srv_start(srv *s, const char *server_conf)
             "pid %s/nginx.pid; error_log %s/logs/error.log;\n"
             "events { worker_connections 1024; }\n"
             "http {\n"
-            " log_format sg '$status $body_bytes_sent \"$http_range\"';\n"
+            " log_format sg '$status $body_bytes_sent \"$http_range\" $connection"
+            " $server_protocol $msec $request_time';\n"
             " access_log %s/logs/access.log sg;\n"
             " client_body_temp_path %s/t1; proxy_temp_path %s/t2;\n"
             " fastcgi_temp_path %s/t3; uwsgi_temp_path %s/t4;\n"
             " scgi_temp_path %s/t5;\n"
             " sendfile on; keepalive_requests 10000;\n"
-            " server { listen 127.0.0.1:%d; root %s; %s }\n"
+            " server { listen 127.0.0.1:%d%s; root %s; %s %s }\n"
             "}\n",
             geteuid() == 0 ? "user root;\n" : "", s->root, s->root, s->root,
-            s->root, s->root, s->root, s->root, s->root, s->port, s->www,
+            s->root, s->root, s->root, s->root, s->root, s->port,
+            tls == 2 ? " ssl http2" : tls ? " ssl" : "", s->www, tlsconf,
             server_conf ? server_conf : "");
     fclose(f);
 
@@ -171,6 +188,85 @@ void srv_start(srv *s, const char *server_conf)
     }
     close(fd);
     s->pid = pid;
+}
+
+void srv_start(srv *s, const char *server_conf)
+{
+    nginx_start(s, server_conf, 0);
+}
+
+void srv_start_tls(srv *s, const char *server_conf)
+{
+    nginx_start(s, server_conf, 1);
+}
+
+void srv_start_h2(srv *s, const char *server_conf)
+{
+    nginx_start(s, server_conf, 2);
+}
+
+int srv_overlaps(const srv *s)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/logs/access.log", s->root);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return 0;
+    struct { long conn; double a, b; } r[4096];
+    int n = 0, overlaps = 0;
+    char line[512], proto[32];
+    while (fgets(line, sizeof line, f) && n < 4096) {
+        char *q = strrchr(line, '"');
+        double end, took;
+        if (q && sscanf(q + 1, "%ld %31s %lf %lf", &r[n].conn, proto, &end,
+                        &took) == 4) {
+            r[n].a = end - took;
+            r[n].b = end;
+            n++;
+        }
+    }
+    fclose(f);
+    /* Two requests on one connection whose lifetimes overlap by more than
+     * the log's millisecond resolution were multiplexed. */
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            if (r[i].conn == r[j].conn && r[i].a + 0.002 < r[j].b &&
+                r[j].a + 0.002 < r[i].b)
+                overlaps++;
+    return overlaps;
+}
+
+int srv_connections(const srv *s, const char *protocol)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/logs/access.log", s->root);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return 0;
+    long seen[1024];
+    int n = 0;
+    char line[512], proto[32];
+    long conn;
+    while (fgets(line, sizeof line, f)) {
+        char *q = strrchr(line, '"'); /* after the quoted range */
+        if (!q || sscanf(q + 1, "%ld %31s", &conn, proto) != 2 ||
+            strcmp(proto, protocol) != 0)
+            continue;
+        int known = 0;
+        for (int i = 0; i < n; i++)
+            known |= seen[i] == conn;
+        if (!known && n < 1024)
+            seen[n++] = conn;
+    }
+    fclose(f);
+    return n;
+}
+
+const char *srv_url_tls(const srv *s, const char *name)
+{
+    static char u[512];
+    snprintf(u, sizeof u, "https://127.0.0.1:%d/%s", s->port, name);
+    return u;
 }
 
 void srv_stop(srv *s)

@@ -34,6 +34,24 @@ void fsrv_start(srv *s, const char *const *args);
 /* 1 when the file at path holds exactly size bytes of resource seed. */
 int same_content(const char *path, uint64_t seed, int64_t size);
 
+/* Start nginx as srv_start() does, but serving HTTPS with a fresh
+ * self-signed certificate for 127.0.0.1 (made with the openssl command). */
+void srv_start_tls(srv *s, const char *server_conf);
+
+/* Likewise with HTTP/2 offered (ALPN). */
+void srv_start_h2(srv *s, const char *server_conf);
+
+/* Distinct connections nginx logged for requests of protocol
+ * ("HTTP/1.1", "HTTP/2.0"). */
+int srv_connections(const srv *s, const char *protocol);
+
+/* Pairs of requests that overlapped in time on one connection (HTTP/2
+ * streams multiplexed together). */
+int srv_overlaps(const srv *s);
+
+/* "https://127.0.0.1:PORT/name" in a static buffer. */
+const char *srv_url_tls(const srv *s, const char *name);
+
 /* Stop the server (nginx or fault server) and remove its directory. */
 void srv_stop(srv *s);
 
