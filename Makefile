@@ -4,8 +4,10 @@
 #   make                  build build/segget and build/libsegget.a
 #   make run [URL=..] [ARGS=..]   install deps if missing, build, download
 #                         (without URL: from a bundled local nginx)
-#   make test             unit + integration tests (starts its own servers)
-#   make SANITIZE=address,undefined test
+#   make test             unit + integration tests (starts its own servers),
+#                         plainly and under ASan/UBSan
+#   make test-fast        the same, plainly only
+#   make fuzz             libFuzzer on every parser (FUZZ_SECONDS each)
 #   make install PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -38,7 +40,7 @@ TEST_SRC  := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c) \
 TEST_OBJ  := $(TEST_SRC:tests/%.c=$(B)/tobj/%.o)
 TEST_BIN  := $(B)/segget-tests
 
-.PHONY: all test unit run deps clean install uninstall format
+.PHONY: all test test-fast unit run deps clean install uninstall format fuzz
 all: $(B)/segget $(B)/libsegget.a
 
 $(B)/obj/%.o: src/%.c
@@ -68,9 +70,16 @@ $(B)/failsync.so: tests/shim/failsync.c
 	@mkdir -p $(@D)
 	$(CC) -Wall -Wextra -O2 -shared -fPIC -o $@ $< -ldl
 
-# The integration tests run build/segget and start nginx and the fault
-# server themselves.
-test: deps all $(TEST_BIN) $(B)/faultsrv $(B)/failsync.so
+# make test: the whole suite, then the whole suite again under ASan and
+# UBSan (in build/san).  make test-fast: the first pass only.  The
+# integration tests run build/segget and start nginx and the fault server
+# themselves.
+test: test-fast
+ifeq ($(SANITIZE),)
+	$(MAKE) --no-print-directory SANITIZE=address,undefined test-fast
+endif
+
+test-fast: deps all $(TEST_BIN) $(B)/faultsrv $(B)/failsync.so
 	SEGGET_BIN=$(CURDIR)/$(B)/segget FAULTSRV_BIN=$(CURDIR)/$(B)/faultsrv \
 	FAILSYNC_SO=$(CURDIR)/$(B)/failsync.so \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
@@ -79,6 +88,26 @@ test: deps all $(TEST_BIN) $(B)/faultsrv $(B)/failsync.so
 # Only the pure unit suites (no servers).
 unit: all $(TEST_BIN)
 	$(TEST_BIN) --filter='unit_*/*' $(TESTARGS)
+
+# libFuzzer harnesses for every parser, each run for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 20
+FUZZERS := hdr resp name
+FUZZ_SRC_hdr := src/hdr.c
+FUZZ_SRC_resp := src/resp.c src/hdr.c
+FUZZ_SRC_name := src/name.c
+fuzz:
+	@mkdir -p $(B)/fuzz
+	@for f in $(FUZZERS); do \
+	  srcs=$$(case $$f in hdr) echo "$(FUZZ_SRC_hdr)";; \
+	    resp) echo "$(FUZZ_SRC_resp)";; name) echo "$(FUZZ_SRC_name)";; esac); \
+	  clang -g -O1 -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -Iinclude -Isrc -o $(B)/fuzz/fuzz_$$f tests/fuzz/fuzz_$$f.c $$srcs \
+	    || exit 1; \
+	  mkdir -p $(B)/fuzz/corpus_$$f; \
+	  $(B)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    $(B)/fuzz/corpus_$$f tests/fuzz/corpus/$$f 2>&1 | tail -n 2 || exit 1; \
+	done
 
 deps:
 	@scripts/deps

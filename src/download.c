@@ -568,6 +568,18 @@ sg_code sg_download_run(sg_download *dl)
         }
         int again = v == XFER_CHANGED || v == XFER_RESIZED ||
                     (v == XFER_NORANGES && !noranges);
+        if (again && v == XFER_RESIZED && restarts + 1 >= MAX_RESTARTS) {
+            /* The size moved again with the same validator: not a new
+             * version of the file but a server that contradicts itself. */
+            char *why = strdup(err_msg(e));
+            err_reset(e);
+            rc = err_set(e, SG_EPROTO,
+                         "the server contradicts itself about the size "
+                         "(%s); giving up",
+                         why ? why : "");
+            free(why);
+            goto out;
+        }
         if (!again || restarts + 1 >= MAX_RESTARTS ||
             (v != XFER_NORANGES && dl->o.on_change == SG_CHANGE_FAIL))
             goto out;
