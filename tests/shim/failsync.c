@@ -6,11 +6,18 @@
  *   SG_SHIM=sync       fdatasync() fails with EIO, as on a disk that lost
  *                      written pages;
  *   SG_SHIM=full:N     pwrite() fails with ENOSPC once N bytes were
- *                      written, as on a disk that filled up.
+ *                      written, as on a disk that filled up;
+ *   SG_SHIM=order      every range pwritten before an fdatasync is
+ *                      appended to SG_SHIM_LOG as "start end" once that
+ *                      fdatasync returned, and each data sync is slowed
+ *                      by 20 ms, so a test can check that the journal
+ *                      never claims a byte before it was synced.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,14 +41,61 @@ static const char *mode(void)
     return m ? m : "";
 }
 
+/* Ranges written to .part files so far, merged ("order" mode). */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static long long iv[8192][2];
+static int niv;
+
+static void note_write(long long a, long long b)
+{
+    pthread_mutex_lock(&mu);
+    int i;
+    for (i = 0; i < niv; i++)
+        if (a <= iv[i][1] && b >= iv[i][0]) { /* touches: merge */
+            if (a < iv[i][0])
+                iv[i][0] = a;
+            if (b > iv[i][1])
+                iv[i][1] = b;
+            break;
+        }
+    if (i == niv && niv < 8192) {
+        iv[niv][0] = a;
+        iv[niv][1] = b;
+        niv++;
+    }
+    pthread_mutex_unlock(&mu);
+}
+
 int fdatasync(int fd)
 {
-    if (strcmp(mode(), "sync") == 0 && is_part(fd)) {
+    int part = is_part(fd);
+    if (strcmp(mode(), "sync") == 0 && part) {
         errno = EIO;
         return -1;
     }
     int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-    return real ? real(fd) : fsync(fd);
+    int order = strcmp(mode(), "order") == 0 && part;
+    static long long snap[8192][2];
+    int nsnap = 0;
+    if (order) {
+        pthread_mutex_lock(&mu);
+        nsnap = niv;
+        memcpy(snap, iv, sizeof(iv[0]) * (size_t)niv);
+        pthread_mutex_unlock(&mu);
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    int rc = real ? real(fd) : fsync(fd);
+    const char *log = getenv("SG_SHIM_LOG");
+    if (order && rc == 0 && log) {
+        FILE *f = fopen(log, "a");
+        if (f) {
+            for (int i = 0; i < nsnap; i++)
+                fprintf(f, "%lld %lld\n", snap[i][0], snap[i][1]);
+            fclose(f);
+        }
+    }
+    return rc;
 }
 
 static long long written; /* bytes written to .part files */
@@ -61,7 +115,10 @@ ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
             len = (size_t)(cap - written); /* a short write, then ENOSPC */
         written += (long long)len;
     }
-    return real(fd, buf, len, off);
+    ssize_t n = real(fd, buf, len, off);
+    if (n > 0 && strcmp(mode(), "order") == 0 && is_part(fd))
+        note_write((long long)off, (long long)off + n);
+    return n;
 }
 
 ssize_t pwrite64(int fd, const void *buf, size_t len, off_t off)
