@@ -38,6 +38,9 @@ sg_code http_setup(CURL *h, const http_conf *c, resp *r)
     SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     SET(CURLOPT_FOLLOWLOCATION, 1L);
     SET(CURLOPT_MAXREDIRS, 20L);
+    /* Credentials from the URL go to its own host only, never to where a
+     * redirect points (libcurl's default, stated because we promise it). */
+    SET(CURLOPT_UNRESTRICTED_AUTH, 0L);
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
     SET(CURLOPT_USERAGENT, c->user_agent);

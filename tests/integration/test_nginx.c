@@ -640,3 +640,35 @@ Test(http2, ranges_use_separate_connections_not_streams)
     cr_assert_geq(h2, 2, "%d HTTP/2 connections", h2);
     cr_assert_eq(srv_overlaps(&S), 0, "ranges shared a connection");
 }
+
+Test(auth, credentials_never_follow_a_redirect_to_another_host)
+{
+    /* S answers /f with a redirect to a second server on another port,
+     * which logs any Authorization header it receives. */
+    srv other;
+    srv_start(&other, "");
+    const char *src = srv_file(&other, "f", 4 * MiB, 62);
+    srv_stop(&S);
+    char conf[256];
+    snprintf(conf, sizeof conf,
+             "location = /f { return 302 http://127.0.0.1:%d/f; }",
+             other.port);
+    srv_start(&S, conf);
+    char url[512];
+    snprintf(url, sizeof url, "http://u:sekrit@127.0.0.1:%d/f", S.port);
+    const char *argv[] = {"-q", "-n", "4", url, NULL};
+    int rc = run_segget(dir, argv, 60);
+    char logp[300];
+    snprintf(logp, sizeof logp, "%s/logs/access.log", other.root);
+    int leaked = file_contains(logp, "auth=Basic");
+    snprintf(logp, sizeof logp, "%s/logs/access.log", S.root);
+    int sent_first = file_contains(logp, "auth=Basic");
+    char path[600];
+    snprintf(path, sizeof path, "%s/f", dir);
+    int same = same_file(path, src);
+    srv_stop(&other);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_assert(same);
+    cr_assert(sent_first, "the first host never got the credentials");
+    cr_assert(!leaked, "credentials were sent to the redirect target");
+}

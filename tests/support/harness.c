@@ -161,7 +161,7 @@ static void nginx_start(srv *s, const char *server_conf, int tls)
             "events { worker_connections 1024; }\n"
             "http {\n"
             " log_format sg '$status $body_bytes_sent \"$http_range\" $connection"
-            " $server_protocol $msec $request_time';\n"
+            " $server_protocol $msec $request_time auth=$http_authorization';\n"
             " access_log %s/logs/access.log sg;\n"
             " client_body_temp_path %s/t1; proxy_temp_path %s/t2;\n"
             " fastcgi_temp_path %s/t3; uwsgi_temp_path %s/t4;\n"
