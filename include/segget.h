@@ -111,6 +111,8 @@ typedef struct sg_options {
     int64_t min_split;       /* smallest range worth a connection, 1 MiB */
     const char *output;      /* file name; NULL: derived from the URL */
     const char *dir;         /* directory for the output; NULL: "." */
+    int content_disposition; /* without output: take the server's proposed
+                                name (Content-Disposition), made safe */
     int force;               /* replace an existing output, discard a foreign
                                 or corrupt journal and a stray .part */
     sg_on_change on_change;  /* default SG_CHANGE_RESTART */

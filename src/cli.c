@@ -37,6 +37,8 @@ static const char usage_text[] =
     "  -n, --connections N    parallel connections, 1-64 (default 8)\n"
     "  -o, --output FILE      save as FILE (default: name from the URL)\n"
     "  -P, --dir DIR          save into DIR (must exist)\n"
+    "  -J, --content-disposition  without -o, use the name the server\n"
+    "                         proposes, stripped of any directory\n"
     "  -f, --force            replace an existing file; discard a stray\n"
     "                         .part or a damaged or foreign journal\n"
     "  -q, --quiet            no progress or notices, errors only\n"
@@ -174,6 +176,7 @@ int main(int argc, char **argv)
         {"connections", required_argument, NULL, 'n'},
         {"output", required_argument, NULL, 'o'},
         {"dir", required_argument, NULL, 'P'},
+        {"content-disposition", no_argument, NULL, 'J'},
         {"force", no_argument, NULL, 'f'},
         {"quiet", no_argument, NULL, 'q'},
         {"insecure", no_argument, NULL, 'k'},
@@ -191,7 +194,7 @@ int main(int argc, char **argv)
     sg_options_init(&o);
     int quiet = 0, c;
     long v;
-    while ((c = getopt_long(argc, argv, "n:o:P:fqkA:hV", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "n:o:P:JfqkA:hV", longs, NULL)) != -1) {
         switch (c) {
         case 'n':
             if (parse_long(optarg, 1, 64, &v) < 0)
@@ -200,6 +203,7 @@ int main(int argc, char **argv)
             break;
         case 'o': o.output = optarg; break;
         case 'P': o.dir = optarg; break;
+        case 'J': o.content_disposition = 1; break;
         case 'f': o.force = 1; break;
         case 'q': quiet = 1; break;
         case 'k': o.insecure = 1; break;

@@ -119,19 +119,25 @@ static sg_code check_options(sg_download *dl)
     return SG_OK;
 }
 
-/* Work out NAME, NAME.part and NAME.segget; the directory must exist. */
-static sg_code make_paths(sg_download *dl, const char *urlpath)
+/* Work out NAME, NAME.part and NAME.segget from name (or, when NULL, the
+ * output option or the URL path); the directory must exist. */
+static sg_code make_paths(sg_download *dl, const char *name,
+                          const char *urlpath)
 {
     sg_err *e = &dl->err;
-    char *name = NULL;
-    const char *out = dl->o.output;
+    char *derived = NULL;
+    const char *out = name ? name : dl->o.output;
     if (out && (out[0] == '\0' || out[strlen(out) - 1] == '/'))
         return err_set(e, SG_EUSAGE, "output '%s' names no file", out);
     if (!out) {
-        if (!(name = name_from_path(urlpath)))
+        if (!(derived = name_from_path(urlpath)))
             return err_set(e, SG_ENOMEM, "out of memory");
-        out = name;
+        out = derived;
     }
+    free(dl->path);
+    free(dl->part);
+    free(dl->jpath);
+    dl->part = dl->jpath = NULL;
     const char *dir = dl->o.dir;
     if (dir && dir[0] && out[0] != '/') {
         char *d = str_cat(dir, dir[strlen(dir) - 1] == '/' ? "" : "/");
@@ -140,7 +146,7 @@ static sg_code make_paths(sg_download *dl, const char *urlpath)
     } else {
         dl->path = strdup(out);
     }
-    free(name);
+    free(derived);
     if (!dl->path || !(dl->part = str_cat(dl->path, ".part")) ||
         !(dl->jpath = str_cat(dl->path, ".segget")))
         return err_set(e, SG_ENOMEM, "out of memory");
@@ -180,7 +186,7 @@ sg_code sg_download_new(sg_download **out, const char *url,
     dl->o.user_agent = dl->ua;
     if ((rc = check_options(dl)) ||
         (rc = http_check_url(url, &urlpath, &dl->err)) ||
-        (rc = make_paths(dl, urlpath)))
+        (rc = make_paths(dl, NULL, urlpath)))
         goto out;
 out:
     free(urlpath);
@@ -522,6 +528,24 @@ sg_code sg_download_run(sg_download *dl)
                     dl->o.stall_timeout_ms, dl->o.insecure};
 
     state(dl, SG_STATE_PROBING, -1, 0);
+    int probed = 0;
+    if (dl->o.content_disposition && !dl->o.output) {
+        /* The server may name the file: ask before choosing the paths. */
+        if ((rc = probe_run(dl->url, dl->shown, &hc, 0, dl->o.max_tries,
+                            &dl->cancel, &r.pr, e)))
+            goto out;
+        probed = 1;
+        char *nm = r.pr.disposition
+                       ? name_from_disposition(r.pr.disposition,
+                                               strlen(r.pr.disposition))
+                       : NULL;
+        if (nm) {
+            rc = make_paths(dl, nm, NULL);
+            free(nm);
+            if (rc)
+                goto out;
+        }
+    }
     if (output_is_symlink(dl->path) > 0 || output_is_symlink(dl->part) > 0) {
         rc = err_set(e, SG_EUNSAFE, "%s is a symlink; refusing", dl->path);
         goto out;
@@ -530,11 +554,12 @@ sg_code sg_download_run(sg_download *dl)
         goto out;
 
     for (int restarts = 0;; restarts++) {
-        probe_result_cleanup(&r.pr);
-        if ((rc = probe_run(dl->url, dl->shown, &hc, force_get,
-                            dl->o.max_tries,
-                            &dl->cancel, &r.pr, e)))
-            goto out;
+        if (!(probed && restarts == 0)) {
+            probe_result_cleanup(&r.pr);
+            if ((rc = probe_run(dl->url, dl->shown, &hc, force_get,
+                                dl->o.max_tries, &dl->cancel, &r.pr, e)))
+                goto out;
+        }
         int ranges = r.pr.ranges && !noranges;
         int resumed = 0;
         if (!r.fresh && restarts == 0) {

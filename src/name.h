@@ -23,6 +23,14 @@
  * path names no file.  NULL only when out of memory. */
 char *name_from_path(const char *path);
 
+/* The file name a Content-Disposition value proposes (RFC 6266:
+ * filename*=UTF-8''%XX... preferred over filename="..." or a token),
+ * reduced like name_from_path: directories stripped ('/' and '\\'), no
+ * control characters, never "", "." or "..", at most NAME_MAX_LEN bytes.
+ * Returns a heap string, or NULL when the value proposes no usable name
+ * (or memory ran out). */
+char *name_from_disposition(const char *value, size_t len);
+
 /* Decode %XX escapes of s[0..len) into a new heap string; a '%' not
  * followed by two hex digits is kept literally.  *out_len receives the
  * decoded length (the result may hold NUL bytes).  NULL when out of

@@ -95,7 +95,8 @@ static sg_code keep(CURL *h, const resp *r, probe_result *out, sg_err *e)
         dup_into(&out->etag, r->etag_strong && !r->conflict ? r->etag
                                                             : NULL) < 0 ||
         dup_into(&out->last_modified, r->conflict ? NULL : r->last_modified) <
-            0)
+            0 ||
+        dup_into(&out->disposition, r->disposition) < 0)
         return err_set(e, SG_ENOMEM, "out of memory");
     return SG_OK;
 }
@@ -197,6 +198,7 @@ void probe_result_cleanup(probe_result *p)
     free(p->effective_url);
     free(p->etag);
     free(p->last_modified);
+    free(p->disposition);
     memset(p, 0, sizeof *p);
     p->size = -1;
 }

@@ -26,6 +26,7 @@ typedef struct probe_result {
     char *etag;          /* strong ETag or NULL, heap */
     char *last_modified; /* heap or NULL */
     int via_get;         /* the range GET decided */
+    char *disposition;   /* Content-Disposition as sent, heap or NULL */
 } probe_result;
 
 /* Probe url (named shown, without credentials, in messages).  With

@@ -19,6 +19,7 @@ void resp_cleanup(resp *r)
     free(r->etag);
     free(r->last_modified);
     free(r->content_type);
+    free(r->disposition);
     resp_init(r);
 }
 
@@ -101,6 +102,9 @@ int resp_line(resp *r, const char *line, size_t len)
         return keep(&r->last_modified, v, vl, &r->conflict);
     } else if (hdr_name_is(n, nl, "content-type")) {
         if (!r->content_type && !(r->content_type = strndup(v, vl)))
+            return -1;
+    } else if (hdr_name_is(n, nl, "content-disposition")) {
+        if (!r->disposition && !(r->disposition = strndup(v, vl)))
             return -1;
     } else if (hdr_name_is(n, nl, "accept-ranges")) {
         r->accept_ranges |= hdr_accepts_bytes(v, vl);

@@ -27,6 +27,7 @@ typedef struct resp {
     int etag_strong;
     char *last_modified; /* heap, or NULL */
     char *content_type;  /* heap, or NULL (for messages only) */
+    char *disposition;   /* Content-Disposition, heap, or NULL */
     int accept_ranges; /* Accept-Ranges lists bytes */
     int encoded;       /* Content-Encoding other than identity */
     int64_t retry_after; /* seconds, -1 absent */

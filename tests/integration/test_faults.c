@@ -527,3 +527,47 @@ Test(faults, symlinked_output_is_refused)
     cr_assert_eq(get(o), 9, "%s", last_stderr());
     cr_assert(!exists(target), "wrote through the .part symlink");
 }
+
+Test(faults, content_disposition_with_J_is_reduced_to_a_basename)
+{
+    const char *x[] = {"--disposition",
+                       "attachment; filename=\"../../evil.bin\"", NULL};
+    serve(256 * 1024, 54, x);
+    const char *o[] = {"-q", "-J", NULL};
+    int rc = get(o);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    snprintf(path, sizeof path, "%s/evil.bin", dir);
+    cr_assert(same_content(path, 54, 256 * 1024));
+    cr_assert_eq(dir_entries(dir), 1);
+    char out1[600], out2[600];
+    snprintf(out1, sizeof out1, "%s/../evil.bin", dir);
+    snprintf(out2, sizeof out2, "%s/../../evil.bin", dir);
+    cr_assert(!exists(out1) && !exists(out2), "escaped the directory");
+}
+
+Test(faults, content_disposition_extended_name_and_resume)
+{
+    const char *x[] = {"--disposition",
+                       "attachment; filename*=UTF-8''%E2%82%AC%20rates.bin",
+                       "--rate", "1000000", NULL};
+    serve(6 * MiB, 55, x);
+    const char *argv[] = {"-J", "-n", "4", "--min-split", "256K",
+                          srv_url(&S, "data"), NULL};
+    pid_t pid = spawn_segget(dir, argv);
+    nap_ms(700);
+    kill(pid, SIGTERM);
+    cr_assert_eq(wait_child(pid, 30), 11, "%s", last_stderr());
+    int rc = run_segget(dir, argv, 60);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_assert(strstr(last_stderr(), "resuming"), "%s", last_stderr());
+    snprintf(path, sizeof path, "%s/\xe2\x82\xac rates.bin", dir);
+    cr_assert(same_content(path, 55, 6 * MiB));
+    cr_assert_eq(dir_entries(dir), 1);
+}
+
+Test(faults, content_disposition_absent_keeps_the_url_name)
+{
+    serve(64 * 1024, 56, NULL);
+    const char *o[] = {"-q", "-J", NULL};
+    assert_exact(get(o), 64 * 1024, 56);
+}

@@ -80,3 +80,51 @@ Test(unit_name, unescape_counts_nul)
     cr_assert_eq(s[1], '\0');
     free(s);
 }
+
+static void expect_disp(const char *value, const char *want)
+{
+    char *got = name_from_disposition(value, strlen(value));
+    if (!want) {
+        cr_expect_null(got, "'%s' gave '%s'", value, got ? got : "");
+    } else {
+        cr_assert_not_null(got, "'%s' gave nothing", value);
+        cr_expect_str_eq(got, want, "value '%s'", value);
+    }
+    free(got);
+}
+
+Test(unit_name, disposition_plain_and_quoted)
+{
+    expect_disp("attachment; filename=report.pdf", "report.pdf");
+    expect_disp("attachment; filename=\"my report.pdf\"", "my report.pdf");
+    expect_disp("attachment; FILENAME = \"a.txt\" ", "a.txt");
+    expect_disp("inline; filename=\"q\\\"uote.txt\"", "q\"uote.txt");
+    expect_disp("attachment; filename=\"semi;colon.txt\"; size=3",
+                "semi;colon.txt");
+}
+
+Test(unit_name, disposition_extended_form_wins)
+{
+    expect_disp("attachment; filename=\"fallback.txt\"; "
+                "filename*=UTF-8''%E2%82%AC%20rates.txt",
+                "\xe2\x82\xac rates.txt");
+    expect_disp("attachment; filename*=utf-8''a%2Fb.txt", "b.txt");
+    /* An unknown charset falls back to the plain form. */
+    expect_disp("attachment; filename*=EBCDIC''x; filename=y.bin", "y.bin");
+}
+
+Test(unit_name, disposition_never_escapes_the_directory)
+{
+    expect_disp("attachment; filename=\"../evil\"", "evil");
+    expect_disp("attachment; filename=\"/etc/passwd\"", "passwd");
+    expect_disp("attachment; filename=\"..\\\\..\\\\win.ini\"", "win.ini");
+    expect_disp("attachment; filename*=UTF-8''..%2F..%2Fx", "x");
+    expect_disp("attachment; filename=\"a%0Ab\"", "a%0Ab");
+    expect_disp("attachment; filename*=UTF-8''a%0Ab", "a_b");
+    expect_disp("attachment; filename=\"..\"", NULL);
+    expect_disp("attachment; filename=\"dir/\"", NULL);
+    expect_disp("attachment; filename=\"\"", NULL);
+    expect_disp("attachment", NULL);
+    expect_disp("", NULL);
+    expect_disp("attachment; filename*=UTF-8''%00", NULL);
+}
