@@ -122,6 +122,8 @@ typedef struct sg_options {
     long checkpoint_ms;      /* checkpoint at least this often, 1000 */
     int64_t checkpoint_bytes; /* and after this many new bytes, 4 MiB */
     int insecure;             /* skip TLS verification */
+    const char *checksum;     /* "sha256=HEX" or "sha512=HEX": the finished
+                                 data must match it, else SG_ECHECKSUM */
     const char *user_agent;   /* NULL: "segget/VERSION" */
     sg_progress_fn progress;  /* NULL: none; called about 5 times a second */
     sg_notice_fn notice;      /* NULL: none */

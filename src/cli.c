@@ -27,6 +27,7 @@ enum {
     OPT_CONNECT_TIMEOUT,
     OPT_STALL_TIMEOUT,
     OPT_FAIL_IF_CHANGED,
+    OPT_CHECKSUM,
 };
 
 static const char usage_text[] =
@@ -49,6 +50,8 @@ static const char usage_text[] =
     "30)\n"
     "      --fail-if-changed  if the remote file changed since a partial\n"
     "                         download, stop (exit 5) instead of restarting\n"
+    "      --checksum ALGO=HEX  sha256=HEX or sha512=HEX: the file must\n"
+    "                         match it before it gets its name (exit 10)\n"
     "  -k, --insecure         do not verify TLS certificates\n"
     "  -A, --user-agent UA    User-Agent header\n"
     "  -h, --help             this text\n"
@@ -186,6 +189,7 @@ int main(int argc, char **argv)
         {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
         {"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
         {"fail-if-changed", no_argument, NULL, OPT_FAIL_IF_CHANGED},
+        {"checksum", required_argument, NULL, OPT_CHECKSUM},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -228,6 +232,7 @@ int main(int argc, char **argv)
             o.stall_timeout_ms = v * 1000;
             break;
         case OPT_FAIL_IF_CHANGED: o.on_change = SG_CHANGE_FAIL; break;
+        case OPT_CHECKSUM: o.checksum = optarg; break;
         case 'h': fputs(usage_text, stdout); return 0;
         case 'V': printf("segget %s\n", sg_version()); return 0;
         default: fprintf(stderr, "Try 'segget --help'.\n"); return 1;

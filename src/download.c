@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checksum.h"
 #include "ckpt.h"
 #include "err.h"
 #include "journal.h"
@@ -49,6 +50,8 @@ struct sg_download {
     sg_err err;
     volatile sig_atomic_t cancel;
     int ran;
+    int has_sum;
+    checksum sum;
 };
 
 /* Per-run state of sg_download_run. */
@@ -184,6 +187,12 @@ sg_code sg_download_new(sg_download **out, const char *url,
         goto out;
     }
     dl->o.user_agent = dl->ua;
+    dl->o.checksum = NULL; /* parsed below; the caller's string is not kept */
+    if (o->checksum) {
+        if ((rc = checksum_parse(o->checksum, &dl->sum, &dl->err)))
+            goto out;
+        dl->has_sum = 1;
+    }
     if ((rc = check_options(dl)) ||
         (rc = http_check_url(url, &urlpath, &dl->err)) ||
         (rc = make_paths(dl, NULL, urlpath)))
@@ -464,6 +473,14 @@ static sg_code verify_and_publish(struct run *r)
                      dl->part, (long long)st.st_size, (long long)size);
     free(segs);
     journal_meta_cleanup(&m);
+    if (rc == SG_OK && dl->has_sum &&
+        (rc = checksum_verify(r->fd, size, &dl->sum, e)) == SG_ECHECKSUM) {
+        char *why = strdup(err_msg(e));
+        err_reset(e);
+        rc = err_set(e, SG_ECHECKSUM, "%s; %s kept for inspection",
+                     why ? why : "checksum mismatch", dl->part);
+        free(why);
+    }
     if (rc || (rc = output_sync(r->fd, e)) ||
         (rc = journal_mark_verified(r->j, e)) ||
         (rc = output_publish(dl->part, dl->path, e)))

@@ -6,13 +6,16 @@
  * never be written.  Each test starts a server with its own script.
  */
 #include <criterion/criterion.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "content.h"
 #include "harness.h"
 
 #define MiB (INT64_C(1) << 20)
@@ -570,4 +573,50 @@ Test(faults, content_disposition_absent_keeps_the_url_name)
     serve(64 * 1024, 56, NULL);
     const char *o[] = {"-q", "-J", NULL};
     assert_exact(get(o), 64 * 1024, 56);
+}
+
+/* sha256 of size bytes of resource seed, as hex. */
+static void content_sha256(uint64_t seed, int64_t size, char *hex)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    static unsigned char buf[1 << 16];
+    for (int64_t at = 0; at < size;) {
+        size_t n = size - at > (int64_t)sizeof buf ? sizeof buf
+                                                   : (size_t)(size - at);
+        content_fill(seed, (uint64_t)at, buf, n);
+        EVP_DigestUpdate(ctx, buf, n);
+        at += (int64_t)n;
+    }
+    unsigned char d[32];
+    unsigned dl;
+    EVP_DigestFinal_ex(ctx, d, &dl);
+    EVP_MD_CTX_free(ctx);
+    for (int i = 0; i < 32; i++)
+        sprintf(hex + 2 * i, "%02x", d[i]);
+}
+
+Test(faults, checksum_match_mismatch_and_malformed)
+{
+    serve(3 * MiB + 3, 57, NULL);
+    static char good[100], bad[100];
+    char hex[65];
+    content_sha256(57, 3 * MiB + 3, hex);
+    snprintf(good, sizeof good, "sha256=%s", hex);
+    hex[0] = hex[0] == '0' ? '1' : '0';
+    snprintf(bad, sizeof bad, "sha256=%s", hex);
+
+    const char *o1[] = {"-q", "-n", "4", "--checksum", bad, NULL};
+    int rc = get(o1);
+    cr_assert_eq(rc, 10, "exit %d: %s", rc, last_stderr());
+    cr_assert(strstr(last_stderr(), "mismatch"), "%s", last_stderr());
+    assert_nothing_claimed();
+
+    const char *o2[] = {"-q", "--checksum", "sha256=xyz", NULL};
+    cr_assert_eq(get(o2), 1, "%s", last_stderr());
+
+    const char *o3[] = {"-q", "-n", "4", "-f", "--checksum", good, NULL};
+    rm_tree(dir);
+    cr_assert_eq(mkdir(dir, 0755), 0);
+    assert_exact(get(o3), 3 * MiB + 3, 57);
 }

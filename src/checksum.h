@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * checksum.h - an expected content digest (--checksum sha256=HEX) and its
+ * check against the finished data, through OpenSSL's EVP interface.
+ * Pure except checksum_verify, which reads the file.  Any thread.
+ */
+#ifndef SG_CHECKSUM_H
+#define SG_CHECKSUM_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+typedef struct checksum {
+    char algo[8];             /* "sha256" or "sha512" */
+    unsigned char want[64];   /* expected digest */
+    unsigned len;             /* its length in bytes */
+} checksum;
+
+/* Parse "sha256=HEX" or "sha512=HEX" (':' also accepted, hex in either
+ * case).  SG_EUSAGE with a message when malformed. */
+sg_code checksum_parse(const char *spec, checksum *out, sg_err *e);
+
+/* Hash bytes [0, size) of fd and compare.  SG_ECHECKSUM with both digests
+ * in the message on a mismatch; SG_EIO when reading fails. */
+sg_code checksum_verify(int fd, int64_t size, const checksum *c, sg_err *e);
+
+#endif
