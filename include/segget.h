@@ -125,6 +125,9 @@ typedef struct sg_options {
     const char *checksum;     /* "sha256=HEX" or "sha512=HEX": the finished
                                  data must match it, else SG_ECHECKSUM */
     const char *user_agent;   /* NULL: "segget/VERSION" */
+    const char *const *headers; /* extra "Name: value" request headers,
+                                   sent to the URL's own origin only */
+    int nheaders;
     sg_progress_fn progress;  /* NULL: none; called about 5 times a second */
     sg_notice_fn notice;      /* NULL: none */
     void *userdata;           /* passed to both callbacks */

@@ -53,7 +53,9 @@ static const char usage_text[] =
     "      --checksum ALGO=HEX  sha256=HEX or sha512=HEX: the file must\n"
     "                         match it before it gets its name (exit 10)\n"
     "  -k, --insecure         do not verify TLS certificates\n"
-    "  -A, --user-agent UA    User-Agent header\n"
+    "  -A, -U, --user-agent UA  User-Agent header\n"
+    "  -H, --header 'N: V'    an extra request header (repeatable); never\n"
+    "                         sent to another host after a redirect\n"
     "  -h, --help             this text\n"
     "  -V, --version          version\n"
     "\n"
@@ -184,6 +186,7 @@ int main(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"insecure", no_argument, NULL, 'k'},
         {"user-agent", required_argument, NULL, 'A'},
+        {"header", required_argument, NULL, 'H'},
         {"min-split", required_argument, NULL, OPT_MIN_SPLIT},
         {"max-tries", required_argument, NULL, OPT_MAX_TRIES},
         {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
@@ -196,9 +199,10 @@ int main(int argc, char **argv)
     };
     sg_options o;
     sg_options_init(&o);
-    int quiet = 0, c;
+    int quiet = 0, c, nhdrs = 0;
+    const char *hdrs[64];
     long v;
-    while ((c = getopt_long(argc, argv, "n:o:P:JfqkA:hV", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "n:o:P:JfqkA:U:H:hV", longs, NULL)) != -1) {
         switch (c) {
         case 'n':
             if (parse_long(optarg, 1, 64, &v) < 0)
@@ -211,7 +215,13 @@ int main(int argc, char **argv)
         case 'f': o.force = 1; break;
         case 'q': quiet = 1; break;
         case 'k': o.insecure = 1; break;
-        case 'A': o.user_agent = optarg; break;
+        case 'A':
+        case 'U': o.user_agent = optarg; break;
+        case 'H':
+            if (nhdrs == 64)
+                return usage_error("at most 64 headers", NULL);
+            hdrs[nhdrs++] = optarg;
+            break;
         case OPT_MIN_SPLIT:
             if (parse_size(optarg, &o.min_split) < 0)
                 return usage_error("bad --min-split", optarg);
@@ -243,6 +253,8 @@ int main(int argc, char **argv)
                                            : "exactly one URL, please",
                            NULL);
 
+    o.headers = hdrs;
+    o.nheaders = nhdrs;
     struct cli cl = {.total = -1};
     progress_init(&cl.view, stderr, quiet);
     o.progress = on_progress;

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,6 +53,7 @@ struct sg_download {
     int ran;
     int has_sum;
     checksum sum;
+    char **headers; /* copies of the user's headers */
 };
 
 /* Per-run state of sg_download_run. */
@@ -187,6 +189,34 @@ sg_code sg_download_new(sg_download **out, const char *url,
         goto out;
     }
     dl->o.user_agent = dl->ua;
+    dl->o.headers = NULL;
+    if (o->nheaders > 0) {
+        if (!(dl->headers = calloc((size_t)o->nheaders, sizeof *dl->headers))) {
+            rc = err_set(&dl->err, SG_ENOMEM, "out of memory");
+            goto out;
+        }
+        for (int i = 0; i < o->nheaders; i++) {
+            const char *h = o->headers[i], *colon = strchr(h, ':');
+            static const char *const ours[] = {"range", "if-range",
+                                               "accept-encoding"};
+            for (size_t k = 0; colon && k < 3; k++)
+                if ((size_t)(colon - h) == strlen(ours[k]) &&
+                    strncasecmp(h, ours[k], strlen(ours[k])) == 0)
+                    colon = NULL;
+            if (!colon || colon == h) {
+                rc = err_set(&dl->err, SG_EUSAGE,
+                             "header '%s': want 'Name: value', and not one "
+                             "of Range, If-Range, Accept-Encoding",
+                             h);
+                goto out;
+            }
+            if (!(dl->headers[i] = strdup(h))) {
+                rc = err_set(&dl->err, SG_ENOMEM, "out of memory");
+                goto out;
+            }
+        }
+        dl->o.headers = (const char *const *)dl->headers;
+    }
     dl->o.checksum = NULL; /* parsed below; the caller's string is not kept */
     if (o->checksum) {
         if ((rc = checksum_parse(o->checksum, &dl->sum, &dl->err)))
@@ -221,6 +251,9 @@ void sg_download_free(sg_download *dl)
 {
     if (!dl)
         return;
+    for (int i = 0; dl->headers && i < dl->o.nheaders; i++)
+        free(dl->headers[i]);
+    free(dl->headers);
     free(dl->url);
     free(dl->shown);
     free((char *)dl->o.output);
@@ -500,9 +533,13 @@ static sg_code transfer(struct run *r, xfer_verdict *v)
     sg_code rc = ckpt_start(&ck, r->fd, r->j, PLAN_MAX_SEGMENTS, e);
     if (rc)
         return rc;
+    /* The user's headers go to the segments only if the pinned URL has
+     * the origin they were given for. */
+    int hdrs = r->pr.same_origin ? dl->o.nheaders : 0;
     xfer_conf c = {
         .http = {dl->o.user_agent, dl->o.connect_timeout_ms,
-                 dl->o.stall_timeout_ms, dl->o.insecure},
+                 dl->o.stall_timeout_ms, dl->o.insecure,
+                 hdrs ? dl->o.headers : NULL, hdrs},
         .url = r->pr.effective_url,
         .shown = dl->shown,
         .size = r->meta.size,
@@ -541,8 +578,9 @@ sg_code sg_download_run(sg_download *dl)
     struct run r = {.dl = dl, .fd = -1};
     sg_code rc;
     int done = 0, force_get = 0, noranges = 0;
-    http_conf hc = {dl->o.user_agent, dl->o.connect_timeout_ms,
-                    dl->o.stall_timeout_ms, dl->o.insecure};
+    http_conf hc = {dl->o.user_agent,   dl->o.connect_timeout_ms,
+                    dl->o.stall_timeout_ms, dl->o.insecure,
+                    dl->o.headers,       dl->o.nheaders};
 
     state(dl, SG_STATE_PROBING, -1, 0);
     int probed = 0;

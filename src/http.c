@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http.h"
 
@@ -90,6 +91,62 @@ out:
     curl_free(p);
     curl_url_cleanup(u);
     return rc;
+}
+
+sg_code http_headers(const http_conf *c, int with_user, const char *extra,
+                     struct curl_slist **out)
+{
+    struct curl_slist *l = NULL, *t;
+    for (int i = 0; with_user && i < c->nheaders; i++) {
+        if (!(t = curl_slist_append(l, c->headers[i])))
+            goto fail;
+        l = t;
+    }
+    if (extra) {
+        if (!(t = curl_slist_append(l, extra)))
+            goto fail;
+        l = t;
+    }
+    *out = l;
+    return SG_OK;
+fail:
+    curl_slist_free_all(l);
+    *out = NULL;
+    return SG_ENOMEM;
+}
+
+/* scheme, host and port of url into *s, *h, *p (curl_free them). */
+static int origin(const char *url, char **s, char **h, char **p)
+{
+    *s = *h = *p = NULL;
+    CURLU *u = curl_url();
+    int ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+             curl_url_get(u, CURLUPART_SCHEME, s, 0) == CURLUE_OK &&
+             curl_url_get(u, CURLUPART_HOST, h, 0) == CURLUE_OK &&
+             curl_url_get(u, CURLUPART_PORT, p, CURLU_DEFAULT_PORT) ==
+                 CURLUE_OK;
+    curl_url_cleanup(u);
+    return ok;
+}
+
+int http_same_origin(const char *a, const char *b)
+{
+    char *s1, *h1, *p1, *s2, *h2, *p2;
+    int ok1 = origin(a, &s1, &h1, &p1), ok2 = origin(b, &s2, &h2, &p2);
+    int same = ok1 && ok2 && strcmp(s1, s2) == 0 &&
+               strcasecmp(h1, h2) == 0 && strcmp(p1, p2) == 0;
+    curl_free(s1), curl_free(h1), curl_free(p1);
+    curl_free(s2), curl_free(h2), curl_free(p2);
+    return same;
+}
+
+int http_scheme_ok(const char *url)
+{
+    char *s, *h, *p;
+    int ok = origin(url, &s, &h, &p) &&
+             (strcmp(s, "http") == 0 || strcmp(s, "https") == 0);
+    curl_free(s), curl_free(h), curl_free(p);
+    return ok;
 }
 
 char *http_redact(const char *url)

@@ -21,11 +21,25 @@ typedef struct http_conf {
     long connect_timeout_ms;
     long stall_timeout_ms;
     int insecure;
+    const char *const *headers; /* the user's "Name: value" lines */
+    int nheaders;
 } http_conf;
 
 /* Apply the common options to a new or reset easy handle, with r
  * collecting the response headers.  Returns SG_OK or SG_ENOMEM. */
 sg_code http_setup(CURL *h, const http_conf *c, resp *r);
+
+/* A header list: the user's headers when with_user, then extra (may be
+ * NULL).  *out is NULL when the list would be empty.  SG_ENOMEM on
+ * failure.  Free with curl_slist_free_all. */
+sg_code http_headers(const http_conf *c, int with_user, const char *extra,
+                     struct curl_slist **out);
+
+/* Do two absolute URLs share scheme, host and port?  1 or 0. */
+int http_same_origin(const char *a, const char *b);
+
+/* Is url an absolute http or https URL?  1 or 0. */
+int http_scheme_ok(const char *url);
 
 /* Check that url is an absolute http(s) URL.  On success *path receives
  * its path, still percent-encoded, as a heap string.  SG_EUSAGE otherwise,

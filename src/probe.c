@@ -53,15 +53,19 @@ static int nap(long ms, volatile sig_atomic_t *cancel)
 
 /* One request; *cc and r hold the outcome. */
 static sg_code request(CURL *h, const char *url, const http_conf *c, int get,
-                       volatile sig_atomic_t *cancel, resp *r, char *errbuf,
-                       CURLcode *cc)
+                       int with_user, volatile sig_atomic_t *cancel, resp *r,
+                       char *errbuf, CURLcode *cc)
 {
+    struct curl_slist *hdrs = NULL;
     curl_easy_reset(h);
     resp_cleanup(r);
-    if (http_setup(h, c, r) != SG_OK)
+    if (http_setup(h, c, r) != SG_OK ||
+        http_headers(c, with_user, NULL, &hdrs) != SG_OK)
         return SG_ENOMEM;
     errbuf[0] = '\0';
     (void)curl_easy_setopt(h, CURLOPT_URL, url);
+    (void)curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L); /* see follow() */
+    (void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     (void)curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     (void)curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     (void)curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -73,10 +77,49 @@ static sg_code request(CURL *h, const char *url, const http_conf *c, int get,
         (void)curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     }
     *cc = curl_easy_perform(h);
+    curl_slist_free_all(hdrs);
     /* Our write callback stops a range GET on purpose. */
     if (*cc == CURLE_WRITE_ERROR && get && r->status)
         *cc = CURLE_OK;
     return SG_OK;
+}
+
+/* request(), following redirects.  *final receives the URL of the last
+ * response (heap) and *same whether it kept the origin of url; the user's
+ * headers go only to hops with that origin. */
+static sg_code follow(CURL *h, const char *url, const http_conf *c, int get,
+                      volatile sig_atomic_t *cancel, resp *r, char *errbuf,
+                      CURLcode *cc, char **final, int *same)
+{
+    char *cur = strdup(url);
+    sg_code rc = SG_OK;
+    *same = 1;
+    for (int hop = 0; cur; hop++) {
+        if ((rc = request(h, cur, c, get, *same, cancel, r, errbuf, cc)))
+            break;
+        char *loc = NULL;
+        if (*cc != CURLE_OK || r->status < 300 || r->status > 399 ||
+            curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &loc) != CURLE_OK ||
+            !loc)
+            break;
+        if (hop >= 20) {
+            *cc = CURLE_TOO_MANY_REDIRECTS;
+            break;
+        }
+        if (!http_scheme_ok(loc)) {
+            *cc = CURLE_UNSUPPORTED_PROTOCOL;
+            (void)snprintf(errbuf, CURL_ERROR_SIZE,
+                           "redirect to a URL that is not http or https");
+            break;
+        }
+        *same = *same && http_same_origin(url, loc);
+        free(cur);
+        cur = strdup(loc);
+    }
+    if (!cur)
+        rc = SG_ENOMEM;
+    *final = cur;
+    return rc;
 }
 
 static int dup_into(char **dst, const char *src)
@@ -86,11 +129,10 @@ static int dup_into(char **dst, const char *src)
     return src && !*dst ? -1 : 0;
 }
 
-/* Copy validators and the effective URL of the last response. */
-static sg_code keep(CURL *h, const resp *r, probe_result *out, sg_err *e)
+/* Copy validators and the URL of the last response. */
+static sg_code keep(const char *eff, const resp *r, probe_result *out,
+                    sg_err *e)
 {
-    char *eff = NULL;
-    (void)curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff);
     if (dup_into(&out->effective_url, eff) < 0 ||
         dup_into(&out->etag, r->etag_strong && !r->conflict ? r->etag
                                                             : NULL) < 0 ||
@@ -118,12 +160,15 @@ sg_code probe_run(const char *url, const char *shown, const http_conf *c,
     resp_init(&r);
     memset(out, 0, sizeof *out);
     out->size = -1;
+    char *final = NULL;
+    int same = 1;
     CURL *h = curl_easy_init();
     if (!h)
         return err_set(e, SG_ENOMEM, "out of memory");
 
     if (!force_get) {
-        if ((rc = request(h, url, c, 0, cancel, &r, errbuf, &cc)))
+        if ((rc = follow(h, url, c, 0, cancel, &r, errbuf, &cc, &final,
+                         &same)))
             goto out;
         if (*cancel) {
             rc = SG_EINTERRUPTED;
@@ -139,14 +184,18 @@ sg_code probe_run(const char *url, const char *shown, const http_conf *c,
             r.accept_ranges) {
             out->size = r.length;
             out->ranges = 1;
-            rc = keep(h, &r, out, e);
+            out->same_origin = same;
+            rc = keep(final, &r, out, e);
             goto out;
         }
         /* Refused, unhelpful or failing: ask with a range GET instead. */
     }
 
     for (int tries = 1;; tries++) {
-        if ((rc = request(h, url, c, 1, cancel, &r, errbuf, &cc)))
+        free(final);
+        final = NULL;
+        if ((rc = follow(h, url, c, 1, cancel, &r, errbuf, &cc, &final,
+                         &same)))
             goto out;
         if (*cancel) {
             rc = SG_EINTERRUPTED;
@@ -184,8 +233,12 @@ sg_code probe_run(const char *url, const char *shown, const http_conf *c,
         rc = err_set(e, SG_EHTTP, "%s: HTTP %d", shown, r.status);
         goto out;
     }
-    rc = keep(h, &r, out, e);
+    out->same_origin = same;
+    rc = keep(final, &r, out, e);
 out:
+    if (rc == SG_ENOMEM && e->code == SG_OK)
+        err_set(e, SG_ENOMEM, "out of memory");
+    free(final);
     resp_cleanup(&r);
     curl_easy_cleanup(h);
     if (rc)

@@ -8,7 +8,9 @@
  * "Range: bytes=0-0" asks the question directly: a 206 whose Content-Range
  * carries the complete length proves both the size and range support.
  * Only a strong ETag is kept as a validator (RFC 9110 forbids weak ones in
- * If-Range).  Runs on the calling thread; blocking.
+ * If-Range).  Redirects are followed here, one hop at a time, so that the
+ * user's headers stop at the first hop to another origin and every hop is
+ * checked to be http or https.  Runs on the calling thread; blocking.
  */
 #ifndef SG_PROBE_H
 #define SG_PROBE_H
@@ -27,6 +29,7 @@ typedef struct probe_result {
     char *last_modified; /* heap or NULL */
     int via_get;         /* the range GET decided */
     char *disposition;   /* Content-Disposition as sent, heap or NULL */
+    int same_origin;     /* effective_url has the original's origin */
 } probe_result;
 
 /* Probe url (named shown, without credentials, in messages).  With

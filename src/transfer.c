@@ -200,6 +200,11 @@ static int check(struct conn *k)
         }
         return CHK_OK;
     }
+    if (r->status >= 300 && r->status < 400) {
+        err_set(x->e, SG_ECHANGED, "%s: now redirects elsewhere", c->shown);
+        stop(x, XFER_CHANGED, SG_ECHANGED);
+        return CHK_FATAL;
+    }
     if (r->status == 416) {
         err_set(x->e, SG_ECHANGED,
                 "%s: range %lld-%lld no longer exists", c->shown, a, b);
@@ -279,6 +284,10 @@ static sg_code conn_init(struct xfer *x, struct conn *k)
                             : buf > RECV_MAX ? RECV_MAX : buf);
     if (x->hdrs)
         SET(CURLOPT_HTTPHEADER, x->hdrs);
+    /* libcurl would carry the user's headers along a redirect to any
+     * host; with them, a redirect is a change of plan instead (check()). */
+    if (x->c->http.nheaders)
+        SET(CURLOPT_FOLLOWLOCATION, 0L);
 #undef SET
     return cc == CURLE_OK ? SG_OK
                           : err_set(x->e, SG_ENOMEM, "cannot set up a handle");
@@ -539,19 +548,15 @@ static void report(struct xfer *x, struct meter *mt, int64_t now, int force)
 static sg_code build_headers(struct xfer *x)
 {
     const xfer_conf *c = x->c;
-    if (!c->ranges)
-        return SG_OK;
     /* If-Range makes a changed resource answer 200 instead of splicing
      * new bytes into old ones.  Weak tags are never used here. */
     const char *v = c->etag ? c->etag : c->last_modified;
-    if (!v)
-        return SG_OK;
-    char *line = str_cat("If-Range: ", v);
-    if (!line)
+    char *line = c->ranges && v ? str_cat("If-Range: ", v) : NULL;
+    if (c->ranges && v && !line)
         return err_set(x->e, SG_ENOMEM, "out of memory");
-    x->hdrs = curl_slist_append(NULL, line);
+    sg_code rc = http_headers(&c->http, 1, line, &x->hdrs);
     free(line);
-    return x->hdrs ? SG_OK : err_set(x->e, SG_ENOMEM, "out of memory");
+    return rc ? err_set(x->e, rc, "out of memory") : SG_OK;
 }
 
 sg_code xfer_run(const xfer_conf *c, sg_segment *segs, int *n, int cap,

@@ -263,10 +263,11 @@ Test(resume, sigterm_checkpoints_and_exits_11)
     char path[600];
     snprintf(path, sizeof path, "%s/f", dir);
     cr_assert(same_file(path, src));
-    /* A graceful stop commits everything written: nothing is fetched
-     * twice. */
-    cr_assert_eq(srv_bytes_sent(&S), 16 * MiB, "sent %lld",
-                 (long long)srv_bytes_sent(&S));
+    /* A graceful stop commits everything written, so the rerun fetches
+     * only what is missing; what may come twice is what was in flight
+     * when a connection stopped (at SIGTERM, or at a split's new end). */
+    cr_assert_leq(srv_bytes_sent(&S), 16 * MiB + 16 * MiB / 8, "sent %lld",
+                  (long long)srv_bytes_sent(&S));
 }
 
 Test(resume, more_connections_on_rerun)
