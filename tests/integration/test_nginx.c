@@ -673,3 +673,77 @@ Test(auth, credentials_never_follow_a_redirect_to_another_host)
     cr_assert(sent_first, "the first host never got the credentials");
     cr_assert(!leaked, "credentials were sent to the redirect target");
 }
+
+/* Count log lines of srv s that contain needle. */
+static int log_lines_with(const srv *s, const char *needle, int *total)
+{
+    char p[300];
+    snprintf(p, sizeof p, "%s/logs/access.log", s->root);
+    FILE *f = fopen(p, "r");
+    int n = 0;
+    *total = 0;
+    char line[1024];
+    while (f && fgets(line, sizeof line, f)) {
+        (*total)++;
+        n += strstr(line, needle) != NULL;
+    }
+    if (f)
+        fclose(f);
+    return n;
+}
+
+Test(auth, user_headers_reach_every_request_of_the_origin)
+{
+    const char *src = srv_file(&S, "f", 6 * MiB, 63);
+    const char *argv[] = {"-q", "-n", "4", "-H", "X-Secret: s3cr3t",
+                          srv_url(&S, "f"), NULL};
+    cr_assert_eq(run_segget(dir, argv, 60), 0, "%s", last_stderr());
+    char path[600];
+    snprintf(path, sizeof path, "%s/f", dir);
+    cr_assert(same_file(path, src));
+    int total, with = log_lines_with(&S, "xs=s3cr3t", &total);
+    cr_assert_gt(total, 4);
+    cr_assert_eq(with, total, "%d of %d requests had the header", with,
+                 total);
+}
+
+Test(auth, user_headers_never_follow_a_redirect_to_another_host)
+{
+    srv other;
+    srv_start(&other, "");
+    const char *src = srv_file(&other, "f", 4 * MiB, 64);
+    srv_stop(&S);
+    char conf[256];
+    snprintf(conf, sizeof conf,
+             "location = /f { return 302 http://127.0.0.1:%d/f; }",
+             other.port);
+    srv_start(&S, conf);
+    const char *argv[] = {"-q", "-n", "4", "-H", "X-Secret: s3cr3t",
+                          srv_url(&S, "f"), NULL};
+    int rc = run_segget(dir, argv, 60);
+    int t1, t2;
+    int first = log_lines_with(&S, "xs=s3cr3t", &t1);
+    int leaked = log_lines_with(&other, "xs=s3cr3t", &t2);
+    char path[600];
+    snprintf(path, sizeof path, "%s/f", dir);
+    int same = same_file(path, src);
+    srv_stop(&other);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_assert(same);
+    cr_assert_gt(first, 0, "the origin never got the header");
+    cr_assert_gt(t2, 4, "the target served too few requests");
+    cr_assert_eq(leaked, 0, "%d requests to the other host had the header",
+                 leaked);
+}
+
+Test(auth, malformed_or_reserved_headers_are_usage_errors)
+{
+    const char *bad[] = {"NoColon", ": empty name", "Range: bytes=0-1",
+                         "if-range: x", "Accept-Encoding: gzip"};
+    for (int i = 0; i < 5; i++) {
+        const char *argv[] = {"-H", bad[i], srv_url(&S, "f"), NULL};
+        cr_expect_eq(run_segget(dir, argv, 30), 1, "'%s': %s", bad[i],
+                     last_stderr());
+    }
+    cr_assert_eq(dir_entries(dir), 0);
+}
