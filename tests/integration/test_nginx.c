@@ -6,7 +6,10 @@
  * statuses of common failures.
  */
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -746,4 +749,39 @@ Test(auth, malformed_or_reserved_headers_are_usage_errors)
                      last_stderr());
     }
     cr_assert_eq(dir_entries(dir), 0);
+}
+
+Test(nginx, connect_timeout_gives_up_with_a_network_error)
+{
+    /* A listener whose accept queue is full: the kernel drops new SYNs,
+     * so connecting hangs until --connect-timeout. */
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(l, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(listen(l, 0), 0);
+    socklen_t al = sizeof a;
+    cr_assert_eq(getsockname(l, (struct sockaddr *)&a, &al), 0);
+    int fill[4];
+    for (int i = 0; i < 4; i++) {
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        (void)connect(fill[i], (struct sockaddr *)&a, sizeof a);
+    }
+    nap_ms(100); /* let the handshakes that fit complete */
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/f", ntohs(a.sin_port));
+    const char *argv[] = {"-q", "--connect-timeout", "1", "--max-tries", "2",
+                          url, NULL};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = run_segget(dir, argv, 60);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    for (int i = 0; i < 4; i++)
+        close(fill[i]);
+    close(l);
+    cr_assert_eq(rc, 2, "exit %d: %s", rc, last_stderr());
+    cr_assert(strstr(last_stderr(), "imeout") || strstr(last_stderr(), "timed out"),
+              "%s", last_stderr());
+    /* Bounded: a handful of one-second tries, not the default 30 s. */
+    cr_assert_lt(t1.tv_sec - t0.tv_sec, 20);
 }
