@@ -94,7 +94,7 @@ FUZZ_SECONDS ?= 20
 FUZZERS := hdr resp name
 FUZZ_SRC_hdr := src/hdr.c
 FUZZ_SRC_resp := src/resp.c src/hdr.c
-FUZZ_SRC_name := src/name.c
+FUZZ_SRC_name := src/name.c src/util.c
 fuzz:
 	@mkdir -p $(B)/fuzz
 	@for f in $(FUZZERS); do \

@@ -10,17 +10,7 @@
 #include <unistd.h>
 
 #include "checksum.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "util.h"
 
 sg_code checksum_parse(const char *spec, checksum *out, sg_err *e)
 {

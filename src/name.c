@@ -10,17 +10,7 @@
 #include <strings.h>
 
 #include "name.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "util.h"
 
 char *name_unescape(const char *s, size_t len, size_t *out_len)
 {

@@ -17,3 +17,14 @@ char *str_cat(const char *a, const char *b)
     memcpy(s + la, b, lb + 1);
     return s;
 }
+
+int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

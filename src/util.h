@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * util.h - small helpers shared by several modules: a monotonic clock and
- * string joining.  Thread-safe.
+ * util.h - small helpers shared by several modules: a monotonic clock,
+ * string joining, hex digits.  Thread-safe.
  */
 #ifndef SG_UTIL_H
 #define SG_UTIL_H
@@ -16,6 +16,9 @@ static inline int64_t now_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* The value of a hexadecimal digit, or -1. */
+int hexval(char c);
 
 /* a followed by b in a new heap string, or NULL when out of memory. */
 char *str_cat(const char *a, const char *b);

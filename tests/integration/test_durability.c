@@ -142,15 +142,10 @@ Test(durability, journal_never_claims_unsynced_bytes_over_50_kills)
     const char *args[] = {"--size", "12582912", "--seed", "90", "--rate",
                           "1500000", NULL};
     fsrv_start(&S, args);
-    static char preload[600], shimlog[700];
-    const char *so = getenv("FAILSYNC_SO");
-    cr_assert_not_null(so, "FAILSYNC_SO is not set (run 'make test')");
-    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", so);
+    static char shimlog[700];
     snprintf(shimlog, sizeof shimlog, "SG_SHIM_LOG=%s", logpath);
-    segget_env(preload);
-    segget_env("SG_SHIM=order");
+    segget_shim("SG_SHIM=order");
     segget_env(shimlog);
-    segget_env("ASAN_OPTIONS=verify_asan_link_order=0");
     const char *argv[] = {"-q", "-n", "4", "--min-split", "256K",
                           srv_url(&S, "data"), NULL};
     unsigned seed = (unsigned)time(NULL);

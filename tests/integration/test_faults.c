@@ -273,17 +273,9 @@ static long long journal_claims(const char *jpath)
 
 Test(faults, fdatasync_failure_is_fatal_and_commits_nothing)
 {
-    static char preload[600];
-    const char *so = getenv("FAILSYNC_SO");
-    cr_assert_not_null(so, "FAILSYNC_SO is not set (run 'make test')");
-    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", so);
     const char *x[] = {"--rate", "4000000", NULL};
     serve(8 * MiB, 16, x);
-    segget_env(preload);
-    /* Under ASan the shim comes before its runtime; it intercepts no
-     * allocation, so that order is harmless. */
-    segget_env("ASAN_OPTIONS=verify_asan_link_order=0");
-    segget_env("SG_SHIM=sync");
+    segget_shim("SG_SHIM=sync");
     const char *o[] = {"-n", "4", NULL};
     int rc = get(o);
     segget_env(NULL);
@@ -472,17 +464,9 @@ Test(faults, content_disposition_never_names_the_file)
 
 Test(faults, disk_full_mid_download_is_a_clean_error_and_resumes)
 {
-    static char preload[600];
-    const char *so = getenv("FAILSYNC_SO");
-    cr_assert_not_null(so, "FAILSYNC_SO is not set (run 'make test')");
-    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", so);
     const char *x[] = {"--rate", "4000000", NULL};
     serve(12 * MiB, 17, x);
-    segget_env(preload);
-    /* Under ASan the shim comes before its runtime; it intercepts no
-     * allocation, so that order is harmless. */
-    segget_env("ASAN_OPTIONS=verify_asan_link_order=0");
-    segget_env("SG_SHIM=full:6291456"); /* the disk fills after 6 MiB */
+    segget_shim("SG_SHIM=full:6291456"); /* the disk fills after 6 MiB */
     const char *o[] = {"-n", "4", NULL};
     int rc = get(o);
     segget_env(NULL);

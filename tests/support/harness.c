@@ -380,6 +380,19 @@ void segget_env(const char *kv)
         }
 }
 
+void segget_shim(const char *mode_env)
+{
+    static char preload[600];
+    const char *so = getenv("FAILSYNC_SO");
+    cr_assert_not_null(so, "FAILSYNC_SO is not set (run 'make test')");
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", so);
+    segget_env(preload);
+    segget_env(mode_env);
+    /* Under ASan the shim comes before its runtime; it intercepts no
+     * allocation, so that order is harmless. */
+    segget_env("ASAN_OPTIONS=verify_asan_link_order=0");
+}
+
 pid_t spawn_segget(const char *cwd, const char *const *argv)
 {
     const char *bin = getenv("SEGGET_BIN");

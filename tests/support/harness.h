@@ -88,6 +88,11 @@ int run_segget(const char *cwd, const char *const *argv, int timeout_s);
  * clear); at most four entries; "SG_TEST_RLIMIT_FSIZE=N" sets that limit on the child instead. */
 void segget_env(const char *kv);
 
+/* Run the next segget processes under the LD_PRELOAD shim (FAILSYNC_SO)
+ * in the given SG_SHIM mode ("sync", "full:N", "order"); segget_env(NULL)
+ * ends it.  The mode string must outlive those runs. */
+void segget_shim(const char *mode_env);
+
 /* Start segget without waiting; returns its pid. */
 pid_t spawn_segget(const char *cwd, const char *const *argv);
 
