@@ -233,11 +233,20 @@ Test(resume, kill9_at_random_points)
         cr_assert_eq(rc, 128 + SIGKILL, "seed %u: exit %d: %s", seed, rc,
                      last_stderr());
         kills++;
-        /* A killed run never leaves a file under the final name. */
-        cr_assert(!exists(path), "seed %u: final name after a kill", seed);
+        /* A killed run leaves a file under the final name only once it is
+         * exact (killed after the rename). */
+        if (exists(path)) {
+            cr_assert(same_file(path, src), "seed %u: wrong final file", seed);
+            char jp[620];
+            snprintf(jp, sizeof jp, "%s.segget", path);
+            if (!exists(jp))
+                break; /* nothing left to do */
+        }
     }
     cr_assert_geq(kills, 10, "seed %u: only %d kills landed", seed, kills);
-    int rc = run_segget(dir, argv, 120);
+    char jp[620];
+    snprintf(jp, sizeof jp, "%s.segget", path);
+    int rc = exists(path) && !exists(jp) ? 0 : run_segget(dir, argv, 120);
     cr_assert_eq(rc, 0, "seed %u: %s", seed, last_stderr());
     cr_assert(same_file(path, src), "seed %u: bytes differ", seed);
     cr_assert_eq(dir_entries(dir), 1);
