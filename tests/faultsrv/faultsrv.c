@@ -51,6 +51,7 @@ static struct {
     int64_t slow_rate;
     int trickle_every;   /* every Kth connection trickles 1 B/s ... */
     int64_t trickle_after; /* ... after this many body bytes */
+    int64_t trickle_bps;   /* ... at this many bytes a second (1) */
     int change_after;    /* after K GETs the resource changes (same size) */
     const char *range_value; /* literal Content-Range for 206s */
     int no_range_header; /* 206 without Content-Range */
@@ -61,6 +62,7 @@ static struct {
     int html200;         /* every GET: 200 with a small HTML page */
     const char *length_value; /* literal Content-Length for 200s and HEAD */
     const char *disposition;  /* Content-Disposition value */
+    int reset;                /* drop with a TCP reset, not a close */
     const char *log;
 } cfg = {.size = 1 << 20, .seed = 1, .head_length = -1, .drop_after = -1,
          .drop_count = -1, .retry_after = -1, .range_total = -1};
@@ -145,7 +147,9 @@ static int64_t send_body(int fd, int64_t from, int64_t len, int64_t limit,
             return -1;
         sent += n;
         if (conn_trickle && sent >= cfg.trickle_after) {
-            struct timespec ts = {1, 0};
+            int64_t ns = 1000000000 / (cfg.trickle_bps > 0 ? cfg.trickle_bps
+                                                           : 1);
+            struct timespec ts = {ns / 1000000000, ns % 1000000000};
             nanosleep(&ts, NULL);
         } else if (conn_rate > 0) {
             int64_t ns = n * 1000000000 / conn_rate;
@@ -340,6 +344,11 @@ static int serve(int fd, char *req)
                         ? cfg.drop_after
                         : -1;
     sent = send_body(fd, a, len, limit, cfg.chunked && !ranged);
+    if (limit >= 0 && cfg.reset) {
+        /* SO_LINGER 0: close() sends RST instead of FIN. */
+        struct linger lg = {1, 0};
+        (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
     if (ranged && cfg.extra && sent == len) {
         /* A body longer than the range: more bytes, then close. */
         int64_t more = send_body(fd, b + 1 < cfg.size ? b + 1 : 0, cfg.extra,
@@ -431,6 +440,7 @@ int main(int argc, char **argv)
         else if (!strcmp(o, "--trickle-every"))
             cfg.trickle_every = (int)num(v);
         else if (!strcmp(o, "--trickle-after")) cfg.trickle_after = num(v);
+        else if (!strcmp(o, "--trickle-bps")) cfg.trickle_bps = num(v);
         else if (!strcmp(o, "--change-after")) cfg.change_after = (int)num(v);
         else if (!strcmp(o, "--range-value")) cfg.range_value = v;
         else if (!strcmp(o, "--range-total")) cfg.range_total = num(v);
@@ -448,6 +458,7 @@ int main(int argc, char **argv)
             else if (!strcmp(o, "--multipart")) cfg.multipart = 1;
             else if (!strcmp(o, "--gzip")) cfg.gzip = 1;
             else if (!strcmp(o, "--html-200")) cfg.html200 = 1;
+            else if (!strcmp(o, "--reset")) cfg.reset = 1;
             else {
                 fprintf(stderr, "faultsrv: unknown option %s\n", o);
                 return 2;

@@ -604,3 +604,28 @@ Test(faults, checksum_match_mismatch_and_malformed)
     cr_assert_eq(mkdir(dir, 0755), 0);
     assert_exact(get(o3), 3 * MiB + 3, 57);
 }
+
+Test(faults, connections_reset_mid_body_are_retried)
+{
+    const char *x[] = {"--drop-after", "200000", "--drop-count", "10",
+                       "--reset", NULL};
+    serve(6 * MiB, 58, x);
+    const char *o[] = {"-q", "-n", "4", NULL};
+    assert_exact(get(o), 6 * MiB, 58);
+}
+
+Test(faults, stall_timeout_retries_a_lone_trickling_connection)
+{
+    /* One connection, so no peers to compare with: only the stall timer
+     * can notice.  Even connections trickle 8 bytes a second (well under
+     * the 1 KiB/s floor, well over 1 B/s) after 64 KiB; the HEAD uses the
+     * first connection, the transfer the second. */
+    const char *x[] = {"--trickle-every", "2", "--trickle-after", "65536",
+                       "--trickle-bps", "8", NULL};
+    serve(1 * MiB, 59, x);
+    const char *argv[] = {"-q", "-n", "1", "--stall-timeout", "1",
+                          srv_url(&S, "data"), NULL};
+    assert_exact(run_segget(dir, argv, 30), 1 * MiB, 59);
+    cr_assert_geq(srv_requests(&S, 206) + srv_requests(&S, 200), 2,
+                  "the stalled range was not retried");
+}
