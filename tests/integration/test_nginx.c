@@ -654,19 +654,28 @@ Test(http2, ranges_use_separate_connections_not_streams)
     cr_assert_eq(srv_overlaps(&S), 0, "ranges shared a connection");
 }
 
-Test(auth, credentials_never_follow_a_redirect_to_another_host)
+/* Restart S so that /f redirects to a second nginx (on another port, so
+ * another origin) serving size bytes of seed as /f; returns the source
+ * file's path (static).  The caller stops *other. */
+static const char *redirect_to_other(srv *other, int64_t size, uint64_t seed)
 {
-    /* S answers /f with a redirect to a second server on another port,
-     * which logs any Authorization header it receives. */
-    srv other;
-    srv_start(&other, "");
-    const char *src = srv_file(&other, "f", 4 * MiB, 62);
+    static char src[512];
+    srv_start(other, "");
+    snprintf(src, sizeof src, "%s", srv_file(other, "f", size, seed));
     srv_stop(&S);
     char conf[256];
     snprintf(conf, sizeof conf,
              "location = /f { return 302 http://127.0.0.1:%d/f; }",
-             other.port);
+             other->port);
     srv_start(&S, conf);
+    return src;
+}
+
+Test(auth, credentials_never_follow_a_redirect_to_another_host)
+{
+    /* The redirect target logs any Authorization header it receives. */
+    srv other;
+    const char *src = redirect_to_other(&other, 4 * MiB, 62);
     char url[512];
     snprintf(url, sizeof url, "http://u:sekrit@127.0.0.1:%d/f", S.port);
     const char *argv[] = {"-q", "-n", "4", url, NULL};
@@ -722,14 +731,7 @@ Test(auth, user_headers_reach_every_request_of_the_origin)
 Test(auth, user_headers_never_follow_a_redirect_to_another_host)
 {
     srv other;
-    srv_start(&other, "");
-    const char *src = srv_file(&other, "f", 4 * MiB, 64);
-    srv_stop(&S);
-    char conf[256];
-    snprintf(conf, sizeof conf,
-             "location = /f { return 302 http://127.0.0.1:%d/f; }",
-             other.port);
-    srv_start(&S, conf);
+    const char *src = redirect_to_other(&other, 4 * MiB, 64);
     const char *argv[] = {"-q", "-n", "4", "-H", "X-Secret: s3cr3t",
                           srv_url(&S, "f"), NULL};
     int rc = run_segget(dir, argv, 60);
