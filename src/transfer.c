@@ -76,6 +76,7 @@ struct xfer {
     int active;
     struct curl_slist *hdrs;
     int replaced; /* slow connections replaced so far */
+    int64_t last_adapt; /* when adapt() last ran */
     int stopped; /* a verdict other than "keep going" was reached */
     xfer_verdict verdict;
     sg_code rc;
@@ -426,6 +427,10 @@ static void drop(struct xfer *x, struct conn *k)
  * peers. */
 static void adapt(struct xfer *x, int64_t now)
 {
+    /* Rates change only when sampled: keep the loop cheap in between. */
+    if (now - x->last_adapt < RATE_SAMPLE_MS)
+        return;
+    x->last_adapt = now;
     for (int i = 0; i < x->nconns; i++)
         if (x->conns[i].seg >= 0)
             (void)rate_sample(&x->conns[i].meter, now, x->conns[i].got);
