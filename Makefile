@@ -15,6 +15,7 @@ DESTDIR ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 B       := build$(if $(SANITIZE),/san)
+VERSION := $(shell sed -n 's/^\#define SG_VERSION "\(.*\)"/\1/p' include/segget.h)
 
 PKGS        := libcurl sqlite3 libcrypto
 PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -116,16 +117,25 @@ run: deps all
 	@scripts/run "$(URL)" $(ARGS)
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
-		$(DESTDIR)$(PREFIX)/include
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(B)/segget $(DESTDIR)$(PREFIX)/bin/segget
 	install -m 644 $(B)/libsegget.a $(DESTDIR)$(PREFIX)/lib/libsegget.a
 	install -m 644 include/segget.h $(DESTDIR)$(PREFIX)/include/segget.h
+	install -m 644 man/segget.1 $(DESTDIR)$(PREFIX)/share/man/man1/segget.1
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' \
+		'includedir=$${prefix}/include' '' 'Name: segget' \
+		'Description: parallel segmented downloads that resume' \
+		'Version: $(VERSION)' 'Requires: $(PKGS)' \
+		'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lsegget -pthread' \
+		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/segget.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/segget \
 		$(DESTDIR)$(PREFIX)/lib/libsegget.a \
-		$(DESTDIR)$(PREFIX)/include/segget.h
+		$(DESTDIR)$(PREFIX)/include/segget.h \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/segget.pc \
+		$(DESTDIR)$(PREFIX)/share/man/man1/segget.1
 
 format:
 	clang-format -i src/*.c src/*.h include/*.h tests/*/*.c tests/*/*.h
