@@ -36,7 +36,7 @@ TestSuite(install, .init = up, .fini = down, .timeout = 300);
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int sh(const char *fmt, ...)
 {
-    char cmd[2048] = "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL ";
+    char cmd[2048] = "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE ";
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), fmt, ap);
@@ -50,7 +50,7 @@ static const char *const files[] = {
 
 Test(install, example_builds_against_installed_pkg_config_and_downloads)
 {
-    cr_assert_eq(sh("make -s install PREFIX=%s >/dev/null", prefix), 0);
+    cr_assert_eq(sh("make -s SANITIZE= install PREFIX=%s >/dev/null", prefix), 0);
     for (int i = 0; i < 5; i++) {
         char p[512];
         snprintf(p, sizeof p, "%s/%s", prefix, files[i]);
@@ -69,7 +69,7 @@ Test(install, example_builds_against_installed_pkg_config_and_downloads)
     snprintf(got, sizeof got, "%s/f", dir);
     cr_assert(same_file(got, src));
     cr_assert_eq(sh("%s/bin/segget --version | grep -q 'segget 0'", prefix), 0);
-    cr_assert_eq(sh("make -s uninstall PREFIX=%s", prefix), 0);
+    cr_assert_eq(sh("make -s SANITIZE= uninstall PREFIX=%s", prefix), 0);
     for (int i = 0; i < 5; i++) {
         char p[512];
         snprintf(p, sizeof p, "%s/%s", prefix, files[i]);
@@ -79,7 +79,7 @@ Test(install, example_builds_against_installed_pkg_config_and_downloads)
 
 Test(install, destdir_stages_under_prefix)
 {
-    cr_assert_eq(sh("make -s install DESTDIR=%s PREFIX=/usr/local >/dev/null",
+    cr_assert_eq(sh("make -s SANITIZE= install DESTDIR=%s PREFIX=/usr/local >/dev/null",
                     destdir),
                  0);
     char p[512];
@@ -91,7 +91,7 @@ Test(install, destdir_stages_under_prefix)
                     "%s/usr/local/lib/pkgconfig/segget.pc",
                     destdir),
                  0, "the .pc must name the final prefix, not DESTDIR");
-    cr_assert_eq(sh("make -s uninstall DESTDIR=%s PREFIX=/usr/local", destdir),
+    cr_assert_eq(sh("make -s SANITIZE= uninstall DESTDIR=%s PREFIX=/usr/local", destdir),
                  0);
     snprintf(p, sizeof p, "%s/usr/local/bin/segget", destdir);
     cr_assert(!exists(p));
