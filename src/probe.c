@@ -5,9 +5,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "probe.h"
 #include "util.h"
+
+/* Jitter that differs between processes (rand() unseeded would give every
+ * segget the same sequence, and many retrying clients would stay in step).
+ * xorshift64*, seeded per thread from time, pid and the thread's own
+ * address, so downloads on different threads neither race nor agree. */
+static unsigned long jitter(unsigned long bound)
+{
+    static _Thread_local uint64_t state;
+    if (!state)
+        state = ((uint64_t)now_ms() << 20) ^ (uint64_t)getpid() ^
+                (uint64_t)(uintptr_t)&state ^ 0x9E3779B97F4A7C15ull;
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    return (unsigned long)((state * 0x2545F4914F6CDD1Dull) % bound);
+}
 
 long probe_backoff_ms(int tries, int64_t retry_after)
 {
@@ -17,7 +34,7 @@ long probe_backoff_ms(int tries, int64_t retry_after)
     if (ms > 30000)
         ms = 30000;
     /* Jitter spreads retries of many connections apart. */
-    ms = ms / 2 + (long)((unsigned long)rand() % (unsigned long)(ms / 2 + 1));
+    ms = ms / 2 + (long)jitter((unsigned long)(ms / 2 + 1));
     if (retry_after > 300)
         retry_after = 300;
     if (retry_after >= 0 && retry_after * 1000 > ms)

@@ -254,6 +254,9 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
         err_set(x->e, SG_EPROTO, "%s: more bytes than bytes %lld-%lld",
                 x->c->shown, (long long)k->req_start,
                 (long long)k->req_end - 1);
+        /* The response proved malformed after some of it was written:
+         * claim none of it (the final checkpoint records the rollback). */
+        s->done = k->req_start;
         stop(x, XFER_FAILED, SG_EPROTO);
         k->outcome = OUT_FATAL;
         return 0;

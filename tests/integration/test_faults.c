@@ -629,3 +629,21 @@ Test(faults, stall_timeout_retries_a_lone_trickling_connection)
     cr_assert_geq(srv_requests(&S, 206) + srv_requests(&S, 200), 2,
                   "the stalled range was not retried");
 }
+
+Test(faults, an_overlong_body_leaves_no_claim_behind)
+{
+    /* One connection: the whole file arrives, then more.  The response is
+     * proven malformed only after its bytes were written; none of them may
+     * stay claimed (nor the files that would hold the claim). */
+    const char *x[] = {"--extra-bytes", "1000", NULL};
+    serve(2 * MiB, 60, x);
+    const char *o[] = {"-q", "-n", "1", NULL};
+    int rc = get(o);
+    cr_assert_eq(rc, 4, "exit %d: %s", rc, last_stderr());
+    char j[600];
+    snprintf(j, sizeof j, "%s.segget", path);
+    cr_assert(!exists(j) || journal_claims(j) == 0,
+              "the journal claims %lld bytes of a malformed response",
+              journal_claims(j));
+    cr_assert_eq(dir_entries(dir), 0, "litter");
+}

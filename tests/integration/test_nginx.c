@@ -796,3 +796,39 @@ Test(nginx, connect_timeout_gives_up_with_a_network_error)
     /* Bounded: a handful of one-second tries, not the default 30 s. */
     cr_assert_lt(t1.tv_sec - t0.tv_sec, 20);
 }
+
+Test(resume, verified_journal_is_finished_without_the_network)
+{
+    /* A run killed between "verified" and the rename leaves NAME.part and
+     * a verified journal: the next run publishes it with no request. */
+    const char *src = srv_file(&S, "f", 3 * MiB, 41);
+    char ref[600], part[600], j[600], cmd[1400];
+    snprintf(ref, sizeof ref, "%s/../ref", dir);
+    snprintf(part, sizeof part, "%s/f.part", dir);
+    snprintf(j, sizeof j, "%s/f.segget", dir);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && cp '%s' '%s'", src, ref, src,
+             part);
+    cr_assert_eq(system(cmd), 0);
+    char url[512];
+    snprintf(url, sizeof url, "%s", srv_url(&S, "f"));
+    journal *jn;
+    int fresh;
+    sg_err e = {0};
+    cr_assert_eq(journal_open(&jn, j, 1, &fresh, &e), SG_OK);
+    sg_segment seg = {0, 3 * MiB, 3 * MiB, 0};
+    journal_meta m = {.url = url, .effective_url = url, .output = "f",
+                      .etag = "\"x\"", .size = 3 * MiB, .ranges = 1};
+    cr_assert_eq(journal_reset(jn, &m, &seg, 1, &e), SG_OK);
+    cr_assert_eq(journal_mark_verified(jn, &e), SG_OK);
+    journal_close(jn);
+    srv_stop(&S); /* no server: a request would fail */
+    const char *argv[] = {url, NULL};
+    int rc = run_segget(dir, argv, 30);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_assert(strstr(last_stderr(), "completed by an earlier run"), "%s",
+              last_stderr());
+    char path[600];
+    snprintf(path, sizeof path, "%s/f", dir);
+    cr_assert(same_file(path, ref));
+    cr_assert_eq(dir_entries(dir), 1, "journal or .part left");
+}
