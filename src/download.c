@@ -83,20 +83,6 @@ void sg_options_init(sg_options *o)
     o->checkpoint_bytes = 4 << 20;
 }
 
-static void say(sg_download *dl, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void say(sg_download *dl, const char *fmt, ...)
-{
-    if (!dl->o.notice)
-        return;
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    (void)vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    dl->o.notice(buf, dl->o.userdata);
-}
 
 static void state(sg_download *dl, sg_state s, int64_t total, int64_t got)
 {
@@ -320,7 +306,7 @@ static sg_code open_journal(struct run *r)
         }
         if (rc != SG_EJOURNAL || !dl->o.force || attempt > 0)
             break;
-        say(dl, "discarding journal %s: %s", dl->jpath, err_msg(e));
+        notify(dl->o.notice, dl->o.userdata, "discarding journal %s: %s", dl->jpath, err_msg(e));
         err_reset(e);
         journal_close(r->j);
         r->j = NULL;
@@ -355,7 +341,7 @@ static sg_code finish_verified(struct run *r, int *done)
         return SG_OK; /* neither file: download again */
     }
     *done = 1;
-    say(dl, "%s was completed by an earlier run", dl->path);
+    notify(dl->o.notice, dl->o.userdata, "%s was completed by an earlier run", dl->path);
     sg_code rc = journal_remove(r->j, &dl->err);
     r->j = NULL;
     return rc;
@@ -452,13 +438,13 @@ static sg_code resume(struct run *r, int *ok)
     *ok = 0;
     sg_code rc = output_reopen(dl->part, &r->fd, &size, &missing, &dl->err);
     if (missing) {
-        say(dl, "%s is gone; starting over", dl->part);
+        notify(dl->o.notice, dl->o.userdata, "%s is gone; starting over", dl->part);
         return SG_OK;
     }
     if (rc)
         return rc;
     if (size != r->meta.size) {
-        say(dl, "%s has the wrong size; starting over", dl->part);
+        notify(dl->o.notice, dl->o.userdata, "%s has the wrong size; starting over", dl->part);
         return SG_OK;
     }
     sg_segment *v = realloc(r->segs, PLAN_MAX_SEGMENTS * sizeof *v);
@@ -474,7 +460,7 @@ static sg_code resume(struct run *r, int *ok)
     if ((rc = journal_commit(r->j, r->segs, r->n, &dl->err)))
         return rc;
     int64_t have = plan_written(r->segs, r->n);
-    say(dl, "resuming: %lld of %lld bytes already on disk", (long long)have,
+    notify(dl->o.notice, dl->o.userdata, "resuming: %lld of %lld bytes already on disk", (long long)have,
         (long long)size);
     *ok = 1;
     return SG_OK;
@@ -628,12 +614,12 @@ sg_code sg_download_run(sg_download *dl)
                 goto out;
             }
             if (why)
-                say(dl, "cannot resume: %s; starting over", why);
+                notify(dl->o.notice, dl->o.userdata, "cannot resume: %s; starting over", why);
         }
         if (!resumed && (rc = start_over(&r, ranges)))
             goto out;
         if (!r.meta.ranges)
-            say(dl, r.pr.size < 0 ? "size unknown; one connection, no resume"
+            notify(dl->o.notice, dl->o.userdata, r.pr.size < 0 ? "size unknown; one connection, no resume"
                                   : "the server does not support ranges; "
                                     "one connection");
         xfer_verdict v;
@@ -663,7 +649,7 @@ sg_code sg_download_run(sg_download *dl)
         if (!again || restarts + 1 >= MAX_RESTARTS ||
             (v != XFER_NORANGES && dl->o.on_change == SG_CHANGE_FAIL))
             goto out;
-        say(dl, "%s; starting over", err_msg(e));
+        notify(dl->o.notice, dl->o.userdata, "%s; starting over", err_msg(e));
         err_reset(e);
         /* Ask with a GET from now on: HEAD said something the GETs
          * contradicted. */

@@ -94,20 +94,6 @@ static void stop(struct xfer *x, xfer_verdict v, sg_code rc)
     }
 }
 
-static void notice(struct xfer *x, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void notice(struct xfer *x, const char *fmt, ...)
-{
-    if (!x->c->notice)
-        return;
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    (void)vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    x->c->notice(buf, x->c->userdata);
-}
 
 static int transient(int status)
 {
@@ -473,7 +459,7 @@ static void retry(struct xfer *x, struct conn *k, int seg, const char *why)
     }
     long ms = probe_backoff_ms(rt->tries, k->r.retry_after);
     rt->next_at = now_ms() + ms;
-    notice(x, "retrying bytes %lld-%lld in %.1fs: %s", (long long)s->done,
+    notify(x->c->notice, x->c->userdata, "retrying bytes %lld-%lld in %.1fs: %s", (long long)s->done,
            (long long)s->end - 1, ms / 1000.0, why);
 }
 

@@ -2,6 +2,8 @@
 /*
  * util.c - string helpers.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,4 +29,16 @@ int hexval(char c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+void notify(sg_notice_fn fn, void *userdata, const char *fmt, ...)
+{
+    if (!fn)
+        return;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    fn(buf, userdata);
 }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "segget.h"
+
 /* Milliseconds on CLOCK_MONOTONIC. */
 static inline int64_t now_ms(void)
 {
@@ -16,6 +18,11 @@ static inline int64_t now_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* Format a notice and hand it to fn (nothing when fn is NULL).  Messages
+ * longer than 1 KiB are cut. */
+void notify(sg_notice_fn fn, void *userdata, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* The value of a hexadecimal digit, or -1. */
 int hexval(char c);
