@@ -31,6 +31,7 @@
 #ifndef SEGGET_H
 #define SEGGET_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -171,6 +172,107 @@ const char *sg_download_error(const sg_download *dl);
 /* Free a download and everything it owns.  NULL is a no-op.  Must not be
  * called while sg_download_run() runs. */
 void sg_download_free(sg_download *dl);
+
+
+/*
+ * Batches: a queue of downloads (segget -i FILE).
+ *
+ * The queue text has one URL per line; blank lines and '#' comments are
+ * ignored; indented "out=NAME", "checksum=sha256:HEX" and "n=N" lines set
+ * options for the URL above them.  Each file is fetched as a download is,
+ * with two economies for small ones: a file under twice min_split comes
+ * in one GET, without a probe, over connections reused across the files
+ * of a host; and its durability costs are shared, many files to one
+ * fdatasync-then-commit round, in one queue journal (DIR/.segget-queue)
+ * instead of one journal per file.  A file gets its name only after its
+ * data is synced and the queue journal records it as verified, so running
+ * the same batch again skips finished files without a request, resumes
+ * partial ones and retries failed ones.
+ *
+ * Threads: sg_batch_run() drives the batch on the calling thread and
+ * starts helper threads (one committer, one per large download).  The
+ * event, status and notice callbacks may come from any of them but never
+ * two at once.  sg_batch_cancel() is async-signal-safe.
+ */
+typedef struct sg_batch sg_batch;
+
+typedef enum sg_entry_state {
+    SG_ENTRY_QUEUED,
+    SG_ENTRY_ACTIVE,  /* being downloaded */
+    SG_ENTRY_DONE,    /* downloaded and verified in this run */
+    SG_ENTRY_SKIPPED, /* verified by an earlier run (or unchanged, with
+                         refresh) */
+    SG_ENTRY_FAILED,
+} sg_entry_state;
+
+/* One entry changed state.  Strings are valid only during the call. */
+typedef struct sg_batch_event {
+    int line;          /* of the URL in the queue text */
+    sg_entry_state state;
+    const char *url;   /* without credentials */
+    const char *path;  /* where the file goes */
+    int64_t size;      /* DONE, SKIPPED: the file's size */
+    sg_code code;      /* FAILED: why */
+    const char *error; /* FAILED: a one-line message */
+} sg_batch_event;
+
+/* Counts over the entries of this batch (this shard's), for progress. */
+typedef struct sg_batch_status {
+    int total, done, skipped, failed, active;
+    int64_t bytes;  /* received in this run */
+    double rate;    /* bytes per second, over the last seconds */
+    double elapsed; /* seconds since sg_batch_run() began */
+} sg_batch_status;
+
+typedef void (*sg_batch_event_fn)(const sg_batch_event *ev, void *userdata);
+typedef void (*sg_batch_status_fn)(const sg_batch_status *st,
+                                   void *userdata);
+
+typedef struct sg_batch_options {
+    sg_options dl;     /* for every download; output, checksum, progress
+                          and content_disposition must stay unset (the
+                          queue sets names and checksums per entry) */
+    int jobs;          /* downloads at once, 1-256, default 4 */
+    int max_per_host;  /* connections to one host at once, 1-256,
+                          default 16 */
+    int refresh;       /* revalidate verified files (If-None-Match /
+                          If-Modified-Since); fetch only what changed */
+    int shard_index;   /* with shard_count > 0: take only the URLs whose */
+    int shard_count;   /* FNV-1a hash modulo shard_count is index - 1 */
+    sg_batch_event_fn event;
+    sg_batch_status_fn status; /* about 5 times a second */
+} sg_batch_options;
+
+/* Fill *o with the defaults (sg_options_init for o->dl).  Cannot fail. */
+void sg_batch_options_init(sg_batch_options *o);
+
+/* Parse len bytes of queue text and check it whole: every line, URL,
+ * option and output name, and that no two entries (of the whole queue,
+ * not only this shard) save to the same name.  No network I/O and no file
+ * is written.  *out as sg_download_new: free it whatever the result;
+ * sg_batch_error() explains a failure ("line 7: ..."). */
+sg_code sg_batch_new(sg_batch **out, const char *text, size_t len,
+                     const sg_batch_options *o);
+
+/* Run the batch.  Returns SG_OK when every entry is DONE or SKIPPED;
+ * SG_EINTERRUPTED after sg_batch_cancel(); otherwise the code of the
+ * first failed entry in queue order (the other entries still ran), or of
+ * a failure of the batch itself (its journal is locked or damaged).  May
+ * be called once. */
+sg_code sg_batch_run(sg_batch *b);
+
+/* Stop a running batch: downloads checkpoint, finished files are
+ * committed.  Async-signal-safe; any thread. */
+void sg_batch_cancel(sg_batch *b);
+
+/* The counts so far (or at the end).  Any time after sg_batch_new. */
+void sg_batch_counts(const sg_batch *b, sg_batch_status *st);
+
+/* A one-line description of the batch's own failure, or "".  Owned by b. */
+const char *sg_batch_error(const sg_batch *b);
+
+/* Free a batch.  NULL is a no-op.  Not while sg_batch_run() runs. */
+void sg_batch_free(sg_batch *b);
 
 #ifdef __cplusplus
 }

@@ -50,32 +50,35 @@ static void tohex(const unsigned char *d, unsigned n, char *out)
     out[2 * n] = '\0';
 }
 
-sg_code checksum_verify(int fd, int64_t size, const checksum *c, sg_err *e)
+checksum_hash *checksum_begin(const checksum *c)
 {
-    sg_code rc = SG_OK;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char *buf = malloc(1 << 20);
+    if (ctx && EVP_DigestInit_ex(ctx, c->len == 32 ? EVP_sha256()
+                                                   : EVP_sha512(),
+                                 NULL) != 1) {
+        EVP_MD_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return (checksum_hash *)ctx;
+}
+
+void checksum_update(checksum_hash *h, const void *p, size_t n)
+{
+    (void)EVP_DigestUpdate((EVP_MD_CTX *)h, p, n);
+}
+
+void checksum_drop(checksum_hash *h)
+{
+    EVP_MD_CTX_free((EVP_MD_CTX *)h);
+}
+
+sg_code checksum_end(checksum_hash *h, const checksum *c, sg_err *e)
+{
     unsigned char got[EVP_MAX_MD_SIZE];
     unsigned gl = 0;
-    const EVP_MD *md = c->len == 32 ? EVP_sha256() : EVP_sha512();
-    if (!ctx || !buf || EVP_DigestInit_ex(ctx, md, NULL) != 1) {
-        rc = err_set(e, SG_ENOMEM, "out of memory");
-        goto out;
-    }
-    for (int64_t at = 0; at < size;) {
-        size_t want = size - at > (1 << 20) ? (1 << 20) : (size_t)(size - at);
-        ssize_t n = pread(fd, buf, want, (off_t)at);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            rc = err_set(e, SG_EIO, "cannot read the data to hash it: %s",
-                         n < 0 ? strerror(errno) : "unexpected end");
-            goto out;
-        }
-        (void)EVP_DigestUpdate(ctx, buf, (size_t)n);
-        at += n;
-    }
-    (void)EVP_DigestFinal_ex(ctx, got, &gl);
+    sg_code rc = SG_OK;
+    (void)EVP_DigestFinal_ex((EVP_MD_CTX *)h, got, &gl);
+    checksum_drop(h);
     if (gl != c->len || memcmp(got, c->want, gl) != 0) {
         char hw[129], hg[129];
         tohex(c->want, c->len, hw);
@@ -83,8 +86,32 @@ sg_code checksum_verify(int fd, int64_t size, const checksum *c, sg_err *e)
         rc = err_set(e, SG_ECHECKSUM, "%s mismatch: expected %s, got %s",
                      c->algo, hw, hg);
     }
-out:
-    free(buf);
-    EVP_MD_CTX_free(ctx);
     return rc;
+}
+
+sg_code checksum_verify(int fd, int64_t size, const checksum *c, sg_err *e)
+{
+    checksum_hash *h = checksum_begin(c);
+    unsigned char *buf = malloc(1 << 20);
+    if (!h || !buf) {
+        checksum_drop(h);
+        free(buf);
+        return err_set(e, SG_ENOMEM, "out of memory");
+    }
+    for (int64_t at = 0; at < size;) {
+        size_t want = size - at > (1 << 20) ? (1 << 20) : (size_t)(size - at);
+        ssize_t n = pread(fd, buf, want, (off_t)at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            checksum_drop(h);
+            free(buf);
+            return err_set(e, SG_EIO, "cannot read the data to hash it: %s",
+                           n < 0 ? strerror(errno) : "unexpected end");
+        }
+        checksum_update(h, buf, (size_t)n);
+        at += n;
+    }
+    free(buf);
+    return checksum_end(h, c, e);
 }

@@ -7,6 +7,7 @@
 #ifndef SG_CHECKSUM_H
 #define SG_CHECKSUM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -24,5 +25,14 @@ sg_code checksum_parse(const char *spec, checksum *out, sg_err *e);
 /* Hash bytes [0, size) of fd and compare.  SG_ECHECKSUM with both digests
  * in the message on a mismatch; SG_EIO when reading fails. */
 sg_code checksum_verify(int fd, int64_t size, const checksum *c, sg_err *e);
+
+/* Hashing as bytes arrive in order.  checksum_begin returns NULL when out
+ * of memory; checksum_end compares (as checksum_verify) and frees h;
+ * checksum_drop frees h without a verdict.  One thread per hash. */
+typedef struct checksum_hash checksum_hash;
+checksum_hash *checksum_begin(const checksum *c);
+void checksum_update(checksum_hash *h, const void *p, size_t n);
+sg_code checksum_end(checksum_hash *h, const checksum *c, sg_err *e);
+void checksum_drop(checksum_hash *h);
 
 #endif

@@ -28,10 +28,13 @@ enum {
     OPT_STALL_TIMEOUT,
     OPT_FAIL_IF_CHANGED,
     OPT_CHECKSUM,
+    OPT_MAX_PER_HOST,
+    OPT_SHARD,
 };
 
 static const char usage_text[] =
     "Usage: segget [options] URL\n"
+    "       segget [options] -i FILE\n"
     "Download URL over several connections into a preallocated file; rerun\n"
     "the same command after an interruption to fetch only what is missing.\n"
     "\n"
@@ -56,11 +59,27 @@ static const char usage_text[] =
     "  -A, -U, --user-agent UA  User-Agent header\n"
     "  -H, --header 'N: V'    an extra request header (repeatable); never\n"
     "                         sent to another host after a redirect\n"
+    "  -i, --input-file FILE  download every URL listed in FILE ('-' reads\n"
+    "                         standard input); see Queue files below\n"
+    "  -j, --jobs N           with -i: files at once, 1-256 (default 4)\n"
+    "      --max-per-host N   with -i: connections to one host at once\n"
+    "                         (default 16)\n"
+    "  -N, --refresh          with -i: revalidate finished files and fetch\n"
+    "                         only those that changed\n"
+    "      --shard I/K        with -i: take only part I of K (1 <= I <= K)\n"
+    "                         of the queue, split by a hash of each URL\n"
     "  -h, --help             this text\n"
     "  -V, --version          version\n"
     "\n"
     "While downloading, NAME.part holds the data and NAME.segget the\n"
     "journal; NAME appears only after the data is verified.\n"
+    "\n"
+    "Queue files: one URL per line; blank lines and # comments are ignored.\n"
+    "Indented lines under a URL set its options: out=NAME (a relative path\n"
+    "in the -P directory), checksum=sha256:HEX (or sha512), n=N.  The queue's\n"
+    "state is kept in DIR/.segget-queue (.segget-queue-IofK with --shard):\n"
+    "rerun the same command to skip finished files and resume the rest.\n"
+    "With -i the exit status is that of the first failed entry.\n"
     "\n"
     "Exit status:\n"
     "   0 the file is complete and verified\n"
@@ -98,12 +117,29 @@ static int exit_status(sg_code rc)
 }
 
 static sg_download *running;
+static sg_batch *running_batch;
 
 static void on_signal(int sig)
 {
     (void)sig;
     if (running)
         sg_download_cancel(running);
+    if (running_batch)
+        sg_batch_cancel(running_batch);
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = (int)SA_RESETHAND; /* a second signal kills */
+    sigemptyset(&sa.sa_mask);
+    (void)sigaction(SIGINT, &sa, NULL);
+    (void)sigaction(SIGTERM, &sa, NULL);
+    (void)signal(SIGPIPE, SIG_IGN);
+    /* A file size limit must be an error (EFBIG), not a kill. */
+    (void)signal(SIGXFSZ, SIG_IGN);
 }
 
 static int usage_error(const char *what, const char *arg)
@@ -175,6 +211,136 @@ static void on_notice(const char *msg, void *ud)
     progress_notice(msg, &c->view);
 }
 
+/* The whole of a queue file ("-": standard input), NUL-terminated. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    if (!f)
+        return NULL;
+    for (;;) {
+        if (cap - n < 65536) {
+            char *nb = realloc(buf, cap ? cap * 2 : 65536);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                errno = ENOMEM;
+                break;
+            }
+            buf = nb;
+            cap = cap ? cap * 2 : 65536;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                free(buf);
+                buf = NULL;
+            }
+            break;
+        }
+    }
+    if (buf)
+        buf[n] = '\0';
+    *len = n;
+    if (f != stdin)
+        fclose(f);
+    return buf;
+}
+
+struct failure {
+    int line;
+    char *msg;
+};
+
+struct batch_cli {
+    progress_view view;
+    struct failure *failed;
+    int nfailed;
+};
+
+static void on_batch_event(const sg_batch_event *ev, void *ud)
+{
+    struct batch_cli *c = ud;
+    progress_event(ev, &c->view);
+    if (ev->state != SG_ENTRY_FAILED)
+        return;
+    struct failure *v = realloc(c->failed, (size_t)(c->nfailed + 1) * sizeof *v);
+    if (!v)
+        return;
+    c->failed = v;
+    v[c->nfailed].line = ev->line;
+    v[c->nfailed].msg = strdup(ev->error);
+    c->nfailed++;
+}
+
+static void on_batch_status(const sg_batch_status *st, void *ud)
+{
+    progress_batch(st, &((struct batch_cli *)ud)->view);
+}
+
+static void on_batch_notice(const char *msg, void *ud)
+{
+    progress_notice(msg, &((struct batch_cli *)ud)->view);
+}
+
+static int run_batch(const char *file, sg_batch_options *bo, int quiet)
+{
+    size_t len = 0;
+    char *text = slurp(file, &len);
+    if (!text) {
+        fprintf(stderr, "segget: cannot read %s: %s\n",
+                strcmp(file, "-") == 0 ? "standard input" : file,
+                strerror(errno));
+        return 1;
+    }
+    struct batch_cli c = {0};
+    progress_init(&c.view, stderr, quiet);
+    bo->event = on_batch_event;
+    bo->status = on_batch_status;
+    bo->dl.notice = on_batch_notice;
+    bo->dl.userdata = &c;
+    sg_batch *b = NULL;
+    sg_code rc = sg_batch_new(&b, text, len, bo);
+    free(text);
+    if (rc == SG_OK) {
+        running_batch = b;
+        catch_signals();
+        rc = sg_batch_run(b);
+        running_batch = NULL;
+    }
+    progress_end(&c.view);
+    const char *msg = b ? sg_batch_error(b) : "";
+    if (rc != SG_OK && msg[0]) {
+        fprintf(stderr, "segget: %s\n", msg);
+        if (rc == SG_EUSAGE)
+            fprintf(stderr, "Try 'segget --help'.\n");
+    }
+    if (b && (rc == SG_OK || !msg[0] || c.nfailed)) {
+        sg_batch_status st;
+        sg_batch_counts(b, &st);
+        char size[32], rate[32];
+        progress_bytes(size, sizeof size, (double)st.bytes);
+        progress_bytes(rate, sizeof rate,
+                       st.elapsed > 0 ? (double)st.bytes / st.elapsed : 0);
+        if (!quiet || c.nfailed)
+            fprintf(stderr,
+                    "segget: %d done, %d skipped, %d failed of %d; %s in "
+                    "%.1f s (%s/s)\n",
+                    st.done, st.skipped, st.failed, st.total, size,
+                    st.elapsed, rate);
+        for (int i = 0; i < c.nfailed; i++)
+            fprintf(stderr, "segget: failed: line %d: %s\n",
+                    c.failed[i].line, c.failed[i].msg ? c.failed[i].msg : "");
+    }
+    for (int i = 0; i < c.nfailed; i++)
+        free(c.failed[i].msg);
+    free(c.failed);
+    sg_batch_free(b);
+    return exit_status(rc);
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longs[] = {
@@ -193,16 +359,24 @@ int main(int argc, char **argv)
         {"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
         {"fail-if-changed", no_argument, NULL, OPT_FAIL_IF_CHANGED},
         {"checksum", required_argument, NULL, OPT_CHECKSUM},
+        {"input-file", required_argument, NULL, 'i'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"max-per-host", required_argument, NULL, OPT_MAX_PER_HOST},
+        {"refresh", no_argument, NULL, 'N'},
+        {"shard", required_argument, NULL, OPT_SHARD},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
+    sg_batch_options bo;
+    sg_batch_options_init(&bo);
     sg_options o;
     sg_options_init(&o);
-    int quiet = 0, c, nhdrs = 0;
+    const char *input = NULL;
+    int quiet = 0, c, nhdrs = 0, batch_only = 0;
     const char *hdrs[64];
     long v;
-    while ((c = getopt_long(argc, argv, "n:o:P:JfqkA:U:H:hV", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "n:o:P:JfqkA:U:H:i:j:NhV", longs, NULL)) != -1) {
         switch (c) {
         case 'n':
             if (parse_long(optarg, 1, 64, &v) < 0)
@@ -243,18 +417,61 @@ int main(int argc, char **argv)
             break;
         case OPT_FAIL_IF_CHANGED: o.on_change = SG_CHANGE_FAIL; break;
         case OPT_CHECKSUM: o.checksum = optarg; break;
+        case 'i': input = optarg; break;
+        case 'j':
+            if (parse_long(optarg, 1, 256, &v) < 0)
+                return usage_error("-j takes a number from 1 to 256, not",
+                                   optarg);
+            bo.jobs = (int)v;
+            batch_only = 1;
+            break;
+        case OPT_MAX_PER_HOST:
+            if (parse_long(optarg, 1, 256, &v) < 0)
+                return usage_error("--max-per-host takes 1 to 256, not",
+                                   optarg);
+            bo.max_per_host = (int)v;
+            batch_only = 1;
+            break;
+        case 'N': bo.refresh = 1; batch_only = 1; break;
+        case OPT_SHARD: {
+            int i, k, end = 0;
+            if (sscanf(optarg, "%d/%d%n", &i, &k, &end) != 2 ||
+                optarg[end] || k < 1 || i < 1 || i > k)
+                return usage_error("--shard takes I/K with 1 <= I <= K, not",
+                                   optarg);
+            bo.shard_index = i;
+            bo.shard_count = k;
+            batch_only = 1;
+            break;
+        }
         case 'h': fputs(usage_text, stdout); return 0;
         case 'V': printf("segget %s\n", sg_version()); return 0;
         default: fprintf(stderr, "Try 'segget --help'.\n"); return 1;
         }
     }
+    o.headers = hdrs;
+    o.nheaders = nhdrs;
+    if (input) {
+        if (optind != argc)
+            return usage_error("URLs go either on the command line or in "
+                               "the -i file, not both",
+                               NULL);
+        bo.dl = o;
+        if (sg_global_init() != SG_OK) {
+            fprintf(stderr, "segget: cannot initialise libcurl\n");
+            return 6;
+        }
+        int st = run_batch(input, &bo, quiet);
+        sg_global_cleanup();
+        return st;
+    }
+    if (batch_only)
+        return usage_error("-j, -N, --max-per-host and --shard need -i", NULL);
     if (optind != argc - 1)
         return usage_error(optind >= argc ? "no URL given"
                                            : "exactly one URL, please",
                            NULL);
 
-    o.headers = hdrs;
-    o.nheaders = nhdrs;
     struct cli cl = {.total = -1};
     progress_init(&cl.view, stderr, quiet);
     o.progress = on_progress;
@@ -268,17 +485,8 @@ int main(int argc, char **argv)
     sg_download *dl = NULL;
     sg_code rc = sg_download_new(&dl, argv[optind], &o);
     if (rc == SG_OK) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sa.sa_flags = (int)SA_RESETHAND; /* a second signal kills */
-        sigemptyset(&sa.sa_mask);
         running = dl;
-        (void)sigaction(SIGINT, &sa, NULL);
-        (void)sigaction(SIGTERM, &sa, NULL);
-        (void)signal(SIGPIPE, SIG_IGN);
-        /* A file size limit must be an error (EFBIG), not a kill. */
-        (void)signal(SIGXFSZ, SIG_IGN);
+        catch_signals();
         cl.start = now_s();
         rc = sg_download_run(dl);
         running = NULL;

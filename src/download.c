@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "checksum.h"
+#include "download.h"
 #include "ckpt.h"
 #include "err.h"
 #include "journal.h"
@@ -54,6 +55,8 @@ struct sg_download {
     int has_sum;
     checksum sum;
     char **headers; /* copies of the user's headers */
+    download_verified_fn on_verified; /* see download.h */
+    void *verified_ud;
 };
 
 /* Per-run state of sg_download_run. */
@@ -92,10 +95,8 @@ static void state(sg_download *dl, sg_state s, int64_t total, int64_t got)
     dl->o.progress(&p, dl->o.userdata);
 }
 
-static sg_code check_options(sg_download *dl)
+sg_code download_check(const sg_options *o, sg_err *e)
 {
-    const sg_options *o = &dl->o;
-    sg_err *e = &dl->err;
     if (o->connections < 1 || o->connections > 64)
         return err_set(e, SG_EUSAGE, "connections must be 1 to 64, not %d",
                        o->connections);
@@ -107,6 +108,20 @@ static sg_code check_options(sg_download *dl)
         o->checkpoint_ms < 1 || o->checkpoint_bytes < 1)
         return err_set(e, SG_EUSAGE, "timeouts must be positive (stall: at "
                                      "least 1 s)");
+    for (int i = 0; i < o->nheaders; i++) {
+        const char *h = o->headers[i], *colon = strchr(h, ':');
+        static const char *const ours[] = {"range", "if-range",
+                                           "accept-encoding"};
+        for (size_t k = 0; colon && k < 3; k++)
+            if ((size_t)(colon - h) == strlen(ours[k]) &&
+                strncasecmp(h, ours[k], strlen(ours[k])) == 0)
+                colon = NULL;
+        if (!colon || colon == h)
+            return err_set(e, SG_EUSAGE,
+                           "header '%s': want 'Name: value', and not one "
+                           "of Range, If-Range, Accept-Encoding",
+                           h);
+    }
     return SG_OK;
 }
 
@@ -182,21 +197,7 @@ sg_code sg_download_new(sg_download **out, const char *url,
             goto out;
         }
         for (int i = 0; i < o->nheaders; i++) {
-            const char *h = o->headers[i], *colon = strchr(h, ':');
-            static const char *const ours[] = {"range", "if-range",
-                                               "accept-encoding"};
-            for (size_t k = 0; colon && k < 3; k++)
-                if ((size_t)(colon - h) == strlen(ours[k]) &&
-                    strncasecmp(h, ours[k], strlen(ours[k])) == 0)
-                    colon = NULL;
-            if (!colon || colon == h) {
-                rc = err_set(&dl->err, SG_EUSAGE,
-                             "header '%s': want 'Name: value', and not one "
-                             "of Range, If-Range, Accept-Encoding",
-                             h);
-                goto out;
-            }
-            if (!(dl->headers[i] = strdup(h))) {
+            if (!(dl->headers[i] = strdup(o->headers[i]))) {
                 rc = err_set(&dl->err, SG_ENOMEM, "out of memory");
                 goto out;
             }
@@ -209,13 +210,28 @@ sg_code sg_download_new(sg_download **out, const char *url,
             goto out;
         dl->has_sum = 1;
     }
-    if ((rc = check_options(dl)) ||
+    if ((rc = download_check(o, &dl->err)) ||
         (rc = http_check_url(url, &urlpath, &dl->err)) ||
         (rc = make_paths(dl, NULL, urlpath)))
         goto out;
 out:
     free(urlpath);
     return rc;
+}
+
+void download_on_verified(sg_download *dl, download_verified_fn fn,
+                          void *ud)
+{
+    dl->on_verified = fn;
+    dl->verified_ud = ud;
+}
+
+static sg_code verified(sg_download *dl, int64_t size, const char *etag,
+                        const char *last_modified)
+{
+    return dl->on_verified ? dl->on_verified(dl->verified_ud, size, etag,
+                                             last_modified, &dl->err)
+                           : SG_OK;
 }
 
 void sg_download_cancel(sg_download *dl)
@@ -334,11 +350,17 @@ static sg_code finish_verified(struct run *r, int *done)
         return SG_OK;
     if (lstat(dl->part, &st) == 0 && S_ISREG(st.st_mode) &&
         (r->meta.size < 0 || st.st_size == r->meta.size)) {
-        sg_code rc = output_publish(dl->part, dl->path, &dl->err);
-        if (rc)
+        sg_code rc = verified(dl, st.st_size, r->meta.etag,
+                              r->meta.last_modified);
+        if (rc || (rc = output_publish(dl->part, dl->path, &dl->err)))
             return rc;
     } else if (lstat(dl->path, &st) != 0) {
         return SG_OK; /* neither file: download again */
+    } else {
+        sg_code rc = verified(dl, st.st_size, r->meta.etag,
+                              r->meta.last_modified);
+        if (rc)
+            return rc;
     }
     *done = 1;
     notify(dl->o.notice, dl->o.userdata, "%s was completed by an earlier run", dl->path);
@@ -502,6 +524,7 @@ static sg_code verify_and_publish(struct run *r)
     }
     if (rc || (rc = output_sync(r->fd, e)) ||
         (rc = journal_mark_verified(r->j, e)) ||
+        (rc = verified(dl, size, r->pr.etag, r->pr.last_modified)) ||
         (rc = output_publish(dl->part, dl->path, e)))
         return rc;
     rc = journal_remove(r->j, e);

@@ -20,16 +20,9 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include "journal_db.h"
 
 #define APP_ID 0x53474754 /* "SGGT" */
-#define SCHEMA_VERSION 1
-
-struct journal {
-    sqlite3 *db;
-    sqlite3_stmt *ins; /* INSERT INTO segment */
-    char *path;
-    int lockfd;
-};
 
 static const char schema[] =
     "PRAGMA application_id=1397180244;"
@@ -42,7 +35,7 @@ static const char schema[] =
     "CREATE TABLE segment(start INTEGER PRIMARY KEY, end INTEGER NOT NULL,"
     " done INTEGER NOT NULL, CHECK(start <= done AND done <= end));";
 
-static sg_code dberr(journal *j, sg_err *e, const char *what)
+sg_code jdb_err(journal *j, sg_err *e, const char *what)
 {
     int rc = j->db ? sqlite3_errcode(j->db) : SQLITE_ERROR;
     if (rc == SQLITE_FULL || rc == SQLITE_IOERR)
@@ -52,13 +45,13 @@ static sg_code dberr(journal *j, sg_err *e, const char *what)
                    j->db ? sqlite3_errmsg(j->db) : "cannot open");
 }
 
-static int exec(journal *j, const char *sql)
+int jdb_exec(journal *j, const char *sql)
 {
     return sqlite3_exec(j->db, sql, NULL, NULL, NULL);
 }
 
 /* One integer from a single-row query, or -1. */
-static int64_t query_int(journal *j, const char *sql)
+int64_t jdb_int(journal *j, const char *sql)
 {
     sqlite3_stmt *st = NULL;
     int64_t v = -1;
@@ -83,8 +76,8 @@ static int quick_check_ok(journal *j)
     return ok;
 }
 
-sg_code journal_open(journal **out, const char *path, int create, int *fresh,
-                     sg_err *e)
+sg_code jdb_open(journal **out, const char *path, int create,
+                 int64_t app_id, const char *schema_sql, sg_err *e)
 {
     sg_code rc = SG_OK;
     *out = NULL;
@@ -119,42 +112,39 @@ sg_code journal_open(journal **out, const char *path, int create, int *fresh,
     if (sqlite3_open_v2(path, &j->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
                         NULL) != SQLITE_OK) {
-        rc = dberr(j, e, "open");
+        rc = jdb_err(j, e, "open");
         goto out;
     }
     sqlite3_extended_result_codes(j->db, 0);
     if (st.st_size == 0) {
         /* New, or created by a run that died before writing anything. */
-        if (exec(j, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
-            exec(j, "BEGIN IMMEDIATE") != SQLITE_OK ||
-            exec(j, schema) != SQLITE_OK || exec(j, "COMMIT") != SQLITE_OK) {
-            rc = dberr(j, e, "create");
+        if (jdb_exec(j, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
+            jdb_exec(j, "BEGIN IMMEDIATE") != SQLITE_OK ||
+            jdb_exec(j, schema_sql) != SQLITE_OK ||
+            jdb_exec(j, "COMMIT") != SQLITE_OK) {
+            rc = jdb_err(j, e, "create");
             goto out;
         }
-        *fresh = 1;
     } else {
-        if (query_int(j, "PRAGMA application_id") != APP_ID ||
-            query_int(j, "PRAGMA user_version") != SCHEMA_VERSION) {
+        if (jdb_int(j, "PRAGMA application_id") != app_id ||
+            jdb_int(j, "PRAGMA user_version") != 1) {
             rc = err_set(e, SG_EJOURNAL,
-                         "%s is not a segget journal (or a newer one)", path);
+                         "%s is not a segget journal of this kind (or a "
+                         "newer one)",
+                         path);
             goto out;
         }
         if (!quick_check_ok(j)) {
             rc = err_set(e, SG_EJOURNAL, "journal %s is damaged", path);
             goto out;
         }
-        if (exec(j, "PRAGMA journal_mode=WAL") != SQLITE_OK) {
-            rc = dberr(j, e, "open");
+        if (jdb_exec(j, "PRAGMA journal_mode=WAL") != SQLITE_OK) {
+            rc = jdb_err(j, e, "open");
             goto out;
         }
-        *fresh = query_int(j, "SELECT count(*) FROM download") == 0;
     }
-    if (exec(j, "PRAGMA synchronous=FULL") != SQLITE_OK ||
-        sqlite3_prepare_v2(j->db,
-                           "INSERT INTO segment(start,end,done)"
-                           " VALUES(?,?,?)",
-                           -1, &j->ins, NULL) != SQLITE_OK) {
-        rc = dberr(j, e, "open");
+    if (jdb_exec(j, "PRAGMA synchronous=FULL") != SQLITE_OK) {
+        rc = jdb_err(j, e, "open");
         goto out;
     }
     *out = j;
@@ -162,6 +152,27 @@ sg_code journal_open(journal **out, const char *path, int create, int *fresh,
 out:
     journal_close(j);
     return rc;
+}
+
+sg_code journal_open(journal **out, const char *path, int create, int *fresh,
+                     sg_err *e)
+{
+    journal *j;
+    *out = NULL;
+    sg_code rc = jdb_open(&j, path, create, APP_ID, schema, e);
+    if (rc)
+        return rc;
+    *fresh = jdb_int(j, "SELECT count(*) FROM download") == 0;
+    if (sqlite3_prepare_v2(j->db,
+                           "INSERT INTO segment(start,end,done)"
+                           " VALUES(?,?,?)",
+                           -1, &j->ins, NULL) != SQLITE_OK) {
+        rc = jdb_err(j, e, "open");
+        journal_close(j);
+        return rc;
+    }
+    *out = j;
+    return SG_OK;
 }
 
 static char *col_str(sqlite3_stmt *st, int i)
@@ -183,7 +194,7 @@ sg_code journal_read(journal *j, journal_meta *m, sg_segment **segs, int *n,
                            "SELECT url, effective_url, output, size, etag,"
                            " last_modified, ranges, verified FROM download",
                            -1, &st, NULL) != SQLITE_OK) {
-        rc = dberr(j, e, "read");
+        rc = jdb_err(j, e, "read");
         goto out;
     }
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -206,9 +217,9 @@ sg_code journal_read(journal *j, journal_meta *m, sg_segment **segs, int *n,
     sqlite3_finalize(st);
     st = NULL;
 
-    int64_t count = query_int(j, "SELECT count(*) FROM segment");
+    int64_t count = jdb_int(j, "SELECT count(*) FROM segment");
     if (count < 0 || count > 1000000) {
-        rc = dberr(j, e, "read");
+        rc = jdb_err(j, e, "read");
         goto out;
     }
     v = calloc(count ? (size_t)count : 1, sizeof *v);
@@ -220,7 +231,7 @@ sg_code journal_read(journal *j, journal_meta *m, sg_segment **segs, int *n,
                            "SELECT start, end, done FROM segment"
                            " ORDER BY start",
                            -1, &st, NULL) != SQLITE_OK) {
-        rc = dberr(j, e, "read");
+        rc = jdb_err(j, e, "read");
         goto out;
     }
     int i = 0, step;
@@ -231,7 +242,7 @@ sg_code journal_read(journal *j, journal_meta *m, sg_segment **segs, int *n,
         i++;
     }
     if (step != SQLITE_DONE || i != count) {
-        rc = dberr(j, e, "read");
+        rc = jdb_err(j, e, "read");
         goto out;
     }
     *segs = v;
@@ -248,15 +259,15 @@ out:
 static sg_code put_segments(journal *j, const sg_segment *segs, int n,
                             sg_err *e)
 {
-    if (exec(j, "DELETE FROM segment") != SQLITE_OK)
-        return dberr(j, e, "commit");
+    if (jdb_exec(j, "DELETE FROM segment") != SQLITE_OK)
+        return jdb_err(j, e, "commit");
     for (int i = 0; i < n; i++) {
         sqlite3_reset(j->ins);
         sqlite3_bind_int64(j->ins, 1, segs[i].start);
         sqlite3_bind_int64(j->ins, 2, segs[i].end);
         sqlite3_bind_int64(j->ins, 3, segs[i].done);
         if (sqlite3_step(j->ins) != SQLITE_DONE) {
-            sg_code rc = dberr(j, e, "commit");
+            sg_code rc = jdb_err(j, e, "commit");
             sqlite3_reset(j->ins);
             return rc;
         }
@@ -267,11 +278,11 @@ static sg_code put_segments(journal *j, const sg_segment *segs, int n,
 
 static sg_code finish(journal *j, sg_code rc, sg_err *e)
 {
-    if (rc == SG_OK && exec(j, "COMMIT") == SQLITE_OK)
+    if (rc == SG_OK && jdb_exec(j, "COMMIT") == SQLITE_OK)
         return SG_OK;
     if (rc == SG_OK)
-        rc = dberr(j, e, "commit");
-    (void)exec(j, "ROLLBACK");
+        rc = jdb_err(j, e, "commit");
+    (void)jdb_exec(j, "ROLLBACK");
     return rc;
 }
 
@@ -280,15 +291,15 @@ sg_code journal_reset(journal *j, const journal_meta *m,
 {
     sqlite3_stmt *st = NULL;
     sg_code rc = SG_OK;
-    if (exec(j, "BEGIN IMMEDIATE") != SQLITE_OK)
-        return dberr(j, e, "begin");
-    if (exec(j, "DELETE FROM download") != SQLITE_OK ||
+    if (jdb_exec(j, "BEGIN IMMEDIATE") != SQLITE_OK)
+        return jdb_err(j, e, "begin");
+    if (jdb_exec(j, "DELETE FROM download") != SQLITE_OK ||
         sqlite3_prepare_v2(j->db,
                            "INSERT INTO download(id, url, effective_url,"
                            " output, size, etag, last_modified, ranges,"
                            " verified, version) VALUES(1,?,?,?,?,?,?,?,0,?)",
                            -1, &st, NULL) != SQLITE_OK) {
-        rc = dberr(j, e, "reset");
+        rc = jdb_err(j, e, "reset");
         goto out;
     }
     sqlite3_bind_text(st, 1, m->url, -1, SQLITE_STATIC);
@@ -300,7 +311,7 @@ sg_code journal_reset(journal *j, const journal_meta *m,
     sqlite3_bind_int(st, 7, m->ranges);
     sqlite3_bind_text(st, 8, SG_VERSION, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = dberr(j, e, "reset");
+        rc = jdb_err(j, e, "reset");
         goto out;
     }
     rc = put_segments(j, segs, n, e);
@@ -311,15 +322,15 @@ out:
 
 sg_code journal_commit(journal *j, const sg_segment *segs, int n, sg_err *e)
 {
-    if (exec(j, "BEGIN IMMEDIATE") != SQLITE_OK)
-        return dberr(j, e, "begin");
+    if (jdb_exec(j, "BEGIN IMMEDIATE") != SQLITE_OK)
+        return jdb_err(j, e, "begin");
     return finish(j, put_segments(j, segs, n, e), e);
 }
 
 sg_code journal_mark_verified(journal *j, sg_err *e)
 {
-    if (exec(j, "UPDATE download SET verified=1") != SQLITE_OK)
-        return dberr(j, e, "commit");
+    if (jdb_exec(j, "UPDATE download SET verified=1") != SQLITE_OK)
+        return jdb_err(j, e, "commit");
     return SG_OK;
 }
 
@@ -328,6 +339,8 @@ void journal_close(journal *j)
     if (!j)
         return;
     sqlite3_finalize(j->ins);
+    for (size_t i = 0; i < sizeof j->st / sizeof j->st[0]; i++)
+        sqlite3_finalize(j->st[i]);
     /* Close SQLite before our descriptor: closing any descriptor of the
      * file drops the process's POSIX locks, SQLite's included. */
     sqlite3_close(j->db);
@@ -344,6 +357,10 @@ sg_code journal_remove(journal *j, sg_err *e)
     char *aux = malloc(n);
     sqlite3_finalize(j->ins);
     j->ins = NULL;
+    for (size_t i = 0; i < sizeof j->st / sizeof j->st[0]; i++) {
+        sqlite3_finalize(j->st[i]);
+        j->st[i] = NULL;
+    }
     sqlite3_close(j->db);
     j->db = NULL;
     /* Unlink while still holding the lock, so no other process can open

@@ -119,12 +119,18 @@ sg_code output_sync_dir(const char *path, sg_err *e)
     return rc;
 }
 
-sg_code output_publish(const char *from, const char *to, sg_err *e)
+sg_code output_rename(const char *from, const char *to, sg_err *e)
 {
     if (rename(from, to) < 0)
         return err_set(e, SG_EIO, "cannot rename %s to %s: %s", from, to,
                        strerror(errno));
-    return output_sync_dir(to, e);
+    return SG_OK;
+}
+
+sg_code output_publish(const char *from, const char *to, sg_err *e)
+{
+    sg_code rc = output_rename(from, to, e);
+    return rc ? rc : output_sync_dir(to, e);
 }
 
 int output_is_symlink(const char *path)

@@ -46,6 +46,9 @@ sg_code output_sync(int fd, sg_err *e);
  * durable. */
 sg_code output_sync_dir(const char *path, sg_err *e);
 
+/* rename(from, to) alone; the caller syncs the directory later. */
+sg_code output_rename(const char *from, const char *to, sg_err *e);
+
 /* Rename from to to, then fsync their directory. */
 sg_code output_publish(const char *from, const char *to, sg_err *e);
 

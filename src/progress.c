@@ -95,3 +95,50 @@ void progress_notice(const char *msg, void *userdata)
     fprintf(v->out, "segget: %s\n", msg);
     fflush(v->out);
 }
+
+void progress_batch(const sg_batch_status *st, void *userdata)
+{
+    progress_view *v = userdata;
+    if (v->quiet)
+        return;
+    if (!v->tty && st->elapsed - v->last_plain < 5 && v->last_plain >= 0)
+        return;
+    char got[32], rate[32], line[200];
+    progress_bytes(got, sizeof got, (double)st->bytes);
+    progress_bytes(rate, sizeof rate, st->rate);
+    snprintf(line, sizeof line,
+             "[%d/%d] %s  %s/s  %d active%s%.0d%s",
+             st->done + st->skipped + st->failed, st->total, got, rate,
+             st->active, st->failed ? ", " : "", st->failed,
+             st->failed ? " failed" : "");
+    if (v->tty) {
+        fprintf(v->out, "\r%s\033[K", line);
+        v->drawn = 1;
+    } else {
+        fprintf(v->out, "%s\n", line);
+        v->last_plain = st->elapsed;
+    }
+    fflush(v->out);
+}
+
+void progress_event(const sg_batch_event *ev, void *userdata)
+{
+    progress_view *v = userdata;
+    char size[32];
+    if (ev->state == SG_ENTRY_FAILED) {
+        if (v->drawn)
+            fputs("\r\033[K", v->out);
+        v->drawn = 0;
+        fprintf(v->out, "segget: line %d: %s\n", ev->line, ev->error);
+        fflush(v->out);
+        return;
+    }
+    if (v->quiet || v->tty ||
+        (ev->state != SG_ENTRY_DONE && ev->state != SG_ENTRY_SKIPPED))
+        return;
+    progress_bytes(size, sizeof size, (double)ev->size);
+    fprintf(v->out, "segget: %s %s (%s)\n",
+            ev->state == SG_ENTRY_DONE ? "saved" : "already complete:",
+            ev->path, size);
+    fflush(v->out);
+}

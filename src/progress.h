@@ -20,6 +20,7 @@ typedef struct progress_view {
     int quiet;
     int drawn;            /* a line is on screen and not yet ended */
     double last_plain;    /* elapsed seconds of the last plain line */
+    int batch;            /* a batch: every event counts */
 } progress_view;
 
 /* Set up a view on out (stderr).  quiet suppresses everything. */
@@ -30,6 +31,14 @@ void progress_update(const sg_progress *p, void *userdata);
 
 /* sg_notice_fn: prints "segget: MSG" on its own line. */
 void progress_notice(const char *msg, void *userdata);
+
+/* sg_batch_status_fn: "[done/total] bytes rate active" on a terminal, a
+ * plain line every few seconds otherwise. */
+void progress_batch(const sg_batch_status *st, void *userdata);
+
+/* sg_batch_event_fn: failures always; finished files as lines when not a
+ * terminal and not quiet. */
+void progress_event(const sg_batch_event *ev, void *userdata);
 
 /* End a line left on screen (before an error or at exit). */
 void progress_end(progress_view *v);

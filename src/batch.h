@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * batch.h - the state of a batch, shared by batch.c (the queue, its
+ * checks, the public calls) and batch_run.c (deciding and running).
+ */
+#ifndef SG_BATCH_H
+#define SG_BATCH_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+
+#include "checksum.h"
+#include "commit.h"
+#include "fetch.h"
+#include "journal.h"
+#include "queue.h"
+#include "rate.h"
+
+#define STATUS_MS 200
+#define SCAN_AHEAD 256 /* queued entries looked at for a free host */
+
+enum kind { K_SMALL, K_BIG };
+
+struct host {
+    char *name;
+    int busy; /* connections in use */
+};
+
+struct bent {
+    sg_batch *b;
+    const queue_entry *q;
+    char *shown, *name, *path, *part, *jpath;
+    int host;        /* index in the batch's hosts */
+    int connections;
+    checksum sum;
+    int has_sum;
+    sg_entry_state state;
+    enum kind kind;
+    int replace;     /* NAME exists and is ours to replace */
+    int conditional; /* revalidate with the row's validators */
+    int committing;  /* handed to the committer */
+    int waiting_big; /* in the batch's bigq */
+    qrow row;
+    fetch_job job;
+    int fd;
+    commit_item ci;
+    int64_t size;
+    sg_code code;
+    char *error;
+    /* A large download, on its own thread. */
+    sg_download *dl;
+    pthread_t th;
+    int slots;
+    atomic_int finished;
+    atomic_llong got;
+    sg_code brc;
+};
+
+struct sg_batch {
+    sg_batch_options o;
+    char *ua, *dir;
+    char **headers;
+    queue q;
+    struct bent *e;
+    int n;
+    struct host *hosts;
+    int nhosts;
+    sg_err err;
+    volatile sig_atomic_t cancel;
+    int ran;
+    pthread_mutex_t cbmu; /* one callback at a time */
+    /* While running. */
+    fetch_conf fc;
+    fetch_pool *fp;
+    committer *cm;
+    journal *j;
+    int active, done, skipped, failed;
+    int64_t bytes;    /* of finished small fetches */
+    int64_t t0;
+    rate_meter meter;
+    struct bent **bigq; /* waiting to start as large downloads */
+    int nbigq;
+    struct bent **running; /* large downloads on their threads */
+    int nrunning;
+    int committing;     /* entries handed to the committer */
+    char **dirs;      /* directories that got new files */
+    int ndirs;
+};
+
+/* Report en's state to the event callback. */
+void batch_emit(sg_batch *b, struct bent *en);
+
+/* Move en to state s, count it and report it. */
+void batch_state(struct bent *en, sg_entry_state s);
+
+/* Fail en with code and msg (copied). */
+void batch_fail(struct bent *en, sg_code code, const char *msg);
+
+#endif

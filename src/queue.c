@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * queue.c - parsing queue files, and the hash that shards them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "checksum.h"
+#include "queue.h"
+
+static int blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Trim blanks at both ends of [*s, *s + *n). */
+static void trim(const char **s, size_t *n)
+{
+    while (*n && blank(**s))
+        (*s)++, (*n)--;
+    while (*n && blank((*s)[*n - 1]))
+        (*n)--;
+}
+
+static int has_ctl(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 1;
+    return 0;
+}
+
+int queue_out_ok(const char *out)
+{
+    if (!out[0] || out[0] == '/' || has_ctl(out, strlen(out)))
+        return 0;
+    for (const char *c = out;;) {
+        const char *slash = strchr(c, '/');
+        size_t len = slash ? (size_t)(slash - c) : strlen(c);
+        if (len == 0 || (len == 1 && c[0] == '.') ||
+            (len == 2 && c[0] == '.' && c[1] == '.'))
+            return 0;
+        if (!slash)
+            return 1;
+        c = slash + 1;
+    }
+}
+
+static sg_code add_url(queue *q, int *cap, const char *s, size_t n, int line,
+                       sg_err *e)
+{
+    for (size_t i = 0; i < n; i++)
+        if (blank(s[i]))
+            return err_set(e, SG_EUSAGE,
+                           "line %d: unexpected text after the URL (options "
+                           "go on indented lines below it)",
+                           line);
+    if (has_ctl(s, n))
+        return err_set(e, SG_EUSAGE, "line %d: control character in URL",
+                       line);
+    if (q->n == QUEUE_MAX_ENTRIES)
+        return err_set(e, SG_EUSAGE, "line %d: more than %d URLs", line,
+                       QUEUE_MAX_ENTRIES);
+    if (q->n == *cap) {
+        int nc = *cap ? *cap * 2 : 16;
+        queue_entry *v = realloc(q->v, (size_t)nc * sizeof *v);
+        if (!v)
+            return err_set(e, SG_ENOMEM, "out of memory");
+        q->v = v;
+        *cap = nc;
+    }
+    queue_entry *en = &q->v[q->n];
+    memset(en, 0, sizeof *en);
+    if (!(en->url = strndup(s, n)))
+        return err_set(e, SG_ENOMEM, "out of memory");
+    en->line = line;
+    q->n++;
+    return SG_OK;
+}
+
+static sg_code add_option(queue_entry *en, const char *s, size_t n, int line,
+                          sg_err *e)
+{
+    const char *eq = memchr(s, '=', n);
+    if (!eq)
+        return err_set(e, SG_EUSAGE, "line %d: expected key=value", line);
+    const char *k = s, *v = eq + 1;
+    size_t kn = (size_t)(eq - s), vn = n - kn - 1;
+    trim(&k, &kn);
+    trim(&v, &vn);
+    if (vn == 0)
+        return err_set(e, SG_EUSAGE, "line %d: empty value", line);
+    if (has_ctl(v, vn))
+        return err_set(e, SG_EUSAGE, "line %d: control character in value",
+                       line);
+    char *val = strndup(v, vn);
+    if (!val)
+        return err_set(e, SG_ENOMEM, "out of memory");
+    sg_code rc = SG_OK;
+    char **slot = NULL;
+    if (kn == 3 && memcmp(k, "out", 3) == 0) {
+        slot = &en->out;
+        if (!queue_out_ok(val))
+            rc = err_set(e, SG_EUSAGE,
+                         "line %d: out=%s must be a relative path without "
+                         "'.' or '..' parts",
+                         line, val);
+    } else if (kn == 8 && memcmp(k, "checksum", 8) == 0) {
+        slot = &en->checksum;
+        checksum c;
+        sg_err ce = {0};
+        if (checksum_parse(val, &c, &ce))
+            rc = err_set(e, SG_EUSAGE, "line %d: %s", line, err_msg(&ce));
+        err_reset(&ce);
+    } else if (kn == 1 && k[0] == 'n') {
+        char *end;
+        long c = strtol(val, &end, 10);
+        if (*end || end == val || c < 1 || c > 64)
+            rc = err_set(e, SG_EUSAGE,
+                         "line %d: n takes a number from 1 to 64, not '%s'",
+                         line, val);
+        else if (en->connections)
+            rc = err_set(e, SG_EUSAGE, "line %d: n given twice", line);
+        else
+            en->connections = (int)c;
+        free(val);
+        return rc;
+    } else {
+        rc = err_set(e, SG_EUSAGE,
+                     "line %d: unknown option '%.*s' (out=, checksum= or n=)",
+                     line, (int)(kn > 40 ? 40 : kn), k);
+    }
+    if (rc == SG_OK && *slot)
+        rc = err_set(e, SG_EUSAGE, "line %d: %.*s given twice", line,
+                     (int)kn, k);
+    if (rc) {
+        free(val);
+        return rc;
+    }
+    *slot = val;
+    return SG_OK;
+}
+
+sg_code queue_parse(const char *text, size_t len, queue *q, sg_err *e)
+{
+    sg_code rc = SG_OK;
+    int cap = 0, line = 0;
+    q->v = NULL;
+    q->n = 0;
+    size_t at = 0;
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+        at = 3; /* a UTF-8 byte order mark */
+    while (at < len) {
+        line++;
+        const char *s = text + at;
+        const char *nl = memchr(s, '\n', len - at);
+        size_t n = nl ? (size_t)(nl - s) : len - at;
+        at += n + (nl ? 1 : 0);
+        if (n && s[n - 1] == '\r')
+            n--;
+        if (n > QUEUE_MAX_LINE) {
+            rc = err_set(e, SG_EUSAGE, "line %d: longer than %d bytes", line,
+                         QUEUE_MAX_LINE);
+            break;
+        }
+        if (memchr(s, '\0', n)) {
+            rc = err_set(e, SG_EUSAGE, "line %d: NUL byte", line);
+            break;
+        }
+        int indented = n && blank(s[0]);
+        const char *t = s;
+        size_t tn = n;
+        trim(&t, &tn);
+        if (tn == 0 || t[0] == '#')
+            continue;
+        if (!indented)
+            rc = add_url(q, &cap, t, tn, line, e);
+        else if (q->n == 0)
+            rc = err_set(e, SG_EUSAGE,
+                         "line %d: an indented option before any URL", line);
+        else
+            rc = add_option(&q->v[q->n - 1], t, tn, line, e);
+        if (rc)
+            break;
+    }
+    if (rc)
+        queue_free(q);
+    return rc;
+}
+
+void queue_free(queue *q)
+{
+    for (int i = 0; i < q->n; i++) {
+        free(q->v[i].url);
+        free(q->v[i].out);
+        free(q->v[i].checksum);
+    }
+    free(q->v);
+    q->v = NULL;
+    q->n = 0;
+}
+
+uint64_t queue_hash(const char *url)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
+        h ^= *p;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+int queue_in_shard(const char *url, int index, int count)
+{
+    if (count <= 0)
+        return 1;
+    return (int)(queue_hash(url) % (uint64_t)count) == index - 1;
+}
