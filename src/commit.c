@@ -4,12 +4,14 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* Threads that fdatasync files in parallel: the file system can fold
  * concurrent syncs into one journal commit, where one thread syncing
  * file after file would wait for each.  (400 files of 256 KiB on ext4:
  * 0.40 s with one syncing thread, see scripts/bench batch for now.) */
 #define SYNCERS 4
+#define GATHER_MS 10
 
 #include "commit.h"
 #include "output.h"
@@ -89,6 +91,18 @@ static void *run(void *arg)
             pthread_cond_wait(&c->cv, &c->mu);
         if (!c->todo)
             break;
+        /* More files are being synced: let them join this round, for up
+         * to GATHER_MS, rather than pay a journal commit each. */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += GATHER_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while ((c->unsynced || c->syncing) &&
+               pthread_cond_timedwait(&c->cv, &c->mu, &until) == 0)
+            ;
         /* Oldest first, so files are renamed in the order they came. */
         commit_item *batch = NULL;
         while (c->todo) {

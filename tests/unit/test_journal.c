@@ -233,3 +233,82 @@ Test(unit_journal, symlink_is_refused)
     cr_assert_neq(access(target, F_OK), 0, "created through the symlink");
     err_reset(&e);
 }
+
+Test(unit_journal, queue_rows_claim_verify_and_survive_reopen)
+{
+    journal *j;
+    sg_err e = {0};
+    qrow r;
+    cr_assert_eq(qjournal_open(&j, path, &e), SG_OK, "%s", err_msg(&e));
+    cr_assert_eq(qjournal_get(j, "a.bin", &r, &e), SG_OK);
+    cr_expect_eq(r.state, QROW_NONE);
+    qrow_cleanup(&r);
+
+    cr_assert_eq(qjournal_begin(j, &e), SG_OK);
+    cr_assert_eq(qjournal_claim(j, "a.bin", "http://h/a", &e), SG_OK);
+    cr_assert_eq(qjournal_claim(j, "b.bin", "http://h/b", &e), SG_OK);
+    cr_assert_eq(qjournal_end(j, SG_OK, &e), SG_OK);
+    cr_assert_eq(qjournal_begin(j, &e), SG_OK);
+    cr_assert_eq(qjournal_verified(j, "a.bin", "http://h/a", 1234, "\"e\"",
+                                   NULL, &e),
+                 SG_OK);
+    cr_assert_eq(qjournal_end(j, SG_OK, &e), SG_OK);
+    /* A rolled-back transaction leaves nothing behind. */
+    cr_assert_eq(qjournal_begin(j, &e), SG_OK);
+    cr_assert_eq(qjournal_verified(j, "b.bin", "http://h/b", 9, NULL, NULL,
+                                   &e),
+                 SG_OK);
+    cr_assert_eq(qjournal_end(j, SG_EIO, &e), SG_EIO);
+    journal_close(j);
+
+    cr_assert_eq(qjournal_open(&j, path, &e), SG_OK, "%s", err_msg(&e));
+    cr_assert_eq(qjournal_get(j, "a.bin", &r, &e), SG_OK);
+    cr_expect_eq(r.state, QROW_VERIFIED);
+    cr_expect_eq(r.size, 1234);
+    cr_expect_str_eq(r.etag, "\"e\"");
+    cr_expect_null(r.last_modified);
+    qrow_cleanup(&r);
+    cr_assert_eq(qjournal_get(j, "b.bin", &r, &e), SG_OK);
+    cr_expect_eq(r.state, QROW_PENDING);
+    cr_expect_str_eq(r.url, "http://h/b");
+    qrow_cleanup(&r);
+
+    /* Claiming again keeps a verified row for the same URL, and resets it
+     * when the URL changed. */
+    cr_assert_eq(qjournal_begin(j, &e), SG_OK);
+    cr_assert_eq(qjournal_claim(j, "a.bin", "http://h/a", &e), SG_OK);
+    cr_assert_eq(qjournal_end(j, SG_OK, &e), SG_OK);
+    cr_assert_eq(qjournal_get(j, "a.bin", &r, &e), SG_OK);
+    cr_expect_eq(r.state, QROW_VERIFIED);
+    qrow_cleanup(&r);
+    cr_assert_eq(qjournal_begin(j, &e), SG_OK);
+    cr_assert_eq(qjournal_claim(j, "a.bin", "http://other/a", &e), SG_OK);
+    cr_assert_eq(qjournal_end(j, SG_OK, &e), SG_OK);
+    cr_assert_eq(qjournal_get(j, "a.bin", &r, &e), SG_OK);
+    cr_expect_eq(r.state, QROW_PENDING);
+    cr_expect_str_eq(r.url, "http://other/a");
+    qrow_cleanup(&r);
+    journal_close(j);
+    err_reset(&e);
+}
+
+Test(unit_journal, queue_and_download_journals_are_not_confused)
+{
+    journal *j = open_new();
+    journal_close(j);
+    sg_err e = {0};
+    cr_assert_eq(qjournal_open(&j, path, &e), SG_EJOURNAL);
+    cr_expect_null(j);
+    err_reset(&e);
+    char qpath[300];
+    snprintf(qpath, sizeof qpath, "%s/.segget-queue", dir);
+    cr_assert_eq(qjournal_open(&j, qpath, &e), SG_OK);
+    journal *k;
+    cr_assert_eq(qjournal_open(&k, qpath, &e), SG_EUNSAFE);
+    err_reset(&e);
+    journal_close(j);
+    int fresh;
+    cr_assert_eq(journal_open(&k, qpath, 0, &fresh, &e), SG_EJOURNAL, "%s",
+                 err_msg(&e));
+    err_reset(&e);
+}
