@@ -162,7 +162,7 @@ static void nginx_start(srv *s, const char *server_conf, int tls)
             "http {\n"
             " log_format sg '$status $body_bytes_sent \"$http_range\" $connection"
             " $server_protocol $msec $request_time xs=$http_x_secret"
-            " auth=$http_authorization';\n"
+            " auth=$http_authorization uri=$uri';\n"
             " access_log %s/logs/access.log sg;\n"
             " client_body_temp_path %s/t1; proxy_temp_path %s/t2;\n"
             " fastcgi_temp_path %s/t3; uwsgi_temp_path %s/t4;\n"
@@ -334,6 +334,38 @@ int64_t srv_bytes_sent(const srv *s)
     return sum;
 }
 
+int64_t srv_bytes_for(const srv *s, const char *uri, int *requests)
+{
+    FILE *f = open_log(s);
+    int64_t sum = 0;
+    *requests = 0;
+    if (!f)
+        return 0;
+    char line[1024], want[512];
+    snprintf(want, sizeof want, " uri=%s\n", uri);
+    while (fgets(line, sizeof line, f)) {
+        size_t n = strlen(line), w = strlen(want);
+        long long b;
+        int status;
+        if (n >= w && strcmp(line + n - w, want) == 0 &&
+            sscanf(line, "%d %lld", &status, &b) == 2) {
+            sum += b;
+            (*requests)++;
+        }
+    }
+    fclose(f);
+    return sum;
+}
+
+void srv_log_reset(const srv *s)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/logs/access.log", s->root);
+    FILE *f = fopen(p, "w");
+    if (f)
+        fclose(f);
+}
+
 int64_t srv_slow_bytes(const srv *s)
 {
     FILE *f = open_log(s);
@@ -393,6 +425,13 @@ void segget_shim(const char *mode_env)
     segget_env("ASAN_OPTIONS=verify_asan_link_order=0");
 }
 
+static const char *stdin_path;
+
+void segget_stdin(const char *path)
+{
+    stdin_path = path;
+}
+
 pid_t spawn_segget(const char *cwd, const char *const *argv)
 {
     const char *bin = getenv("SEGGET_BIN");
@@ -422,7 +461,8 @@ pid_t spawn_segget(const char *cwd, const char *const *argv)
         if (fd >= 0)
             dup2(fd, 2);
         int devnull = open("/dev/null", O_RDWR);
-        dup2(devnull, 0);
+        int in = stdin_path ? open(stdin_path, O_RDONLY) : devnull;
+        dup2(in < 0 ? devnull : in, 0);
         dup2(devnull, 1);
         execv(bin, (char *const *)args);
         _exit(127);

@@ -67,6 +67,13 @@ const char *srv_file(srv *s, const char *name, int64_t size, uint64_t seed);
 int64_t srv_bytes_sent(const srv *s);
 int srv_requests(const srv *s, int status);
 
+/* Body bytes nginx sent for uri ("/a.bin"), and in *requests how many
+ * requests asked for it. */
+int64_t srv_bytes_for(const srv *s, const char *uri, int *requests);
+
+/* Empty the access log (nginx appends, so later lines land at the start). */
+void srv_log_reset(const srv *s);
+
 /* Body bytes the fault server sent over its slow connections. */
 int64_t srv_slow_bytes(const srv *s);
 
@@ -92,6 +99,10 @@ void segget_env(const char *kv);
  * in the given SG_SHIM mode ("sync", "full:N", "order"); segget_env(NULL)
  * ends it.  The mode string must outlive those runs. */
 void segget_shim(const char *mode_env);
+
+/* Standard input of the next spawned seggets: the file at path (NULL:
+ * /dev/null again).  The string must outlive those runs. */
+void segget_stdin(const char *path);
 
 /* Start segget without waiting; returns its pid. */
 pid_t spawn_segget(const char *cwd, const char *const *argv);
