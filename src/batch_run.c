@@ -265,6 +265,17 @@ static int start_big(sg_batch *b, struct bent *en)
         return 1;
     }
     download_on_verified(en->dl, big_verified, en);
+    const fetch_job *j = &en->job;
+    if (j->verdict == FETCH_BIG && j->prefix > 0) {
+        /* Its first bytes came with the small GET: keep them. */
+        const char *etag = j->etag && strncmp(j->etag, "W/", 2) ? j->etag
+                                                                : NULL;
+        if ((rc = download_adopt(en->dl, j->prefix, j->size, etag,
+                                 j->last_modified))) {
+            batch_fail(en, rc, sg_download_error(en->dl));
+            return 1;
+        }
+    }
     atomic_store(&en->finished, 0);
     atomic_store(&en->got, 0);
     en->kind = K_BIG;
@@ -362,10 +373,9 @@ static void fetched(sg_batch *b, struct bent *en)
         batch_state(en, SG_ENTRY_SKIPPED);
         return;
     case FETCH_BIG:
-        if (en->fd >= 0) {
-            close_fd(en);
+        close_fd(en);
+        if (j->prefix <= 0)
             (void)unlink(en->part);
-        }
         en->state = SG_ENTRY_QUEUED;
         en->kind = K_BIG;
         push_big(b, en);

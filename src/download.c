@@ -57,6 +57,10 @@ struct sg_download {
     char **headers; /* copies of the user's headers */
     download_verified_fn on_verified; /* see download.h */
     void *verified_ud;
+    struct {           /* download_adopt() */
+        int64_t len, size;
+        char *etag, *last_modified;
+    } adopt;
 };
 
 /* Per-run state of sg_download_run. */
@@ -226,6 +230,30 @@ void download_on_verified(sg_download *dl, download_verified_fn fn,
     dl->verified_ud = ud;
 }
 
+sg_code download_adopt(sg_download *dl, int64_t len, int64_t size,
+                       const char *etag, const char *last_modified)
+{
+    dl->adopt.len = len;
+    dl->adopt.size = size;
+    if ((etag && !(dl->adopt.etag = strdup(etag))) ||
+        (last_modified &&
+         !(dl->adopt.last_modified = strdup(last_modified))))
+        return err_set(&dl->err, SG_ENOMEM, "out of memory");
+    return SG_OK;
+}
+
+/* Is the adopted prefix the start of the resource the probe described? */
+static int adoptable(const sg_download *dl, const probe_result *p)
+{
+    const char *e = dl->adopt.etag, *lm = dl->adopt.last_modified;
+    if (dl->adopt.len <= 0 || !p->ranges || p->size != dl->adopt.size ||
+        dl->adopt.len > p->size)
+        return 0;
+    if (e || p->etag)
+        return e && p->etag && strcmp(e, p->etag) == 0;
+    return lm && p->last_modified && strcmp(lm, p->last_modified) == 0;
+}
+
 static sg_code verified(sg_download *dl, int64_t size, const char *etag,
                         const char *last_modified)
 {
@@ -256,6 +284,8 @@ void sg_download_free(sg_download *dl)
     for (int i = 0; dl->headers && i < dl->o.nheaders; i++)
         free(dl->headers[i]);
     free(dl->headers);
+    free(dl->adopt.etag);
+    free(dl->adopt.last_modified);
     free(dl->url);
     free(dl->shown);
     free((char *)dl->o.output);
@@ -388,6 +418,32 @@ static const char *resume_blocker(const struct run *r)
     return NULL;
 }
 
+/* start_over's end for an adopted NAME.part holding the first bytes of the
+ * resource: size it, sync it, and let the journal claim those bytes. */
+static sg_code adopt_part(struct run *r, int64_t len)
+{
+    sg_download *dl = r->dl;
+    sg_err *e = &dl->err;
+    int64_t have = 0;
+    int missing = 0;
+    sg_code rc = output_reopen(dl->part, &r->fd, &have, &missing, e);
+    if (rc == SG_OK && have != len)
+        rc = err_set(e, SG_EIO, "%s changed size under us", dl->part);
+    if (rc || (rc = output_preallocate(r->fd, r->pr.size, e)) ||
+        (rc = output_sync(r->fd, e)) || (rc = output_sync_dir(dl->part, e)))
+        return rc;
+    r->made_part = 1;
+    for (int i = 0; i < r->n; i++)
+        r->segs[i].done = len <= r->segs[i].start ? r->segs[i].start
+                          : len >= r->segs[i].end ? r->segs[i].end
+                                                  : len;
+    if ((rc = journal_commit(r->j, r->segs, r->n, e)))
+        return rc;
+    r->meta.size = r->pr.size;
+    r->meta.ranges = 1;
+    return SG_OK;
+}
+
 /* Plan afresh, record it, and create NAME.part. */
 static sg_code start_over(struct run *r, int ranges)
 {
@@ -422,7 +478,8 @@ static sg_code start_over(struct run *r, int ranges)
      * user said --force.  The journal records the new plan (claiming no
      * byte) before .part is created, so after a crash at any point the
      * .part on disk is one a journal describes. */
-    if (r->fresh && !dl->o.force && access(dl->part, F_OK) == 0)
+    if (r->fresh && !dl->o.force && dl->adopt.len <= 0 &&
+        access(dl->part, F_OK) == 0)
         return err_set(e, SG_EUNSAFE,
                        "%s exists but no journal describes it; remove it "
                        "or pass --force",
@@ -436,6 +493,10 @@ static sg_code start_over(struct run *r, int ranges)
     if (rc)
         return rc;
     r->fresh = 0;
+    int64_t adopt = ranges && adoptable(dl, &r->pr) ? dl->adopt.len : 0;
+    dl->adopt.len = 0; /* once */
+    if (adopt)
+        return adopt_part(r, adopt);
     if (unlink(dl->part) < 0 && errno != ENOENT)
         return err_set(e, SG_EIO, "cannot remove %s: %s", dl->part,
                        strerror(errno));

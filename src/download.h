@@ -22,6 +22,14 @@ typedef sg_code (*download_verified_fn)(void *ud, int64_t size,
 void download_on_verified(sg_download *dl, download_verified_fn fn,
                           void *ud);
 
+/* Before sg_download_run(): NAME.part already holds the first len bytes of
+ * a size-byte resource with these validators (strong ETag or NULL,
+ * Last-Modified or NULL), fetched by the caller.  If the probe finds the
+ * same resource, the download keeps them; otherwise NAME.part is replaced
+ * (it is the caller's, not a stray file).  SG_ENOMEM on failure. */
+sg_code download_adopt(sg_download *dl, int64_t len, int64_t size,
+                       const char *etag, const char *last_modified);
+
 /* Check options as sg_download_new does (ranges, timeouts, header
  * syntax).  SG_EUSAGE with a message. */
 sg_code download_check(const sg_options *o, sg_err *e);

@@ -33,9 +33,11 @@ struct fetch_rt {
     fetch_verdict stop; /* set when we abort the request on purpose */
     int fd;
     int64_t written;  /* body bytes of this attempt */
+    int64_t total;    /* size of the resource, -1 unknown */
     int64_t not_before; /* waiting to be retried until then */
     checksum_hash *hash;
     struct curl_slist *hdrs;
+    char range[48];
     struct fetch_rt *next; /* waiting list */
     struct fetch_rt *peer; /* list of every running job */
     resp r;
@@ -131,6 +133,23 @@ static void fail(struct fetch_rt *rt, sg_code code, const char *fmt, ...)
     rt->stop = FETCH_FAILED;
 }
 
+/* Open the owner's file for a body of size bytes (-1: unknown). */
+static int open_sink(struct fetch_rt *rt, int64_t size)
+{
+    fetch_job *j = rt->j;
+    if ((rt->fd = j->open(j, size, &j->err)) < 0) {
+        rt->stop = FETCH_FAILED;
+        return -1;
+    }
+    checksum_drop(rt->hash);
+    rt->hash = NULL;
+    if (j->sum && !(rt->hash = checksum_begin(j->sum))) {
+        fail(rt, SG_ENOMEM, "out of memory");
+        return -1;
+    }
+    return 1;
+}
+
 /* Judge the response: 1 to write its body, 0 to discard it (a redirect,
  * a retry, a 304: settle() decides), -1 to abort (rt->stop is set). */
 static int judge(struct fetch_rt *rt)
@@ -140,9 +159,22 @@ static int judge(struct fetch_rt *rt)
     rt->accepted = 1;
     if ((r->status >= 300 && r->status < 400) || transient(r->status))
         return 0;
+    if (r->status == 416 && r->has_range && r->range.first < 0 &&
+        r->range.total == 0)
+        return open_sink(rt, 0); /* an empty file has no byte 0 */
     if (r->status == 206) {
-        fail(rt, SG_EPROTO, "HTTP 206 to a request without a range");
-        return -1;
+        /* The answer to "bytes=0-(limit-1)": all of a small file, or the
+         * first limit bytes of a large one, kept for its download. */
+        const hdr_range *g = &r->range;
+        if (!r->has_range || r->conflict || r->encoded || g->first != 0 ||
+            g->total < 1 ||
+            g->last != (g->total < j->limit ? g->total : j->limit) - 1) {
+            fail(rt, SG_EPROTO, "a Content-Range that does not answer the "
+                                "request");
+            return -1;
+        }
+        rt->total = g->total;
+        return open_sink(rt, g->total);
     }
     if (!success(r->status)) {
         fail(rt, SG_EHTTP, "HTTP %d", r->status);
@@ -156,17 +188,8 @@ static int judge(struct fetch_rt *rt)
         rt->stop = FETCH_BIG;
         return -1;
     }
-    if ((rt->fd = j->open(j, r->length, &j->err)) < 0) {
-        rt->stop = FETCH_FAILED;
-        return -1;
-    }
-    checksum_drop(rt->hash);
-    rt->hash = NULL;
-    if (j->sum && !(rt->hash = checksum_begin(j->sum))) {
-        fail(rt, SG_ENOMEM, "out of memory");
-        return -1;
-    }
-    return 1;
+    rt->total = r->length;
+    return open_sink(rt, r->length);
 }
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
@@ -209,6 +232,7 @@ static sg_code issue(fetch_pool *p, struct fetch_rt *rt)
     rt->accepted = 0;
     rt->fd = -1;
     rt->written = 0;
+    rt->total = -1;
     rt->stop = FETCH_RUNNING;
     rt->errbuf[0] = '\0';
     (void)snprintf(inm, sizeof inm, "If-None-Match: %s",
@@ -232,6 +256,7 @@ static sg_code issue(fetch_pool *p, struct fetch_rt *rt)
     (void)curl_easy_setopt(rt->h, CURLOPT_WRITEDATA, rt);
     (void)curl_easy_setopt(rt->h, CURLOPT_ERRORBUFFER, rt->errbuf);
     (void)curl_easy_setopt(rt->h, CURLOPT_BUFFERSIZE, RECV_BUFFER);
+    (void)curl_easy_setopt(rt->h, CURLOPT_RANGE, rt->range);
     if (curl_multi_add_handle(p->m, rt->h) != CURLM_OK)
         return SG_ENOMEM;
     return SG_OK;
@@ -241,6 +266,7 @@ sg_code fetch_start(fetch_pool *p, fetch_job *j, sg_err *e)
 {
     j->verdict = FETCH_RUNNING;
     j->size = -1;
+    j->prefix = 0;
     j->bytes = 0;
     j->etag = j->last_modified = NULL;
     j->err = (sg_err){0};
@@ -254,6 +280,8 @@ sg_code fetch_start(fetch_pool *p, fetch_job *j, sg_err *e)
     rt->j = j;
     rt->p = p;
     rt->same = 1;
+    (void)snprintf(rt->range, sizeof rt->range, "0-%lld",
+                   (long long)(j->limit - 1));
     rt->fd = -1;
     resp_init(&rt->r);
     j->rt = rt;
@@ -286,9 +314,9 @@ static void verdict(fetch_pool *p, struct fetch_rt *rt, fetch_verdict v)
     fetch_job *j = rt->j;
     (void)curl_multi_remove_handle(p->m, rt->h);
     j->verdict = v;
-    if (v == FETCH_DONE || v == FETCH_UNCHANGED) {
+    if (v == FETCH_DONE || v == FETCH_UNCHANGED || j->prefix > 0) {
         const resp *r = &rt->r;
-        j->size = rt->written;
+        j->size = j->prefix > 0 ? rt->total : rt->written;
         if (!r->conflict && ((r->etag && !(j->etag = strdup(r->etag))) ||
                              (r->last_modified &&
                               !(j->last_modified =
@@ -388,7 +416,8 @@ static void settle(fetch_pool *p, struct fetch_rt *rt, CURLcode cc)
         verdict(p, rt, rt->stop);
         return;
     }
-    if (!success(r->status)) { /* a 3xx without a location, a bare 304 */
+    if (!success(r->status) && r->status != 206 && r->status != 416) {
+        /* A 3xx without a location, a bare 304. */
         fail(rt, SG_EHTTP, "HTTP %d", r->status);
         verdict(p, rt, FETCH_FAILED);
         return;
@@ -396,6 +425,12 @@ static void settle(fetch_pool *p, struct fetch_rt *rt, CURLcode cc)
     if (r->length >= 0 && rt->written != r->length) {
         fail(rt, SG_EPROTO, "body length differs from Content-Length");
         verdict(p, rt, FETCH_FAILED);
+        return;
+    }
+    if (rt->total > rt->written) {
+        /* The first bytes of a large file: its download goes on. */
+        j->prefix = rt->written;
+        verdict(p, rt, FETCH_BIG);
         return;
     }
     if (rt->hash) {
@@ -473,6 +508,8 @@ int fetch_step(fetch_pool *p, long timeout_ms, fetch_job **done, int max)
         }
     }
     int n = p->nready < max ? p->nready : max;
+    if (n == 0)
+        return 0;
     memcpy(done, p->ready, (size_t)n * sizeof *done);
     memmove(p->ready, p->ready + n, (size_t)(p->nready - n) * sizeof *done);
     p->nready -= n;

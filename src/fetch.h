@@ -2,13 +2,15 @@
 /*
  * fetch.h - whole small files, many at once, over one libcurl multi handle.
  *
- * A batch fetches each file with a single GET first.  When the response
- * says the file is small (under the job's limit), its body goes straight
- * into the file the owner opens for it: one request per file, no probe,
- * and the multi handle's connection cache reuses connections across files
- * of the same host (at most max_per_host of them at once).  A larger file
- * is abandoned at its headers (FETCH_BIG) so the owner can download it
- * with ranges.  Responses are checked as strictly as range responses are:
+ * A batch fetches each file with a single GET first, for its first limit
+ * bytes ("Range: bytes=0-(limit-1)").  A small file arrives whole in the
+ * file the owner opens for it: one request per file, no probe, and the
+ * multi handle's connection cache reuses connections across files of the
+ * same host (at most max_per_host of them at once).  For a larger file the
+ * same request brings its first limit bytes, which the owner's download
+ * adopts (FETCH_BIG with a prefix); a server that ignores the range and
+ * sends more than the limit is cut off at its headers (FETCH_BIG without
+ * one).  Responses are checked as strictly as range responses are:
  * status, Content-Length against the body, duplicated fields.  Redirects
  * are followed one hop at a time like the probe's, so the user's headers
  * never reach another origin.  Transient failures (network, 5xx, 429) are
@@ -31,8 +33,8 @@ typedef enum fetch_verdict {
     FETCH_RUNNING,
     FETCH_DONE,      /* the whole body is in fd; size and validators set */
     FETCH_UNCHANGED, /* 304 to a conditional request */
-    FETCH_BIG,       /* over the limit (or length unknown and growing
-                        past it): abandoned at the headers */
+    FETCH_BIG,       /* over the limit: prefix bytes of a size-byte
+                        file are in fd (validators set), or none */
     FETCH_FAILED,    /* err says why */
 } fetch_verdict;
 
@@ -62,6 +64,7 @@ struct fetch_job {
     char *etag;          /* heap or NULL; as sent, weak ones included */
     char *last_modified; /* heap or NULL */
     int64_t bytes;       /* body bytes received over all attempts */
+    int64_t prefix;      /* FETCH_BIG: bytes [0, prefix) are in fd */
     /* The pool's. */
     struct fetch_rt *rt;
 };
