@@ -92,15 +92,17 @@ unit: all $(TEST_BIN)
 
 # libFuzzer harnesses for every parser, each run for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 20
-FUZZERS := hdr resp name
+FUZZERS := hdr resp name queue
 FUZZ_SRC_hdr := src/hdr.c
 FUZZ_SRC_resp := src/resp.c src/hdr.c
 FUZZ_SRC_name := src/name.c src/util.c
+FUZZ_SRC_queue := src/queue.c src/checksum.c src/err.c src/util.c -lcrypto
 fuzz:
 	@mkdir -p $(B)/fuzz
 	@for f in $(FUZZERS); do \
 	  srcs=$$(case $$f in hdr) echo "$(FUZZ_SRC_hdr)";; \
-	    resp) echo "$(FUZZ_SRC_resp)";; name) echo "$(FUZZ_SRC_name)";; esac); \
+	    resp) echo "$(FUZZ_SRC_resp)";; name) echo "$(FUZZ_SRC_name)";; \
+	    queue) echo "$(FUZZ_SRC_queue)";; esac); \
 	  clang -g -O1 -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -Iinclude -Isrc -o $(B)/fuzz/fuzz_$$f tests/fuzz/fuzz_$$f.c $$srcs \

@@ -469,3 +469,34 @@ Test(batch, a_large_file_keeps_the_bytes_of_its_first_request)
                  (long long)sent, n);
     cr_expect_eq(srv_requests(&S, 206), 2, "the first 2 MiB, then the rest");
 }
+
+Test(batch, sigterm_stops_cleanly_and_the_rerun_completes)
+{
+    srv_stop(&S);
+    srv_start(&S, "limit_rate 1m;");
+    char q[4096] = "";
+    for (int i = 0; i < 12; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "t%02d.bin", i);
+        srv_file(&S, name, 1500 * KiB, (uint64_t)(300 + i));
+        add(q, sizeof q, srv_url(&S, name));
+    }
+    srv_file(&S, "tbig.bin", 8 * MiB, 399);
+    add(q, sizeof q, srv_url(&S, "tbig.bin"));
+    write_queue(q);
+    const char *argv[] = {"-q", "-i", qpath, "-j", "4", NULL};
+    pid_t pid = spawn_segget(dir, argv);
+    nap_ms(1500);
+    kill(pid, SIGTERM);
+    cr_assert_eq(wait_child(pid, 30), 11, "%s", last_stderr());
+    cr_expect(strstr(last_stderr(), "interrupted"), "%s", last_stderr());
+    const char *again[] = {"-q", "-i", qpath, "-j", "4", NULL};
+    cr_assert_eq(run_segget(dir, again, 120), 0, "%s", last_stderr());
+    for (int i = 0; i < 12; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "t%02d.bin", i);
+        cr_expect(same_as(name, name), "%s", name);
+    }
+    cr_expect(same_as("tbig.bin", "tbig.bin"));
+    cr_expect_eq(dir_entries(dir), 14, "only the files and the state");
+}
