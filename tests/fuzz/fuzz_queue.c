@@ -8,6 +8,22 @@
 
 #include "queue.h"
 
+/* Checked here without queue.c: relative, no empty, "." or ".." part. */
+static int inside(const char *out)
+{
+    if (out[0] == '/' || !out[0])
+        return 0;
+    for (const char *c = out;;) {
+        size_t len = strcspn(c, "/");
+        if (len == 0 || (len == 1 && c[0] == '.') ||
+            (len == 2 && c[0] == '.' && c[1] == '.'))
+            return 0;
+        if (!c[len])
+            return 1;
+        c += len + 1;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
     queue q;
@@ -29,8 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         for (const char *c = en->url; *c; c++)
             if ((unsigned char)*c < 0x20 || *c == 0x7f)
                 abort();
-        if (en->out && (!queue_out_ok(en->out) || en->out[0] == '/' ||
-                        strstr(en->out, "..") == en->out))
+        if (en->out && !inside(en->out))
             abort();
         if (en->connections < 0 || en->connections > 64)
             abort();
