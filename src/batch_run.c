@@ -78,8 +78,12 @@ static sg_code decide(sg_batch *b, struct bent *en)
     int verified = r->state == QROW_VERIFIED && streq(r->url, en->shown);
     if ((has_path && !S_ISREG(sp.st_mode)) ||
         (has_part && !S_ISREG(sq.st_mode))) {
-        batch_fail(en, SG_EUNSAFE, "is a symlink or not a regular file; "
-                                   "refusing");
+        char msg[64 + 4096];
+        (void)snprintf(msg, sizeof msg,
+                       "%s is a symlink or not a regular file; refusing",
+                       has_path && !S_ISREG(sp.st_mode) ? en->path
+                                                        : en->part);
+        batch_fail(en, SG_EUNSAFE, msg);
         return SG_OK;
     }
     if (verified && has_path && !has_j && sp.st_size == r->size) {

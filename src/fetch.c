@@ -30,6 +30,7 @@ struct fetch_rt {
     int same;         /* cur has the origin of j->url */
     int hops, tries;
     int accepted;     /* the response was judged */
+    int discard;      /* the body is not the file's (a 416's message) */
     fetch_verdict stop; /* set when we abort the request on purpose */
     int fd;
     int64_t written;  /* body bytes of this attempt */
@@ -160,8 +161,12 @@ static int judge(struct fetch_rt *rt)
     if ((r->status >= 300 && r->status < 400) || transient(r->status))
         return 0;
     if (r->status == 416 && r->has_range && r->range.first < 0 &&
-        r->range.total == 0)
-        return open_sink(rt, 0); /* an empty file has no byte 0 */
+        r->range.total == 0) {
+        /* An empty file has no byte 0: create it, ignore the message. */
+        rt->discard = 1;
+        rt->total = 0;
+        return open_sink(rt, 0) < 0 ? -1 : 0;
+    }
     if (r->status == 206) {
         /* The answer to "bytes=0-(limit-1)": all of a small file, or the
          * first limit bytes of a large one, kept for its download. */
@@ -200,7 +205,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
         int a = judge(rt);
         if (a <= 0)
             return a == 0 ? len : 0;
-    } else if (rt->fd < 0) {
+    } else if (rt->fd < 0 || rt->discard) {
         return len; /* a body we decided to discard */
     }
     fetch_job *j = rt->j;
@@ -230,6 +235,7 @@ static sg_code issue(fetch_pool *p, struct fetch_rt *rt)
     curl_easy_reset(rt->h);
     resp_cleanup(&rt->r);
     rt->accepted = 0;
+    rt->discard = 0;
     rt->fd = -1;
     rt->written = 0;
     rt->total = -1;
@@ -422,7 +428,7 @@ static void settle(fetch_pool *p, struct fetch_rt *rt, CURLcode cc)
         verdict(p, rt, FETCH_FAILED);
         return;
     }
-    if (r->length >= 0 && rt->written != r->length) {
+    if (!rt->discard && r->length >= 0 && rt->written != r->length) {
         fail(rt, SG_EPROTO, "body length differs from Content-Length");
         verdict(p, rt, FETCH_FAILED);
         return;

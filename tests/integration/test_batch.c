@@ -533,3 +533,28 @@ Test(batch, a_failed_sync_gives_no_file_its_name)
         cr_expect(same_as(name, name), "%s", name);
     }
 }
+
+Test(batch, empty_files_symlinks_and_a_416_for_byte_0)
+{
+    srv z;
+    const char *zargs[] = {"--size", "0", NULL};
+    fsrv_start(&z, zargs);
+    srv_file(&S, "target.bin", 10, 1);
+    char q[2048] = "";
+    add(q, sizeof q, srv_url(&z, "zero.bin"));
+    add(q, sizeof q, srv_url(&S, "target.bin"));
+    add(q, sizeof q, "  out=link.bin");
+    write_queue(q);
+    char lp[700];
+    snprintf(lp, sizeof lp, "%s/link.bin", dir);
+    cr_assert_eq(symlink("/etc/hostname", lp), 0);
+    cr_expect_eq(batch("-f", NULL), 9, "%s", last_stderr());
+    cr_expect(strstr(last_stderr(), "link.bin is a symlink"), "%s",
+              last_stderr());
+    char zp[700];
+    struct stat st;
+    snprintf(zp, sizeof zp, "%s/zero.bin", dir);
+    cr_assert_eq(stat(zp, &st), 0, "the empty file exists");
+    cr_expect_eq(st.st_size, 0);
+    srv_stop(&z);
+}
