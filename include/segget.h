@@ -129,6 +129,12 @@ typedef struct sg_options {
     const char *const *headers; /* extra "Name: value" request headers,
                                    sent to the URL's own origin only */
     int nheaders;
+    const char *userpwd;      /* "user:password" for the URL's origin only
+                                 (never after a redirect to another) */
+    int netrc;                /* without userpwd: credentials for each host
+                                 from ~/.netrc, when it has them */
+    const char *proxy;        /* proxy URL; NULL: libcurl's environment
+                                 (http_proxy, https_proxy, no_proxy...) */
     sg_progress_fn progress;  /* NULL: none; called about 5 times a second */
     sg_notice_fn notice;      /* NULL: none */
     void *userdata;           /* passed to both callbacks */

@@ -102,10 +102,13 @@ static int host_of(sg_batch *b, const char *url, sg_err *e)
 static sg_code copy_options(sg_batch *b, const sg_batch_options *o)
 {
     b->o = *o;
-    b->o.dl.dir = b->o.dl.user_agent = NULL;
+    b->o.dl.dir = b->o.dl.user_agent = b->o.dl.userpwd = b->o.dl.proxy = NULL;
     b->o.dl.headers = NULL;
     if ((o->dl.dir && !(b->dir = strdup(o->dl.dir))) ||
-        (o->dl.user_agent && !(b->ua = strdup(o->dl.user_agent))))
+        (o->dl.user_agent && !(b->ua = strdup(o->dl.user_agent))) ||
+        (o->dl.userpwd && !(b->o.dl.userpwd = b->userpwd =
+                                strdup(o->dl.userpwd))) ||
+        (o->dl.proxy && !(b->o.dl.proxy = b->proxy = strdup(o->dl.proxy))))
         return err_set(&b->err, SG_ENOMEM, "out of memory");
     b->o.dl.dir = b->dir;
     b->o.dl.user_agent = b->ua ? b->ua : "segget/" SG_VERSION;
@@ -369,6 +372,8 @@ void sg_batch_free(sg_batch *b)
     free(b->bigq);
     free(b->running);
     free(b->ua);
+    free(b->userpwd);
+    free(b->proxy);
     free(b->dir);
     queue_free(&b->q);
     err_reset(&b->err);

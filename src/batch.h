@@ -59,7 +59,7 @@ struct bent {
 
 struct sg_batch {
     sg_batch_options o;
-    char *ua, *dir;
+    char *ua, *dir, *userpwd, *proxy;
     char **headers;
     queue q;
     struct bent *e;

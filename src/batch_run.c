@@ -547,10 +547,12 @@ sg_code sg_batch_run(sg_batch *b)
         rc = decide(b, &b->e[i]);
     if (rc || (rc = claim(b)))
         goto out;
-    b->fc = (fetch_conf){b->o.dl.user_agent,    b->o.dl.connect_timeout_ms,
+    b->fc = (fetch_conf){b->o.dl.user_agent, b->o.dl.connect_timeout_ms,
                          b->o.dl.stall_timeout_ms, b->o.dl.insecure,
-                         b->o.dl.headers,        b->o.dl.nheaders,
-                         b->o.dl.max_tries,      b->o.max_per_host,
+                         b->o.dl.headers,     b->o.dl.nheaders,
+                         b->o.dl.userpwd,     b->o.dl.netrc,
+                         b->o.dl.proxy,
+                         b->o.dl.max_tries,   b->o.max_per_host,
                          &b->cancel};
     if (!(b->running = calloc((size_t)b->o.jobs, sizeof *b->running))) {
         rc = err_set(&b->err, SG_ENOMEM, "out of memory");

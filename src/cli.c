@@ -30,6 +30,7 @@ enum {
     OPT_CHECKSUM,
     OPT_MAX_PER_HOST,
     OPT_SHARD,
+    OPT_NETRC,
 };
 
 static const char usage_text[] =
@@ -59,6 +60,11 @@ static const char usage_text[] =
     "  -A, -U, --user-agent UA  User-Agent header\n"
     "  -H, --header 'N: V'    an extra request header (repeatable); never\n"
     "                         sent to another host after a redirect\n"
+    "  -u, --user USER:PASS   HTTP authentication for the URL's own host\n"
+    "      --netrc            take credentials from ~/.netrc when it has them\n"
+    "  -x, --proxy URL        use this proxy (default: the http_proxy,\n"
+    "                         https_proxy, all_proxy and no_proxy variables)\n"
+
     "  -i, --input-file FILE  download every URL listed in FILE ('-' reads\n"
     "                         standard input); see Queue files below\n"
     "  -j, --jobs N           with -i: files at once, 1-256 (default 4)\n"
@@ -364,6 +370,9 @@ int main(int argc, char **argv)
         {"max-per-host", required_argument, NULL, OPT_MAX_PER_HOST},
         {"refresh", no_argument, NULL, 'N'},
         {"shard", required_argument, NULL, OPT_SHARD},
+        {"user", required_argument, NULL, 'u'},
+        {"netrc", no_argument, NULL, OPT_NETRC},
+        {"proxy", required_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -376,7 +385,7 @@ int main(int argc, char **argv)
     int quiet = 0, c, nhdrs = 0, batch_only = 0;
     const char *hdrs[64];
     long v;
-    while ((c = getopt_long(argc, argv, "n:o:P:JfqkA:U:H:i:j:NhV", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "n:o:P:JfqkA:U:H:i:j:Nu:x:hV", longs, NULL)) != -1) {
         switch (c) {
         case 'n':
             if (parse_long(optarg, 1, 64, &v) < 0)
@@ -418,6 +427,9 @@ int main(int argc, char **argv)
         case OPT_FAIL_IF_CHANGED: o.on_change = SG_CHANGE_FAIL; break;
         case OPT_CHECKSUM: o.checksum = optarg; break;
         case 'i': input = optarg; break;
+        case 'u': o.userpwd = optarg; break;
+        case OPT_NETRC: o.netrc = 1; break;
+        case 'x': o.proxy = optarg; break;
         case 'j':
             if (parse_long(optarg, 1, 256, &v) < 0)
                 return usage_error("-j takes a number from 1 to 256, not",

@@ -55,6 +55,7 @@ struct sg_download {
     int has_sum;
     checksum sum;
     char **headers; /* copies of the user's headers */
+    char *userpwd, *proxy; /* copies */
     download_verified_fn on_verified; /* see download.h */
     void *verified_ud;
     struct {           /* download_adopt() */
@@ -194,6 +195,12 @@ sg_code sg_download_new(sg_download **out, const char *url,
         goto out;
     }
     dl->o.user_agent = dl->ua;
+    dl->o.userpwd = dl->o.proxy = NULL;
+    if ((o->userpwd && !(dl->o.userpwd = dl->userpwd = strdup(o->userpwd))) ||
+        (o->proxy && !(dl->o.proxy = dl->proxy = strdup(o->proxy)))) {
+        rc = err_set(&dl->err, SG_ENOMEM, "out of memory");
+        goto out;
+    }
     dl->o.headers = NULL;
     if (o->nheaders > 0) {
         if (!(dl->headers = calloc((size_t)o->nheaders, sizeof *dl->headers))) {
@@ -284,6 +291,8 @@ void sg_download_free(sg_download *dl)
     for (int i = 0; dl->headers && i < dl->o.nheaders; i++)
         free(dl->headers[i]);
     free(dl->headers);
+    free(dl->userpwd);
+    free(dl->proxy);
     free(dl->adopt.etag);
     free(dl->adopt.last_modified);
     free(dl->url);
@@ -609,7 +618,9 @@ static sg_code transfer(struct run *r, xfer_verdict *v)
     xfer_conf c = {
         .http = {dl->o.user_agent, dl->o.connect_timeout_ms,
                  dl->o.stall_timeout_ms, dl->o.insecure,
-                 hdrs ? dl->o.headers : NULL, hdrs},
+                 hdrs ? dl->o.headers : NULL, hdrs,
+                 r->pr.same_origin ? dl->o.userpwd : NULL, dl->o.netrc,
+                 dl->o.proxy},
         .url = r->pr.effective_url,
         .shown = dl->shown,
         .size = r->meta.size,
@@ -650,7 +661,9 @@ sg_code sg_download_run(sg_download *dl)
     int done = 0, force_get = 0, noranges = 0;
     http_conf hc = {dl->o.user_agent,   dl->o.connect_timeout_ms,
                     dl->o.stall_timeout_ms, dl->o.insecure,
-                    dl->o.headers,       dl->o.nheaders};
+                    dl->o.headers,       dl->o.nheaders,
+                    dl->o.userpwd,       dl->o.netrc,
+                    dl->o.proxy};
 
     state(dl, SG_STATE_PROBING, -1, 0);
     int probed = 0;

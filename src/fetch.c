@@ -99,7 +99,7 @@ sg_code fetch_pool_new(fetch_pool **out, const fetch_conf *c, sg_err *e)
     p->c = c;
     p->hc = (http_conf){c->user_agent, c->connect_timeout_ms,
                         c->stall_timeout_ms, c->insecure, c->headers,
-                        c->nheaders};
+                        c->nheaders, c->userpwd, c->netrc, c->proxy};
     (void)curl_multi_setopt(p->m, CURLMOPT_MAX_HOST_CONNECTIONS,
                             (long)c->max_per_host);
     /* One GET per connection at a time, as the range transfers do. */
@@ -245,7 +245,10 @@ static sg_code issue(fetch_pool *p, struct fetch_rt *rt)
                    j->if_none_match ? j->if_none_match : "");
     (void)snprintf(ims, sizeof ims, "If-Modified-Since: %s",
                    j->if_modified_since ? j->if_modified_since : "");
-    if (http_setup(rt->h, &p->hc, &rt->r) ||
+    http_conf hop = p->hc;
+    if (!rt->same)
+        hop.userpwd = NULL; /* credentials stay with their origin */
+    if (http_setup(rt->h, &hop, &rt->r) ||
         http_headers(&p->hc, rt->same, j->if_none_match ? inm : NULL,
                      &rt->hdrs))
         return SG_ENOMEM;

@@ -78,6 +78,9 @@ typedef struct fetch_conf {
     int insecure;
     const char *const *headers;
     int nheaders;
+    const char *userpwd;
+    int netrc;
+    const char *proxy;
     int max_tries;
     int max_per_host;
     volatile sig_atomic_t *cancel;

@@ -53,6 +53,12 @@ sg_code http_setup(CURL *h, const http_conf *c, resp *r)
     SET(CURLOPT_LOW_SPEED_TIME, (c->stall_timeout_ms + 999) / 1000);
     SET(CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
     SET(CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
+    if (c->userpwd)
+        SET(CURLOPT_USERPWD, c->userpwd);
+    if (c->netrc)
+        SET(CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+    if (c->proxy)
+        SET(CURLOPT_PROXY, c->proxy);
     SET(CURLOPT_HEADERFUNCTION, on_header);
     SET(CURLOPT_HEADERDATA, r);
 #undef SET

@@ -23,6 +23,9 @@ typedef struct http_conf {
     int insecure;
     const char *const *headers; /* the user's "Name: value" lines */
     int nheaders;
+    const char *userpwd; /* "user:password", or NULL (another origin) */
+    int netrc;
+    const char *proxy;   /* or NULL: the environment's */
 } http_conf;
 
 /* Apply the common options to a new or reset easy handle, with r

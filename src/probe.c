@@ -74,9 +74,12 @@ static sg_code request(CURL *h, const char *url, const http_conf *c, int get,
                        char *errbuf, CURLcode *cc)
 {
     struct curl_slist *hdrs = NULL;
+    http_conf hop = *c;
+    if (!with_user)
+        hop.userpwd = NULL; /* credentials stay with their origin */
     curl_easy_reset(h);
     resp_cleanup(r);
-    if (http_setup(h, c, r) != SG_OK ||
+    if (http_setup(h, &hop, r) != SG_OK ||
         http_headers(c, with_user, NULL, &hdrs) != SG_OK)
         return SG_ENOMEM;
     errbuf[0] = '\0';

@@ -558,3 +558,44 @@ Test(batch, empty_files_symlinks_and_a_416_for_byte_0)
     cr_expect_eq(st.st_size, 0);
     srv_stop(&z);
 }
+
+Test(batch, user_and_proxy_apply_to_every_file)
+{
+    char q[2048] = "";
+    char proxy[64];
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", S.port);
+    for (int i = 0; i < 3; i++) {
+        char name[32], url[128];
+        snprintf(name, sizeof name, "a%d.bin", i);
+        srv_file(&S, name, 5000 + i, (uint64_t)(900 + i));
+        /* Through the proxy: the host in the URL is never contacted. */
+        snprintf(url, sizeof url, "http://segget-proxy-test.invalid/%s",
+                 name);
+        add(q, sizeof q, url);
+    }
+    write_queue(q);
+    cr_assert_eq(batch("--proxy", proxy), 0, "%s", last_stderr());
+    const char *argv[] = {"-q", "-f", "-i", qpath, "--user", "u:sekrit",
+                          "--proxy", proxy, NULL};
+    rm_tree(dir);
+    mkdir(dir, 0700);
+    srv_log_reset(&S);
+    cr_assert_eq(run_segget(dir, argv, 60), 0, "%s", last_stderr());
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "a%d.bin", i);
+        cr_expect(same_as(name, name), "%s", name);
+    }
+    char logp[300], line[1024];
+    snprintf(logp, sizeof logp, "%s/logs/access.log", S.root);
+    FILE *f = fopen(logp, "r");
+    cr_assert_not_null(f);
+    int with = 0, all = 0;
+    while (fgets(line, sizeof line, f)) {
+        all++;
+        with += strstr(line, "auth=Basic dTpzZWtyaXQ=") != NULL;
+    }
+    fclose(f);
+    cr_expect(all == 3 && with == 3, "%d of %d requests authenticated", with,
+              all);
+}

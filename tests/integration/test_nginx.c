@@ -832,3 +832,82 @@ Test(resume, verified_journal_is_finished_without_the_network)
     cr_assert(same_file(path, ref));
     cr_assert_eq(dir_entries(dir), 1, "journal or .part left");
 }
+
+Test(auth, user_option_reaches_the_first_host_only)
+{
+    srv other;
+    const char *src = redirect_to_other(&other, 3 * MiB, 63);
+    const char *argv[] = {"-q", "-n", "3", "--user", "u:sekrit",
+                          srv_url(&S, "f"), NULL};
+    int rc = run_segget(dir, argv, 60);
+    char logp[300];
+    snprintf(logp, sizeof logp, "%s/logs/access.log", other.root);
+    int leaked = file_contains(logp, "auth=Basic");
+    snprintf(logp, sizeof logp, "%s/logs/access.log", S.root);
+    /* base64("u:sekrit") */
+    int sent_first = file_contains(logp, "auth=Basic dTpzZWtyaXQ=");
+    char path[600];
+    snprintf(path, sizeof path, "%s/f", dir);
+    int same = same_file(path, src);
+    srv_stop(&other);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_assert(same);
+    cr_assert(sent_first, "the first host never got the credentials");
+    cr_assert(!leaked, "--user credentials went to the redirect target");
+}
+
+Test(auth, netrc_supplies_credentials_by_host)
+{
+    const char *src = srv_file(&S, "n", 2 * MiB, 64);
+    static char home[600], env[700];
+    snprintf(home, sizeof home, "%s/../home", dir);
+    mkdir(home, 0700);
+    char rc_path[700];
+    snprintf(rc_path, sizeof rc_path, "%s/.netrc", home);
+    FILE *f = fopen(rc_path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "machine 127.0.0.1 login nu password np\n");
+    fclose(f);
+    chmod(rc_path, 0600);
+    snprintf(env, sizeof env, "HOME=%s", home);
+    segget_env(env);
+    const char *argv[] = {"-q", "-n", "2", "--netrc", srv_url(&S, "n"), NULL};
+    int rc = run_segget(dir, argv, 60);
+    segget_env(NULL);
+    rm_tree(home);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    char path[600], logp[300];
+    snprintf(path, sizeof path, "%s/n", dir);
+    cr_assert(same_file(path, src));
+    snprintf(logp, sizeof logp, "%s/logs/access.log", S.root);
+    cr_assert(file_contains(logp, "auth=Basic bnU6bnA="), /* nu:np */
+              "the .netrc credentials were not sent");
+}
+
+Test(auth, proxy_option_and_environment)
+{
+    /* nginx answers an absolute-form request ("GET http://host/p") from
+     * its own root, so it stands in for a forward proxy: the host in the
+     * URL is never resolved or contacted. */
+    const char *src = srv_file(&S, "p", 3 * MiB, 65);
+    char proxy[64];
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", S.port);
+    const char *argv[] = {"-q", "-n", "3", "--proxy", proxy,
+                          "http://segget-proxy-test.invalid/p", NULL};
+    int rc = run_segget(dir, argv, 60);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    char path[600];
+    snprintf(path, sizeof path, "%s/p", dir);
+    cr_assert(same_file(path, src));
+    unlink(path);
+    static char env[128];
+    snprintf(env, sizeof env, "http_proxy=%s", proxy);
+    segget_env(env);
+    const char *argv2[] = {"-q", "-n", "3",
+                           "http://segget-proxy-test.invalid/p", NULL};
+    rc = run_segget(dir, argv2, 60);
+    segget_env(NULL);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_assert(same_file(path, src));
+}
+
