@@ -3,6 +3,7 @@
  * progress.c - rendering sg_progress for a person.
  */
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "progress.h"
@@ -43,6 +44,58 @@ static void eta(char *buf, size_t len, double secs)
         snprintf(buf, len, "%ld:%02ld", s / 60, s % 60);
 }
 
+/* Width of the terminal in columns, 80 when unknown. */
+static int columns(FILE *out)
+{
+    struct winsize ws;
+    if (ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+        return ws.ws_col;
+    return 80;
+}
+
+/* The map of the file, one cell per width-th of it: '#' written, '-'
+ * partly written, '.' not yet, and at the cell where each connection
+ * writes now, its label (1-9, then a-z). */
+static void draw_map(const sg_progress *p, char *map, int width)
+{
+    double cell = (double)p->total / width;
+    for (int i = 0; i < width; i++) {
+        double lo = i * cell, hi = (i + 1) * cell, got = 0;
+        for (int k = 0; k < p->nsegments; k++) {
+            const sg_segment *g = &p->segments[k];
+            double a = (double)g->start > lo ? (double)g->start : lo;
+            double b = (double)g->done < hi ? (double)g->done : hi;
+            if (b > a)
+                got += b - a;
+        }
+        map[i] = got >= hi - lo - 0.5 ? '#' : got > 0 ? '-' : '.';
+    }
+    int label = 0;
+    for (int k = 0; k < p->nsegments; k++) {
+        const sg_segment *g = &p->segments[k];
+        if (!g->active || g->done >= g->end)
+            continue;
+        int at = (int)((double)g->done / cell);
+        if (at >= width)
+            at = width - 1;
+        label++;
+        map[at] = label < 10 ? (char)('0' + label)
+                  : label < 36 ? (char)('a' + label - 10) : '*';
+    }
+    map[width] = '\0';
+}
+
+/* Erase what is drawn and leave the cursor at the start of its first
+ * line. */
+static void erase(progress_view *v)
+{
+    if (v->drawn >= 2)
+        fputs("\r\033[K\033[1A", v->out);
+    if (v->drawn)
+        fputs("\r\033[K", v->out);
+    v->drawn = 0;
+}
+
 void progress_update(const sg_progress *p, void *userdata)
 {
     progress_view *v = userdata;
@@ -66,13 +119,24 @@ void progress_update(const sg_progress *p, void *userdata)
         snprintf(line, sizeof line, "%s  %s/s  %d conn", got, rate,
                  p->connections);
     }
-    if (v->tty) {
-        fprintf(v->out, "\r%s\033[K", line);
-        v->drawn = 1;
-    } else {
+    if (!v->tty) {
         fprintf(v->out, "%s\n", line);
         v->last_plain = p->elapsed;
+        fflush(v->out);
+        return;
     }
+    erase(v);
+    if (p->total > 0 && p->nsegments > 0) {
+        char map[512];
+        int width = columns(v->out) - 3;
+        if (width > (int)sizeof map - 1)
+            width = (int)sizeof map - 1;
+        draw_map(p, map, width);
+        fprintf(v->out, "[%s]\n", map);
+        v->drawn = 1;
+    }
+    fprintf(v->out, "%s\033[K", line);
+    v->drawn++;
     fflush(v->out);
 }
 
@@ -89,9 +153,7 @@ void progress_notice(const char *msg, void *userdata)
     progress_view *v = userdata;
     if (v->quiet)
         return;
-    if (v->drawn)
-        fputs("\r\033[K", v->out);
-    v->drawn = 0;
+    erase(v);
     fprintf(v->out, "segget: %s\n", msg);
     fflush(v->out);
 }
@@ -112,7 +174,8 @@ void progress_batch(const sg_batch_status *st, void *userdata)
              st->active, st->failed ? ", " : "", st->failed,
              st->failed ? " failed" : "");
     if (v->tty) {
-        fprintf(v->out, "\r%s\033[K", line);
+        erase(v);
+        fprintf(v->out, "%s\033[K", line);
         v->drawn = 1;
     } else {
         fprintf(v->out, "%s\n", line);
@@ -126,9 +189,7 @@ void progress_event(const sg_batch_event *ev, void *userdata)
     progress_view *v = userdata;
     char size[32];
     if (ev->state == SG_ENTRY_FAILED) {
-        if (v->drawn)
-            fputs("\r\033[K", v->out);
-        v->drawn = 0;
+        erase(v);
         fprintf(v->out, "segget: line %d: %s\n", ev->line, ev->error);
         fflush(v->out);
         return;

@@ -2,8 +2,9 @@
 /*
  * progress.h - the command line's progress display on stderr.
  *
- * On a terminal one line is redrawn in place: percent, bytes, speed, ETA
- * and live connections.  When stderr is not a terminal a plain line is
+ * On a terminal two lines are redrawn in place: a map of the file (what
+ * is written, and where each connection is writing now) and percent,
+ * bytes, speed, ETA and live connections.  When stderr is not a terminal a plain line is
  * printed every few seconds instead, so logs stay readable.  Uses only the
  * public API.  Called on the thread running the download.
  */
@@ -18,7 +19,7 @@ typedef struct progress_view {
     FILE *out;
     int tty;
     int quiet;
-    int drawn;            /* a line is on screen and not yet ended */
+    int drawn;            /* lines on screen, the last not yet ended */
     double last_plain;    /* elapsed seconds of the last plain line */
     int batch;            /* a batch: every event counts */
 } progress_view;

@@ -911,3 +911,67 @@ Test(auth, proxy_option_and_environment)
     cr_assert(same_file(path, src));
 }
 
+
+/* Run segget with args under a pseudo-terminal 70 columns wide (script(1)
+ * from util-linux); returns what the terminal received (static). */
+static const char *on_terminal(const char *args)
+{
+    static char out[1 << 16];
+    char cmd[2048], txt[600];
+    snprintf(txt, sizeof txt, "%s/../pty.txt", dir);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && script -qefc \"stty cols 70; '%s' %s\" /dev/null "
+             ">'%s' 2>&1",
+             dir, getenv("SEGGET_BIN"), args, txt);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    FILE *f = fopen(txt, "rb");
+    cr_assert_not_null(f);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    unlink(txt);
+    return out;
+}
+
+Test(progress, map_redrawn_in_place_on_a_terminal, .timeout = 60)
+{
+    srv_start(&S, "limit_rate 4m;");
+    dir = tmp_dir();
+    srv_file(&S, "m.bin", 12 * MiB, 80);
+    char args[600];
+    snprintf(args, sizeof args, "-n 4 %s", srv_url(&S, "m.bin"));
+    const char *t = on_terminal(args);
+    cr_expect(strstr(t, "\033[1A"), "not redrawn in place: %s", t);
+    /* A map with written cells and connection labels, within the width. */
+    int maps = 0, labelled = 0;
+    for (const char *l = t; (l = strchr(l, '[')); l++) {
+        const char *end = strchr(l, ']');
+        if (!end || strspn(l + 1, "#-.1234") != (size_t)(end - l - 1))
+            continue;
+        maps++;
+        cr_expect_leq(end - l + 1, 70, "map wider than the terminal");
+        labelled += strpbrk(l, "1234") && strpbrk(l, "1234") < end &&
+                    memchr(l, '#', (size_t)(end - l)) != NULL;
+    }
+    cr_expect_geq(maps, 2, "maps drawn: %d\n%s", maps, t);
+    cr_expect_geq(labelled, 1, "no map showed connections at work\n%s", t);
+    cr_expect(strstr(t, "100.0%"), "%s", t);
+    cr_expect(strstr(t, "saved m.bin"), "%s", t);
+    char path[600];
+    snprintf(path, sizeof path, "%s/m.bin", dir);
+    unlink(path);
+
+    /* Quiet on a terminal: nothing at all. */
+    snprintf(args, sizeof args, "-q -n 4 %s", srv_url(&S, "m.bin"));
+    t = on_terminal(args);
+    cr_expect_eq(strlen(t), 0, "-q printed: %s", t);
+    unlink(path);
+
+    /* Not a terminal: plain lines, no escape sequences. */
+    const char *argv[] = {"-n", "4", srv_url(&S, "m.bin"), NULL};
+    cr_assert_eq(run_segget(dir, argv, 60), 0, "%s", last_stderr());
+    cr_expect_null(strchr(last_stderr(), '\033'), "%s", last_stderr());
+    cr_expect(strstr(last_stderr(), "saved m.bin"), "%s", last_stderr());
+    srv_stop(&S);
+    tmp_cleanup();
+}
