@@ -91,6 +91,8 @@ typedef struct sg_progress {
     int connections;  /* connections transferring now */
     int nsegments;
     const sg_segment *segments;
+    const char *etag;          /* the validators the download relies on */
+    const char *last_modified; /* (strong ETag, Last-Modified), or NULL */
 } sg_progress;
 
 typedef void (*sg_progress_fn)(const sg_progress *p, void *userdata);

@@ -380,8 +380,7 @@ static void fetched(sg_batch *b, struct bent *en)
         close_fd(en);
         if (j->prefix <= 0)
             (void)unlink(en->part);
-        en->state = SG_ENTRY_QUEUED;
-        en->kind = K_BIG;
+        en->kind = K_BIG; /* still ACTIVE to the user: it goes on */
         push_big(b, en);
         return;
     default:

@@ -19,6 +19,7 @@
 
 #include <segget.h>
 
+#include "events.h"
 #include "progress.h"
 
 enum {
@@ -31,6 +32,7 @@ enum {
     OPT_MAX_PER_HOST,
     OPT_SHARD,
     OPT_NETRC,
+    OPT_JSON,
 };
 
 static const char usage_text[] =
@@ -47,6 +49,8 @@ static const char usage_text[] =
     "  -f, --force            replace an existing file; discard a stray\n"
     "                         .part or a damaged or foreign journal\n"
     "  -q, --quiet            no progress or notices, errors only\n"
+    "      --json             events as JSON lines on standard output\n"
+    "                         (schema in README.md) instead of progress\n"
     "      --min-split SIZE   smallest range per connection (default 1M)\n"
     "      --max-tries N      tries per range before giving up (default 5)\n"
     "      --connect-timeout S  seconds to connect (default 30)\n"
@@ -192,6 +196,8 @@ static int parse_size(const char *s, int64_t *out)
 
 struct cli {
     progress_view view;
+    events ev;
+    int json;
     double start;
     int64_t total;
 };
@@ -208,13 +214,19 @@ static void on_progress(const sg_progress *p, void *ud)
     struct cli *c = ud;
     if (p->total >= 0)
         c->total = p->total;
-    progress_update(p, &c->view);
+    if (c->json)
+        events_progress(p, &c->ev);
+    else
+        progress_update(p, &c->view);
 }
 
 static void on_notice(const char *msg, void *ud)
 {
     struct cli *c = ud;
-    progress_notice(msg, &c->view);
+    if (c->json)
+        events_notice(msg, &c->ev);
+    else
+        progress_notice(msg, &c->view);
 }
 
 /* The whole of a queue file ("-": standard input), NUL-terminated. */
@@ -262,6 +274,8 @@ struct failure {
 
 struct batch_cli {
     progress_view view;
+    events ev;
+    int json;
     struct failure *failed;
     int nfailed;
 };
@@ -269,7 +283,10 @@ struct batch_cli {
 static void on_batch_event(const sg_batch_event *ev, void *ud)
 {
     struct batch_cli *c = ud;
-    progress_event(ev, &c->view);
+    if (c->json)
+        events_file(ev, &c->ev);
+    else
+        progress_event(ev, &c->view);
     if (ev->state != SG_ENTRY_FAILED)
         return;
     struct failure *v = realloc(c->failed, (size_t)(c->nfailed + 1) * sizeof *v);
@@ -283,15 +300,24 @@ static void on_batch_event(const sg_batch_event *ev, void *ud)
 
 static void on_batch_status(const sg_batch_status *st, void *ud)
 {
-    progress_batch(st, &((struct batch_cli *)ud)->view);
+    struct batch_cli *c = ud;
+    if (c->json)
+        events_batch(st, &c->ev);
+    else
+        progress_batch(st, &c->view);
 }
 
 static void on_batch_notice(const char *msg, void *ud)
 {
-    progress_notice(msg, &((struct batch_cli *)ud)->view);
+    struct batch_cli *c = ud;
+    if (c->json)
+        events_notice(msg, &c->ev);
+    else
+        progress_notice(msg, &c->view);
 }
 
-static int run_batch(const char *file, sg_batch_options *bo, int quiet)
+static int run_batch(const char *file, sg_batch_options *bo, int quiet,
+                     int json)
 {
     size_t len = 0;
     char *text = slurp(file, &len);
@@ -302,7 +328,9 @@ static int run_batch(const char *file, sg_batch_options *bo, int quiet)
         return 1;
     }
     struct batch_cli c = {0};
-    progress_init(&c.view, stderr, quiet);
+    progress_init(&c.view, stderr, quiet || json);
+    events_init(&c.ev, stdout);
+    c.json = json;
     bo->event = on_batch_event;
     bo->status = on_batch_status;
     bo->dl.notice = on_batch_notice;
@@ -322,6 +350,13 @@ static int run_batch(const char *file, sg_batch_options *bo, int quiet)
         fprintf(stderr, "segget: %s\n", msg);
         if (rc == SG_EUSAGE)
             fprintf(stderr, "Try 'segget --help'.\n");
+    }
+    if (b && json) {
+        sg_batch_status st;
+        sg_batch_counts(b, &st);
+        events_batch_end(&c.ev, &st, exit_status(rc), msg);
+    } else if (json) {
+        events_end(&c.ev, NULL, exit_status(rc), sg_strerror(rc), 0, 0);
     }
     if (b && (rc == SG_OK || !msg[0] || c.nfailed)) {
         sg_batch_status st;
@@ -372,6 +407,7 @@ int main(int argc, char **argv)
         {"shard", required_argument, NULL, OPT_SHARD},
         {"user", required_argument, NULL, 'u'},
         {"netrc", no_argument, NULL, OPT_NETRC},
+        {"json", no_argument, NULL, OPT_JSON},
         {"proxy", required_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -382,7 +418,7 @@ int main(int argc, char **argv)
     sg_options o;
     sg_options_init(&o);
     const char *input = NULL;
-    int quiet = 0, c, nhdrs = 0, batch_only = 0;
+    int quiet = 0, c, nhdrs = 0, batch_only = 0, json = 0;
     const char *hdrs[64];
     long v;
     while ((c = getopt_long(argc, argv, "n:o:P:JfqkA:U:H:i:j:Nu:x:hV", longs, NULL)) != -1) {
@@ -429,6 +465,7 @@ int main(int argc, char **argv)
         case 'i': input = optarg; break;
         case 'u': o.userpwd = optarg; break;
         case OPT_NETRC: o.netrc = 1; break;
+        case OPT_JSON: json = 1; break;
         case 'x': o.proxy = optarg; break;
         case 'j':
             if (parse_long(optarg, 1, 256, &v) < 0)
@@ -473,7 +510,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "segget: cannot initialise libcurl\n");
             return 6;
         }
-        int st = run_batch(input, &bo, quiet);
+        int st = run_batch(input, &bo, quiet, json);
         sg_global_cleanup();
         return st;
     }
@@ -484,8 +521,9 @@ int main(int argc, char **argv)
                                            : "exactly one URL, please",
                            NULL);
 
-    struct cli cl = {.total = -1};
-    progress_init(&cl.view, stderr, quiet);
+    struct cli cl = {.total = -1, .json = json};
+    progress_init(&cl.view, stderr, quiet || json);
+    events_init(&cl.ev, stdout);
     o.progress = on_progress;
     o.notice = on_notice;
     o.userdata = &cl;
@@ -504,12 +542,19 @@ int main(int argc, char **argv)
         running = NULL;
     }
     progress_end(&cl.view);
+    if (json) {
+        const char *msg = dl ? sg_download_error(dl) : "";
+        events_end(&cl.ev, dl ? sg_download_path(dl) : NULL, exit_status(rc),
+                   msg[0] ? msg : sg_strerror(rc), now_s() - cl.start,
+                   cl.total > 0 ? cl.total : 0);
+        events_free(&cl.ev);
+    }
     if (rc != SG_OK) {
         const char *msg = dl ? sg_download_error(dl) : "";
         fprintf(stderr, "segget: %s\n", msg[0] ? msg : sg_strerror(rc));
         if (rc == SG_EUSAGE)
             fprintf(stderr, "Try 'segget --help'.\n");
-    } else if (!quiet) {
+    } else if (!quiet && !json) {
         double secs = now_s() - cl.start;
         char size[32], rate[32];
         progress_bytes(size, sizeof size, (double)(cl.total > 0 ? cl.total : 0));

@@ -535,6 +535,8 @@ static void report(struct xfer *x, struct meter *mt, int64_t now, int force)
         .connections = x->active,
         .nsegments = *x->n,
         .segments = x->segs,
+        .etag = x->c->etag,
+        .last_modified = x->c->last_modified,
     };
     x->c->progress(&p, x->c->userdata);
 }

@@ -975,3 +975,117 @@ Test(progress, map_redrawn_in_place_on_a_terminal, .timeout = 60)
     srv_stop(&S);
     tmp_cleanup();
 }
+
+/* Lines of the JSON events file at path, checked to be single objects
+ * with balanced quotes and braces; returns how many, and copies the first
+ * and last into first/last. */
+static int json_lines(const char *path, char *first, char *last, size_t cap,
+                      int *progress, int *started, int *done)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    char line[8192];
+    int n = 0;
+    *progress = *started = *done = 0;
+    while (fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        cr_assert(len > 2 && line[len - 1] == '\n', "line %d unended", n);
+        line[--len] = '\0';
+        cr_assert(strncmp(line, "{\"event\":\"", 10) == 0 &&
+                      line[len - 1] == '}',
+                  "not an event object: %s", line);
+        int depth = 0, in_str = 0;
+        for (size_t i = 0; i < len; i++) {
+            if (in_str) {
+                if (line[i] == '\\')
+                    i++;
+                else if (line[i] == '"')
+                    in_str = 0;
+                continue;
+            }
+            cr_assert((unsigned char)line[i] >= 0x20, "raw control byte");
+            in_str = line[i] == '"';
+            depth += (line[i] == '{' || line[i] == '[') -
+                     (line[i] == '}' || line[i] == ']');
+            cr_assert(depth >= 0 && (depth > 0 || i == len - 1),
+                      "unbalanced: %s", line);
+        }
+        cr_assert(!in_str && depth == 0, "unbalanced: %s", line);
+        if (n == 0)
+            snprintf(first, cap, "%s", line);
+        snprintf(last, cap, "%s", line);
+        *progress += strstr(line, "{\"event\":\"progress\"") == line;
+        *started += strstr(line, "\"state\":\"started\"") != NULL;
+        *done += strstr(line, "\"state\":\"done\"") != NULL;
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+Test(progress, json_events, .timeout = 60)
+{
+    srv_start(&S, "limit_rate 4m;");
+    dir = tmp_dir();
+    srv_file(&S, "j.bin", 12 * MiB, 81);
+    static char out[600];
+    snprintf(out, sizeof out, "%s/../events.json", dir);
+    segget_stdout(out);
+    const char *argv[] = {"--json", "-n", "4", srv_url(&S, "j.bin"), NULL};
+    int rc = run_segget(dir, argv, 60);
+    cr_assert_eq(rc, 0, "%s", last_stderr());
+    cr_expect_str_empty(last_stderr(), "--json printed progress on stderr");
+    char first[8192], last[8192];
+    int progress, started, done;
+    int n = json_lines(out, first, last, sizeof first, &progress, &started,
+                       &done);
+    cr_expect_geq(n, 4);
+    cr_expect(strstr(first, "{\"event\":\"start\",\"size\":12582912,") ==
+                  first,
+              "%s", first);
+    cr_expect(strstr(first, "\"etag\":\"\\\""), "ETag escaped: %s", first);
+    cr_expect(strstr(first, "\"plan\":[{\"start\":0,"), "%s", first);
+    cr_expect_geq(progress, 2, "progress events: %d", progress);
+    cr_expect_geq(started, 4);
+    cr_expect_eq(started, done, "every started segment is done");
+    cr_expect(strstr(last, "{\"event\":\"finish\",\"path\":\"j.bin\","
+                           "\"size\":12582912,") == last,
+              "%s", last);
+    cr_expect(strstr(last, "\"exit\":0}"), "%s", last);
+
+    /* A failure ends with an error event carrying the exit status. */
+    const char *bad[] = {"--json", srv_url(&S, "missing"), NULL};
+    cr_expect_eq(run_segget(dir, bad, 60), 3);
+    json_lines(out, first, last, sizeof first, &progress, &started, &done);
+    cr_expect(strstr(last, "{\"event\":\"error\",\"exit\":3,\"message\":\"") ==
+                  last,
+              "%s", last);
+    cr_expect(strstr(last, "HTTP 404"), "%s", last);
+
+    /* A batch: one file event per state, then the counts. */
+    char qp[600];
+    snprintf(qp, sizeof qp, "%s/../q.txt", dir);
+    FILE *q = fopen(qp, "w");
+    fprintf(q, "%s\n", srv_url(&S, "j.bin"));
+    fprintf(q, "%s\n", srv_url(&S, "missing")); /* one static buffer */
+    fclose(q);
+    const char *bq[] = {"--json", "-f", "-i", qp, NULL};
+    cr_expect_eq(run_segget(dir, bq, 60), 3);
+    segget_stdout(NULL);
+    n = json_lines(out, first, last, sizeof first, &progress, &started,
+                   &done);
+    cr_expect(strstr(last, "{\"event\":\"error\",\"exit\":3,\"total\":2,"
+                           "\"done\":1,\"skipped\":0,\"failed\":1,") == last,
+              "%s", last);
+    FILE *f = fopen(out, "r");
+    char line[8192];
+    int files = 0;
+    while (fgets(line, sizeof line, f))
+        files += strstr(line, "{\"event\":\"file\",\"line\":") == line;
+    fclose(f);
+    cr_expect_eq(files, 4, "active and done, active and failed: %d", files);
+    unlink(qp);
+    unlink(out);
+    srv_stop(&S);
+    tmp_cleanup();
+}

@@ -425,11 +425,16 @@ void segget_shim(const char *mode_env)
     segget_env("ASAN_OPTIONS=verify_asan_link_order=0");
 }
 
-static const char *stdin_path;
+static const char *stdin_path, *stdout_path;
 
 void segget_stdin(const char *path)
 {
     stdin_path = path;
+}
+
+void segget_stdout(const char *path)
+{
+    stdout_path = path;
 }
 
 pid_t spawn_segget(const char *cwd, const char *const *argv)
@@ -463,7 +468,10 @@ pid_t spawn_segget(const char *cwd, const char *const *argv)
         int devnull = open("/dev/null", O_RDWR);
         int in = stdin_path ? open(stdin_path, O_RDONLY) : devnull;
         dup2(in < 0 ? devnull : in, 0);
-        dup2(devnull, 1);
+        int out = stdout_path ? open(stdout_path, O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644)
+                              : devnull;
+        dup2(out < 0 ? devnull : out, 1);
         execv(bin, (char *const *)args);
         _exit(127);
     }

@@ -104,6 +104,10 @@ void segget_shim(const char *mode_env);
  * /dev/null again).  The string must outlive those runs. */
 void segget_stdin(const char *path);
 
+/* Standard output of the next spawned seggets: the file at path
+ * (truncated), or /dev/null again with NULL. */
+void segget_stdout(const char *path);
+
 /* Start segget without waiting; returns its pid. */
 pid_t spawn_segget(const char *cwd, const char *const *argv);
 
