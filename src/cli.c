@@ -365,7 +365,7 @@ static int run_batch(const char *file, sg_batch_options *bo, int quiet,
         progress_bytes(size, sizeof size, (double)st.bytes);
         progress_bytes(rate, sizeof rate,
                        st.elapsed > 0 ? (double)st.bytes / st.elapsed : 0);
-        if (!quiet || c.nfailed)
+        if ((!quiet && !json) || c.nfailed)
             fprintf(stderr,
                     "segget: %d done, %d skipped, %d failed of %d; %s in "
                     "%.1f s (%s/s)\n",
