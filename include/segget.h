@@ -137,6 +137,10 @@ typedef struct sg_options {
                                  from ~/.netrc, when it has them */
     const char *proxy;        /* proxy URL; NULL: libcurl's environment
                                  (http_proxy, https_proxy, no_proxy...) */
+    int64_t max_rate;         /* bytes per second over all connections:
+                                 0 (unlimited) or at least 4096; fewer
+                                 connections are used when each would get
+                                 under 16 KiB/s */
     sg_progress_fn progress;  /* NULL: none; called about 5 times a second */
     sg_notice_fn notice;      /* NULL: none */
     void *userdata;           /* passed to both callbacks */

@@ -143,6 +143,11 @@ static sg_code check(const sg_batch_options *o, sg_err *e)
                                 o->shard_index > o->shard_count)))
         return err_set(e, SG_EUSAGE, "shard %d/%d: want I/K with 1 <= I <= K",
                        o->shard_index, o->shard_count);
+    if (o->dl.max_rate > 0 && o->dl.max_rate / o->jobs < 4096)
+        return err_set(e, SG_EUSAGE,
+                       "with %d jobs the rate limit must be at least %dK "
+                       "(4K each)",
+                       o->jobs, 4 * o->jobs);
     return download_check(&o->dl, e);
 }
 

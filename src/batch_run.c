@@ -258,6 +258,8 @@ static int start_big(sg_batch *b, struct bent *en)
     o.connections = slots;
     o.checksum = en->q->checksum;
     o.force = o.force || en->replace;
+    if (o.max_rate > 0)
+        o.max_rate /= b->o.jobs; /* each file at once gets its share */
     o.progress = big_progress;
     o.notice = big_notice;
     o.userdata = en;
@@ -569,6 +571,9 @@ sg_code sg_batch_run(sg_batch *b)
         if (b->active == 0 && b->committing == 0 && b->nbigq == 0 &&
             cursor >= b->n)
             break;
+        if (b->o.dl.max_rate > 0) /* the small fetches' shares */
+            fetch_set_rate(b->fp, (double)(b->o.dl.max_rate / b->o.jobs) *
+                                      (b->active - b->nrunning));
         collect(b, STATUS_MS);
         status(b, now_ms(), &last);
     }

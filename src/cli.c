@@ -33,6 +33,7 @@ enum {
     OPT_SHARD,
     OPT_NETRC,
     OPT_JSON,
+    OPT_LIMIT_RATE,
 };
 
 static const char usage_text[] =
@@ -68,6 +69,8 @@ static const char usage_text[] =
     "      --netrc            take credentials from ~/.netrc when it has them\n"
     "  -x, --proxy URL        use this proxy (default: the http_proxy,\n"
     "                         https_proxy, all_proxy and no_proxy variables)\n"
+    "      --limit-rate SIZE  at most SIZE bytes per second in all (K, M, G;\n"
+    "                         at least 4K)\n"
 
     "  -i, --input-file FILE  download every URL listed in FILE ('-' reads\n"
     "                         standard input); see Queue files below\n"
@@ -408,6 +411,7 @@ int main(int argc, char **argv)
         {"user", required_argument, NULL, 'u'},
         {"netrc", no_argument, NULL, OPT_NETRC},
         {"json", no_argument, NULL, OPT_JSON},
+        {"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
         {"proxy", required_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -466,6 +470,12 @@ int main(int argc, char **argv)
         case 'u': o.userpwd = optarg; break;
         case OPT_NETRC: o.netrc = 1; break;
         case OPT_JSON: json = 1; break;
+        case OPT_LIMIT_RATE:
+            if (parse_size(optarg, &o.max_rate) < 0 || o.max_rate < 4096)
+                return usage_error("--limit-rate takes a size of at least "
+                                   "4K, not",
+                                   optarg);
+            break;
         case 'x': o.proxy = optarg; break;
         case 'j':
             if (parse_long(optarg, 1, 256, &v) < 0)

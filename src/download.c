@@ -105,6 +105,8 @@ sg_code download_check(const sg_options *o, sg_err *e)
     if (o->connections < 1 || o->connections > 64)
         return err_set(e, SG_EUSAGE, "connections must be 1 to 64, not %d",
                        o->connections);
+    if (o->max_rate != 0 && o->max_rate < 4096)
+        return err_set(e, SG_EUSAGE, "the rate limit must be at least 4K");
     if (o->min_split < 1)
         return err_set(e, SG_EUSAGE, "the minimum split must be positive");
     if (o->max_tries < 1)
@@ -221,8 +223,15 @@ sg_code sg_download_new(sg_download **out, const char *url,
             goto out;
         dl->has_sum = 1;
     }
-    if ((rc = download_check(o, &dl->err)) ||
-        (rc = http_check_url(url, &urlpath, &dl->err)) ||
+    if ((rc = download_check(o, &dl->err)))
+        goto out;
+    /* A rate limit is the bottleneck: more connections than it can feed
+     * at 16 KiB/s each only add requests. */
+    if (o->max_rate > 0 && o->max_rate / dl->o.connections < 16384)
+        dl->o.connections = o->max_rate / 16384 > 1
+                                ? (int)(o->max_rate / 16384)
+                                : 1;
+    if ((rc = http_check_url(url, &urlpath, &dl->err)) ||
         (rc = make_paths(dl, NULL, urlpath)))
         goto out;
 out:
@@ -630,6 +639,7 @@ static sg_code transfer(struct run *r, xfer_verdict *v)
         .connections = dl->o.connections,
         .max_tries = dl->o.max_tries,
         .min_split = dl->o.min_split,
+        .max_rate = dl->o.max_rate,
         .fd = r->fd,
         .ck = ck,
         .checkpoint_ms = dl->o.checkpoint_ms,

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "output.h"
 #include "probe.h"
+#include "rate.h"
 #include "util.h"
 
 #define MAX_HOPS 20
@@ -31,6 +32,7 @@ struct fetch_rt {
     int hops, tries;
     int accepted;     /* the response was judged */
     int discard;      /* the body is not the file's (a 416's message) */
+    int paused;       /* held back by the rate limit */
     fetch_verdict stop; /* set when we abort the request on purpose */
     int fd;
     int64_t written;  /* body bytes of this attempt */
@@ -54,6 +56,8 @@ struct fetch_pool {
     fetch_job **ready;
     int nready, cap;
     int running;
+    rate_bucket bucket; /* --limit-rate share of the small fetches */
+    int paused;
 };
 
 sg_code fetch_check_url(const char *url, char **path, sg_err *e)
@@ -97,6 +101,7 @@ sg_code fetch_pool_new(fetch_pool **out, const fetch_conf *c, sg_err *e)
         return err_set(e, SG_ENOMEM, "out of memory");
     }
     p->c = c;
+    bucket_init(&p->bucket, 0, now_ms());
     p->hc = (http_conf){c->user_agent, c->connect_timeout_ms,
                         c->stall_timeout_ms, c->insecure, c->headers,
                         c->nheaders, c->userpwd, c->netrc, c->proxy};
@@ -209,6 +214,12 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
         return len; /* a body we decided to discard */
     }
     fetch_job *j = rt->j;
+    if (!bucket_open(&rt->p->bucket, now_ms())) {
+        rt->paused = 1;
+        rt->p->paused++;
+        return CURL_WRITEFUNC_PAUSE; /* offered again on unpause */
+    }
+    bucket_take(&rt->p->bucket, len);
     if (rt->written + (int64_t)len > j->limit) {
         rt->stop = FETCH_BIG; /* no length given, and it keeps coming */
         return 0;
@@ -501,12 +512,37 @@ static void harvest(fetch_pool *p)
     }
 }
 
+/* Let paused transfers go on when the bucket allows; the time of the next
+ * chance goes to *wake. */
+static void unpause(fetch_pool *p, int64_t now, int64_t *wake)
+{
+    if (!p->paused)
+        return;
+    if (!bucket_open(&p->bucket, now)) {
+        if (now + bucket_wait_ms(&p->bucket) < *wake)
+            *wake = now + bucket_wait_ms(&p->bucket);
+        return;
+    }
+    for (struct fetch_rt *rt = p->all; rt; rt = rt->peer)
+        if (rt->paused) {
+            rt->paused = 0;
+            p->paused--;
+            (void)curl_easy_pause(rt->h, CURLPAUSE_CONT);
+        }
+}
+
+void fetch_set_rate(fetch_pool *p, double rate)
+{
+    p->bucket.rate = rate;
+}
+
 int fetch_step(fetch_pool *p, long timeout_ms, fetch_job **done, int max)
 {
     int still;
     if (!*p->c->cancel) {
         int64_t now = now_ms(), wake = now + timeout_ms;
         wake_waiting(p, now, &wake);
+        unpause(p, now, &wake);
         (void)curl_multi_perform(p->m, &still);
         harvest(p);
         if (p->nready == 0 && !*p->c->cancel) {

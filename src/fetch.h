@@ -97,6 +97,9 @@ sg_code fetch_start(fetch_pool *p, fetch_job *j, sg_err *e);
  * later calls).  The owner may start new jobs between calls. */
 int fetch_step(fetch_pool *p, long timeout_ms, fetch_job **done, int max);
 
+/* Limit the pool to rate bytes per second in all (<= 0: no limit). */
+void fetch_set_rate(fetch_pool *p, double rate);
+
 /* Make a fetch_step() waiting in another thread return early.  Any
  * thread. */
 void fetch_wakeup(fetch_pool *p);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rate.c - a ring of progress samples and the median of rates.
+ * rate.c - a ring of progress samples, the median of rates, and the
+ * token bucket of --limit-rate.
  */
 #include "rate.h"
 
@@ -43,4 +44,38 @@ double rate_median(double *v, int n)
             v[j - 1] = t;
         }
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+void bucket_init(rate_bucket *b, double rate, int64_t now)
+{
+    b->rate = rate;
+    b->tokens = 0;
+    b->t = now;
+}
+
+int bucket_open(rate_bucket *b, int64_t now)
+{
+    if (b->rate <= 0)
+        return 1;
+    if (now > b->t) {
+        double cap = b->rate * RATE_BURST_MS / 1000.0;
+        b->tokens += b->rate * (double)(now - b->t) / 1000.0;
+        if (b->tokens > cap)
+            b->tokens = cap;
+        b->t = now;
+    }
+    return b->tokens > 0;
+}
+
+void bucket_take(rate_bucket *b, size_t n)
+{
+    if (b->rate > 0)
+        b->tokens -= (double)n;
+}
+
+long bucket_wait_ms(const rate_bucket *b)
+{
+    if (b->rate <= 0 || b->tokens > 0)
+        return 0;
+    return (long)(-b->tokens * 1000.0 / b->rate) + 1;
 }

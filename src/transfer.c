@@ -45,6 +45,7 @@ struct xfer;
 struct conn {
     CURL *h;
     struct xfer *x;
+    int paused; /* held back by the rate limit */
     int seg; /* index in segs, -1 when idle */
     int64_t req_start, req_end;
     int64_t got; /* body bytes written by this request */
@@ -78,6 +79,8 @@ struct xfer {
     int replaced; /* slow connections replaced so far */
     int64_t last_adapt; /* when adapt() last ran */
     int stopped; /* a verdict other than "keep going" was reached */
+    rate_bucket bucket; /* --limit-rate */
+    int paused;         /* connections held back by it */
     xfer_verdict verdict;
     sg_code rc;
     sg_err *e;
@@ -218,6 +221,13 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
         }
         k->checked = 1;
     }
+    if (!bucket_open(&x->bucket, now_ms())) {
+        /* libcurl keeps these bytes and offers them again on unpause. */
+        k->paused = 1;
+        x->paused++;
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    bucket_take(&x->bucket, len);
     sg_segment *s = &x->segs[k->seg];
     int64_t room = s->end - s->done;
     size_t n = (int64_t)len > room ? (size_t)room : len;
@@ -423,7 +433,8 @@ static void adapt(struct xfer *x, int64_t now)
     for (int i = 0; i < x->nconns; i++)
         if (x->conns[i].seg >= 0)
             (void)rate_sample(&x->conns[i].meter, now, x->conns[i].got);
-    if (!x->c->ranges)
+    /* Under a rate limit every connection is held back on purpose. */
+    if (!x->c->ranges || x->c->max_rate > 0)
         return;
     for (int i = 0; i < x->nconns; i++) {
         struct conn *k = &x->conns[i];
@@ -559,6 +570,7 @@ sg_code xfer_run(const xfer_conf *c, sg_segment *segs, int *n, int cap,
                  xfer_verdict *verdict, sg_err *e)
 {
     struct xfer x = {.c = c, .segs = segs, .n = n, .cap = cap, .e = e};
+    bucket_init(&x.bucket, (double)c->max_rate, now_ms());
     sg_code rc = SG_OK;
     x.nconns = c->ranges ? c->connections : 1;
     x.rt = calloc((size_t)cap, sizeof *x.rt);
@@ -641,6 +653,18 @@ sg_code xfer_run(const xfer_conf *c, sg_segment *segs, int *n, int cap,
         /* A finished transfer frees a connection: give it work now rather
          * than after the next wait. */
         long timeout = finished ? 0 : 100;
+        if (x.paused && bucket_open(&x.bucket, now)) {
+            for (int i = 0; i < x.nconns; i++) {
+                struct conn *k = &x.conns[i];
+                if (k->paused) {
+                    k->paused = 0;
+                    x.paused--;
+                    (void)curl_easy_pause(k->h, CURLPAUSE_CONT);
+                }
+            }
+        }
+        if (x.paused && bucket_wait_ms(&x.bucket) < timeout)
+            timeout = bucket_wait_ms(&x.bucket);
         if (x.active == 0 && wake - now < timeout)
             timeout = wake > now ? (long)(wake - now) : 0;
         (void)curl_multi_poll(x.m, NULL, 0, (int)timeout, NULL);

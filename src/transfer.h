@@ -47,6 +47,7 @@ typedef struct xfer_conf {
     int connections;
     int max_tries;
     int64_t min_split;
+    int64_t max_rate;       /* bytes per second over all connections, 0 */
     int fd;
     ckpt *ck;
     long checkpoint_ms;

@@ -1089,3 +1089,52 @@ Test(progress, json_events, .timeout = 60)
     srv_stop(&S);
     tmp_cleanup();
 }
+
+static double since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) +
+           (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+Test(auth, limit_rate_bounds_the_total_rate)
+{
+    /* Lower bounds only: a slow machine cannot make these fail. */
+    const char *src = srv_file(&S, "r", 3 * MiB, 66);
+    const char *argv[] = {"-q", "-n", "4", "--min-split", "256K",
+                          "--limit-rate", "1M", srv_url(&S, "r"), NULL};
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(run_segget(dir, argv, 60), 0, "%s", last_stderr());
+    double secs = since(&t0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/r", dir);
+    cr_assert(same_file(path, src));
+    cr_expect_geq(secs, 2.5, "3 MiB at 1 MiB/s took %.2f s", secs);
+    unlink(path);
+
+    /* A batch shares one limit: 8 x 256 KiB at 512 KiB/s. */
+    char qp[600];
+    snprintf(qp, sizeof qp, "%s/../q.txt", dir);
+    FILE *q = fopen(qp, "w");
+    for (int i = 0; i < 8; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "b%d", i);
+        srv_file(&S, name, 256 * 1024, (uint64_t)(90 + i));
+        fprintf(q, "%s\n", srv_url(&S, name));
+    }
+    fclose(q);
+    const char *bq[] = {"-q", "-j", "4", "--limit-rate", "512K", "-i", qp,
+                        NULL};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(run_segget(dir, bq, 60), 0, "%s", last_stderr());
+    secs = since(&t0);
+    cr_expect_geq(secs, 3.0, "2 MiB at 512 KiB/s took %.2f s", secs);
+    const char *low[] = {"--limit-rate", "1K", srv_url(&S, "r"), NULL};
+    cr_expect_eq(run_segget(dir, low, 60), 1);
+    const char *share[] = {"-j", "8", "--limit-rate", "16K", "-i", qp, NULL};
+    cr_expect_eq(run_segget(dir, share, 60), 1);
+    cr_expect(strstr(last_stderr(), "at least 32K"), "%s", last_stderr());
+    unlink(qp);
+}
