@@ -76,6 +76,8 @@ struct run {
     sg_segment *segs;
     int n;
     probe_result pr;
+    checksum_hash *hash; /* the data hashed as it arrived, in order */
+    int64_t hashed;      /* up to here; -1 when it was not in order */
 };
 
 void sg_options_init(sg_options *o)
@@ -593,8 +595,16 @@ static sg_code verify_and_publish(struct run *r)
                      dl->part, (long long)st.st_size, (long long)size);
     free(segs);
     journal_meta_cleanup(&m);
-    if (rc == SG_OK && dl->has_sum &&
-        (rc = checksum_verify(r->fd, size, &dl->sum, e)) == SG_ECHECKSUM) {
+    checksum_hash *h = r->hash;
+    r->hash = NULL;
+    if (rc == SG_OK && dl->has_sum && h && r->hashed == size) {
+        rc = checksum_end(h, &dl->sum, e); /* frees h */
+    } else {
+        checksum_drop(h);
+        if (rc == SG_OK && dl->has_sum)
+            rc = checksum_verify(r->fd, size, &dl->sum, e);
+    }
+    if (rc == SG_ECHECKSUM) {
         char *why = strdup(err_msg(e));
         err_reset(e);
         rc = err_set(e, SG_ECHECKSUM, "%s; %s kept for inspection",
@@ -621,6 +631,14 @@ static sg_code transfer(struct run *r, xfer_verdict *v)
     sg_code rc = ckpt_start(&ck, r->fd, r->j, PLAN_MAX_SEGMENTS, e);
     if (rc)
         return rc;
+    /* With --checksum, hash what arrives in order from byte 0 (all of it
+     * with one connection); verification reads back only otherwise. */
+    checksum_drop(r->hash);
+    r->hash = NULL;
+    r->hashed = -1;
+    if (dl->has_sum && plan_written(r->segs, r->n) == 0 &&
+        (r->hash = checksum_begin(&dl->sum)))
+        r->hashed = 0;
     /* The user's headers go to the segments only if the pinned URL has
      * the origin they were given for. */
     int hdrs = r->pr.same_origin ? dl->o.nheaders : 0;
@@ -640,6 +658,8 @@ static sg_code transfer(struct run *r, xfer_verdict *v)
         .max_tries = dl->o.max_tries,
         .min_split = dl->o.min_split,
         .max_rate = dl->o.max_rate,
+        .hash = r->hash,
+        .hashed = &r->hashed,
         .fd = r->fd,
         .ck = ck,
         .checkpoint_ms = dl->o.checkpoint_ms,
@@ -783,5 +803,6 @@ out:
     journal_meta_cleanup(&r.meta);
     free(r.segs);
     probe_result_cleanup(&r.pr);
+    checksum_drop(r.hash);
     return rc;
 }

@@ -232,6 +232,12 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
     int64_t room = s->end - s->done;
     size_t n = (int64_t)len > room ? (size_t)room : len;
     if (n) {
+        if (x->c->hash && s->done == *x->c->hashed) {
+            checksum_update(x->c->hash, p, n);
+            *x->c->hashed += (int64_t)n;
+        } else if (x->c->hash && s->done < *x->c->hashed) {
+            *x->c->hashed = -1; /* bytes hashed are rewritten: re-read */
+        }
         if (output_write(x->c->fd, p, n, s->done, x->e) != SG_OK) {
             stop(x, XFER_FAILED, SG_EIO);
             k->outcome = OUT_FATAL;

@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "checksum.h"
 #include "ckpt.h"
 #include "err.h"
 #include "http.h"
@@ -48,6 +49,10 @@ typedef struct xfer_conf {
     int max_tries;
     int64_t min_split;
     int64_t max_rate;       /* bytes per second over all connections, 0 */
+    checksum_hash *hash;    /* or NULL: fed every byte that arrives at
+                               *hashed, which then advances; a byte
+                               arriving anywhere else leaves it behind */
+    int64_t *hashed;
     int fd;
     ckpt *ck;
     long checkpoint_ms;

@@ -647,3 +647,58 @@ Test(faults, an_overlong_body_leaves_no_claim_behind)
               journal_claims(j));
     cr_assert_eq(dir_entries(dir), 0, "litter");
 }
+
+/* Bytes the last runs read back from .part files (SG_SHIM=reads). */
+static long long bytes_read_back(const char *log)
+{
+    FILE *f = fopen(log, "r");
+    long long sum = 0, n;
+    if (!f)
+        return 0;
+    while (fscanf(f, "%lld", &n) == 1)
+        sum += n;
+    fclose(f);
+    unlink(log);
+    return sum;
+}
+
+Test(faults, checksum_hashes_in_order_arrivals_without_reading_back)
+{
+    serve(3 * MiB + 5, 61, NULL);
+    static char good[100], bad[100], log[600], logenv[700];
+    char hex[65];
+    content_sha256(61, 3 * MiB + 5, hex);
+    snprintf(good, sizeof good, "sha256=%s", hex);
+    hex[5] = hex[5] == 'a' ? 'b' : 'a';
+    snprintf(bad, sizeof bad, "sha256=%s", hex);
+    snprintf(log, sizeof log, "%s/../reads.log", dir);
+    snprintf(logenv, sizeof logenv, "SG_SHIM_LOG=%s", log);
+
+    /* One connection: the data arrives in order and is hashed as it
+     * comes; nothing is read back. */
+    segget_shim("SG_SHIM=reads");
+    segget_env(logenv);
+    const char *one[] = {"-q", "-n", "1", "--checksum", good, NULL};
+    int rc = get(one);
+    long long back = bytes_read_back(log);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_expect_eq(back, 0, "%lld bytes read back", back);
+    /* And a mismatch is still caught that way. */
+    rm_tree(dir);
+    mkdir(dir, 0755);
+    const char *wrong[] = {"-q", "-n", "1", "--checksum", bad, NULL};
+    rc = get(wrong);
+    back = bytes_read_back(log);
+    cr_expect_eq(rc, 10, "exit %d: %s", rc, last_stderr());
+    cr_expect_eq(back, 0);
+    /* Several connections: read back once, whole. */
+    rm_tree(dir);
+    mkdir(dir, 0755);
+    const char *four[] = {"-q", "-n", "4", "--checksum", good, NULL};
+    rc = get(four);
+    back = bytes_read_back(log);
+    segget_env(NULL);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_expect_eq(back, 3 * MiB + 5, "%lld bytes read back", back);
+    assert_exact(0, 3 * MiB + 5, 61);
+}

@@ -11,7 +11,9 @@
  *                      appended to SG_SHIM_LOG as "start end" once that
  *                      fdatasync returned, and each data sync is slowed
  *                      by 20 ms, so a test can check that the journal
- *                      never claims a byte before it was synced.
+ *                      never claims a byte before it was synced;
+ *   SG_SHIM=reads      every pread() of a .part file appends the number of
+ *                      bytes read to SG_SHIM_LOG (checksums read back).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -124,4 +126,25 @@ ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
 ssize_t pwrite64(int fd, const void *buf, size_t len, off_t off)
 {
     return pwrite(fd, buf, len, off);
+}
+
+ssize_t pread(int fd, void *buf, size_t len, off_t off)
+{
+    ssize_t (*real)(int, void *, size_t, off_t) =
+        (ssize_t(*)(int, void *, size_t, off_t))dlsym(RTLD_NEXT, "pread");
+    ssize_t n = real(fd, buf, len, off);
+    const char *log = getenv("SG_SHIM_LOG");
+    if (n > 0 && log && strcmp(mode(), "reads") == 0 && is_part(fd)) {
+        FILE *f = fopen(log, "a");
+        if (f) {
+            fprintf(f, "%lld\n", (long long)n);
+            fclose(f);
+        }
+    }
+    return n;
+}
+
+ssize_t pread64(int fd, void *buf, size_t len, off_t off)
+{
+    return pread(fd, buf, len, off);
 }
