@@ -137,6 +137,9 @@ typedef struct sg_options {
                                  from ~/.netrc, when it has them */
     const char *proxy;        /* proxy URL; NULL: libcurl's environment
                                  (http_proxy, https_proxy, no_proxy...) */
+    const char *range;        /* only these bytes of the resource: "A-B"
+                                 (inclusive), "A-" (to the end) or "-N"
+                                 (the last N); NULL: all */
     int64_t max_rate;         /* bytes per second over all connections:
                                  0 (unlimited) or at least 4096; fewer
                                  connections are used when each would get

@@ -126,11 +126,12 @@ static sg_code copy_options(sg_batch *b, const sg_batch_options *o)
 
 static sg_code check(const sg_batch_options *o, sg_err *e)
 {
-    if (o->dl.output || o->dl.checksum || o->dl.content_disposition)
+    if (o->dl.output || o->dl.checksum || o->dl.content_disposition ||
+        o->dl.range)
         return err_set(e, SG_EUSAGE,
                        "a queue names its files and checksums per entry "
-                       "(out=, checksum=); -o, -J and --checksum do not "
-                       "apply");
+                       "(out=, checksum=); -o, -J, --checksum and --range "
+                       "do not apply");
     if (o->jobs < 1 || o->jobs > 256)
         return err_set(e, SG_EUSAGE, "jobs must be 1 to 256, not %d",
                        o->jobs);

@@ -34,6 +34,7 @@ enum {
     OPT_NETRC,
     OPT_JSON,
     OPT_LIMIT_RATE,
+    OPT_RANGE,
 };
 
 static const char usage_text[] =
@@ -71,6 +72,8 @@ static const char usage_text[] =
     "                         https_proxy, all_proxy and no_proxy variables)\n"
     "      --limit-rate SIZE  at most SIZE bytes per second in all (K, M, G;\n"
     "                         at least 4K)\n"
+    "      --range A-B        only bytes A to B of the resource (also A-, to\n"
+    "                         the end, and -N, the last N bytes)\n"
 
     "  -i, --input-file FILE  download every URL listed in FILE ('-' reads\n"
     "                         standard input); see Queue files below\n"
@@ -412,6 +415,7 @@ int main(int argc, char **argv)
         {"netrc", no_argument, NULL, OPT_NETRC},
         {"json", no_argument, NULL, OPT_JSON},
         {"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
+        {"range", required_argument, NULL, OPT_RANGE},
         {"proxy", required_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -470,6 +474,7 @@ int main(int argc, char **argv)
         case 'u': o.userpwd = optarg; break;
         case OPT_NETRC: o.netrc = 1; break;
         case OPT_JSON: json = 1; break;
+        case OPT_RANGE: o.range = optarg; break;
         case OPT_LIMIT_RATE:
             if (parse_size(optarg, &o.max_rate) < 0 || o.max_rate < 4096)
                 return usage_error("--limit-rate takes a size of at least "

@@ -31,6 +31,7 @@
 #include "download.h"
 #include "ckpt.h"
 #include "err.h"
+#include "hdr.h"
 #include "journal.h"
 #include "name.h"
 #include "output.h"
@@ -56,6 +57,10 @@ struct sg_download {
     checksum sum;
     char **headers; /* copies of the user's headers */
     char *userpwd, *proxy; /* copies */
+    char *ident;   /* the journal's name for this download: shown, plus
+                      " bytes=SPEC" with --range */
+    int has_range; /* --range: first-last, first- (last -1), -suffix */
+    int64_t rfirst, rlast, rsuffix;
     download_verified_fn on_verified; /* see download.h */
     void *verified_ud;
     struct {           /* download_adopt() */
@@ -76,6 +81,8 @@ struct run {
     sg_segment *segs;
     int n;
     probe_result pr;
+    int64_t base;  /* resource offset of the file's byte 0 (--range) */
+    int64_t total; /* size of the resource, as probed */
     checksum_hash *hash; /* the data hashed as it arrived, in order */
     int64_t hashed;      /* up to here; -1 when it was not in order */
 };
@@ -179,6 +186,66 @@ static sg_code make_paths(sg_download *dl, const char *name,
     return rc;
 }
 
+/* --range "A-B", "A-" or "-N" into dl, and the journal's identity. */
+static sg_code parse_range(sg_download *dl, const char *spec)
+{
+    dl->ident = spec ? NULL : strdup(dl->shown);
+    if (!spec)
+        return dl->ident ? SG_OK
+                         : err_set(&dl->err, SG_ENOMEM, "out of memory");
+    const char *dash = strchr(spec, '-');
+    int64_t a = -1, b = -1;
+    int ok = dash && strspn(spec, "0123456789-") == strlen(spec) &&
+             strchr(dash + 1, '-') == NULL;
+    if (ok && dash > spec)
+        ok = hdr_parse_int(spec, (size_t)(dash - spec), &a) == 0;
+    if (ok && dash[1])
+        ok = hdr_parse_int(dash + 1, strlen(dash + 1), &b) == 0;
+    if (!ok || (a < 0 && b < 1) || (a >= 0 && b >= 0 && b < a))
+        return err_set(&dl->err, SG_EUSAGE,
+                       "range '%s': want A-B (bytes A to B), A- or -N (the "
+                       "last N bytes)",
+                       spec);
+    dl->has_range = 1;
+    dl->rfirst = a;
+    dl->rlast = a >= 0 ? b : -1;
+    dl->rsuffix = a < 0 ? b : 0;
+    size_t n = strlen(dl->shown) + strlen(spec) + 16;
+    if (!(dl->ident = malloc(n)))
+        return err_set(&dl->err, SG_ENOMEM, "out of memory");
+    (void)snprintf(dl->ident, n, "%s bytes=%s", dl->shown, spec);
+    return SG_OK;
+}
+
+/* After a probe: with --range, make the probe describe the part (size,
+ * base); the resource's own size stays in r->total. */
+static sg_code apply_range(struct run *r)
+{
+    sg_download *dl = r->dl;
+    probe_result *p = &r->pr;
+    r->base = 0;
+    r->total = p->size;
+    if (!dl->has_range)
+        return SG_OK;
+    if (!p->ranges || p->size < 0)
+        return err_set(&dl->err, SG_EPROTO,
+                       "%s: the server does not serve byte ranges, so only "
+                       "part of it cannot be fetched",
+                       dl->shown);
+    int64_t first = dl->rsuffix ? p->size - dl->rsuffix : dl->rfirst;
+    int64_t last = dl->rlast < 0 || dl->rlast >= p->size ? p->size - 1
+                                                          : dl->rlast;
+    if (first < 0)
+        first = 0;
+    if (first >= p->size)
+        return err_set(&dl->err, SG_EUSAGE,
+                       "%s has %lld bytes: it has no byte %lld", dl->shown,
+                       (long long)p->size, (long long)first);
+    r->base = first;
+    p->size = last - first + 1;
+    return SG_OK;
+}
+
 sg_code sg_download_new(sg_download **out, const char *url,
                         const sg_options *o)
 {
@@ -225,7 +292,8 @@ sg_code sg_download_new(sg_download **out, const char *url,
             goto out;
         dl->has_sum = 1;
     }
-    if ((rc = download_check(o, &dl->err)))
+    if ((rc = download_check(o, &dl->err)) ||
+        (rc = parse_range(dl, o->range)))
         goto out;
     /* A rate limit is the bottleneck: more connections than it can feed
      * at 16 KiB/s each only add requests. */
@@ -302,6 +370,7 @@ void sg_download_free(sg_download *dl)
     for (int i = 0; dl->headers && i < dl->o.nheaders; i++)
         free(dl->headers[i]);
     free(dl->headers);
+    free(dl->ident);
     free(dl->userpwd);
     free(dl->proxy);
     free(dl->adopt.etag);
@@ -357,7 +426,7 @@ static sg_code open_journal(struct run *r)
             rc = journal_read(r->j, &r->meta, &r->segs, &r->n, e);
             if (rc == SG_OK) {
                 plan_sort(r->segs, r->n);
-                if (!streq(r->meta.url, dl->shown) ||
+                if (!streq(r->meta.url, dl->ident) ||
                     !streq(r->meta.output, dl->path))
                     rc = err_set(e, SG_EJOURNAL,
                                  "%s belongs to another download (%s)",
@@ -484,7 +553,7 @@ static sg_code start_over(struct run *r, int ranges)
         r->n = 1;
     }
     journal_meta_cleanup(&r->meta);
-    journal_meta m = {.url = dl->shown,
+    journal_meta m = {.url = dl->ident,
                       .output = dl->path,
                       .etag = r->pr.etag,
                       .last_modified = r->pr.last_modified,
@@ -658,6 +727,8 @@ static sg_code transfer(struct run *r, xfer_verdict *v)
         .max_tries = dl->o.max_tries,
         .min_split = dl->o.min_split,
         .max_rate = dl->o.max_rate,
+        .base = r->base,
+        .total = r->total,
         .hash = r->hash,
         .hashed = &r->hashed,
         .fd = r->fd,
@@ -703,6 +774,8 @@ sg_code sg_download_run(sg_download *dl)
                             &dl->cancel, &r.pr, e)))
             goto out;
         probed = 1;
+        if ((rc = apply_range(&r)))
+            goto out;
         char *nm = r.pr.disposition
                        ? name_from_disposition(r.pr.disposition,
                                                strlen(r.pr.disposition))
@@ -725,7 +798,8 @@ sg_code sg_download_run(sg_download *dl)
         if (!(probed && restarts == 0)) {
             probe_result_cleanup(&r.pr);
             if ((rc = probe_run(dl->url, dl->shown, &hc, force_get,
-                                dl->o.max_tries, &dl->cancel, &r.pr, e)))
+                                dl->o.max_tries, &dl->cancel, &r.pr, e)) ||
+                (rc = apply_range(&r)))
                 goto out;
         }
         int ranges = r.pr.ranges && !noranges;
@@ -760,7 +834,7 @@ sg_code sg_download_run(sg_download *dl)
             goto out;
         }
         int again = v == XFER_CHANGED || v == XFER_RESIZED ||
-                    (v == XFER_NORANGES && !noranges);
+                    (v == XFER_NORANGES && !noranges && !dl->has_range);
         if (again && v == XFER_RESIZED && restarts + 1 >= MAX_RESTARTS) {
             /* The size moved again with the same validator: not a new
              * version of the file but a server that contradicts itself. */

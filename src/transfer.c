@@ -116,7 +116,8 @@ static int check(struct conn *k)
     struct xfer *x = k->x;
     const xfer_conf *c = x->c;
     const resp *r = &k->r;
-    long long a = (long long)k->req_start, b = (long long)k->req_end - 1;
+    long long a = (long long)(k->req_start + c->base),
+              b = (long long)(k->req_end + c->base) - 1;
 
     if (r->conflict) {
         err_set(x->e, SG_EPROTO, "%s: conflicting header values", c->shown);
@@ -141,10 +142,10 @@ static int check(struct conn *k)
             stop(x, XFER_FAILED, SG_EPROTO);
             return CHK_FATAL;
         }
-        if (r->range.total != c->size) {
+        if (r->range.total != c->total) {
             err_set(x->e, SG_ECHANGED,
                     "%s: size is now %lld bytes, was %lld", c->shown,
-                    (long long)r->range.total, (long long)c->size);
+                    (long long)r->range.total, (long long)c->total);
             stop(x, r->range.total < 0 ? XFER_FAILED : XFER_RESIZED,
                  r->range.total < 0 ? SG_EPROTO : SG_ECHANGED);
             return CHK_FATAL;
@@ -160,7 +161,7 @@ static int check(struct conn *k)
         return CHK_OK;
     }
     if (r->status >= 200 && r->status < 300 && r->status != 206 &&
-        c->size >= 0 && r->length >= 0 && r->length != c->size &&
+        c->total >= 0 && r->length >= 0 && r->length != c->total &&
         (c->etag || c->last_modified) && !r->etag && !r->last_modified) {
         /* Neither the size nor a validator of what was described: an
          * error page or a portal, not the resource.  Never saved. */
@@ -169,12 +170,13 @@ static int check(struct conn *k)
                 "the %lld bytes it described",
                 c->shown, r->status, (long long)r->length,
                 r->content_type ? " of " : "",
-                r->content_type ? r->content_type : "", (long long)c->size);
+                r->content_type ? r->content_type : "", (long long)c->total);
         stop(x, XFER_FAILED, SG_EPROTO);
         return CHK_FATAL;
     }
     if (r->status >= 200 && r->status < 300 && r->status != 206) {
-        int whole = k->req_start == 0 && k->req_end == c->size;
+        int whole = c->base == 0 && c->size == c->total &&
+                    k->req_start == 0 && k->req_end == c->size;
         if (c->ranges && !whole) {
             /* A 200 is the whole body: never bytes for this offset. */
             err_set(x->e, SG_EPROTO, "%s: the server ignored a range request",
@@ -182,9 +184,9 @@ static int check(struct conn *k)
             stop(x, XFER_NORANGES, SG_EPROTO);
             return CHK_FATAL;
         }
-        if (c->size >= 0 && r->length >= 0 && r->length != c->size) {
+        if (c->total >= 0 && r->length >= 0 && r->length != c->total) {
             err_set(x->e, SG_ECHANGED, "%s: size is now %lld bytes, was %lld",
-                    c->shown, (long long)r->length, (long long)c->size);
+                    c->shown, (long long)r->length, (long long)c->total);
             stop(x, XFER_RESIZED, SG_ECHANGED);
             return CHK_FATAL;
         }
@@ -315,7 +317,8 @@ static sg_code conn_start(struct xfer *x, struct conn *k, int seg)
     const char *range = NULL;
     if (x->c->ranges) {
         (void)snprintf(k->range, sizeof k->range, "%lld-%lld",
-                       (long long)s->done, (long long)s->end - 1);
+                       (long long)(s->done + x->c->base),
+                       (long long)(s->end + x->c->base) - 1);
         range = k->range;
     }
     (void)curl_easy_setopt(k->h, CURLOPT_RANGE, range);

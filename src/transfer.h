@@ -49,6 +49,10 @@ typedef struct xfer_conf {
     int max_tries;
     int64_t min_split;
     int64_t max_rate;       /* bytes per second over all connections, 0 */
+    int64_t base;           /* resource offset of the file's byte 0
+                               (--range), else 0 */
+    int64_t total;          /* size of the resource: size, or more with
+                               --range */
     checksum_hash *hash;    /* or NULL: fed every byte that arrives at
                                *hashed, which then advances; a byte
                                arriving anywhere else leaves it behind */

@@ -1138,3 +1138,104 @@ Test(auth, limit_rate_bounds_the_total_rate)
     cr_expect(strstr(last_stderr(), "at least 32K"), "%s", last_stderr());
     unlink(qp);
 }
+
+/* Does the file at path hold bytes [first, first + len) of src? */
+static int same_part(const char *path, const char *src, int64_t first,
+                     int64_t len)
+{
+    FILE *a = fopen(path, "rb"), *b = fopen(src, "rb");
+    int same = a && b && fseek(b, (long)first, SEEK_SET) == 0;
+    int64_t n = 0;
+    int ca, cb;
+    while (same && (ca = fgetc(a)) != EOF) {
+        cb = fgetc(b);
+        same = ca == cb;
+        n++;
+    }
+    if (a)
+        fclose(a);
+    if (b)
+        fclose(b);
+    return same && n == len;
+}
+
+Test(nginx, range_forms_fetch_only_their_bytes)
+{
+    const char *src = srv_file(&S, "whole.bin", 6 * MiB + 11, 91);
+    struct {
+        const char *spec;
+        int64_t first, len;
+    } cases[] = {
+        {"1000000-4999999", 1000000, 4000000},
+        {"0-0", 0, 1},
+        {"5000000-", 5000000, 6 * MiB + 11 - 5000000},
+        {"-777", 6 * MiB + 11 - 777, 777},
+        {"6000000-99999999", 6000000, 6 * MiB + 11 - 6000000},
+        {"-99999999", 0, 6 * MiB + 11},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        srv_log_reset(&S);
+        const char *argv[] = {"-q", "-n", "4", "--min-split", "256K",
+                              "--range", cases[i].spec,
+                              srv_url(&S, "whole.bin"), NULL};
+        int rc = run_segget(dir, argv, 60);
+        cr_assert_eq(rc, 0, "%s: exit %d: %s", cases[i].spec, rc,
+                     last_stderr());
+        snprintf(out, sizeof out, "%s/whole.bin", dir);
+        cr_expect(same_part(out, src, cases[i].first, cases[i].len),
+                  "--range %s: wrong bytes", cases[i].spec);
+        cr_expect_leq(srv_bytes_sent(&S), cases[i].len + 1,
+                      "--range %s: %lld bytes sent for %lld", cases[i].spec,
+                      (long long)srv_bytes_sent(&S), (long long)cases[i].len);
+        cr_expect_eq(dir_entries(dir), 1);
+        unlink(out);
+    }
+    const char *bad[] = {"5-3", "-0", "-", "a-b", "1-2-3", " 1-2", "1"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        const char *argv[] = {"--range", bad[i], srv_url(&S, "whole.bin"),
+                              NULL};
+        cr_expect_eq(run_segget(dir, argv, 30), 1, "--range '%s'", bad[i]);
+    }
+    const char *past[] = {"--range", "7000000-", srv_url(&S, "whole.bin"),
+                          NULL};
+    cr_expect_eq(run_segget(dir, past, 30), 1);
+    cr_expect(strstr(last_stderr(), "no byte 7000000"), "%s", last_stderr());
+    cr_expect_eq(dir_entries(dir), 0);
+}
+
+Test(nginx, range_resumes_after_kill_and_is_part_of_the_journal)
+{
+    srv_stop(&S);
+    srv_start(&S, "limit_rate 2m;");
+    const char *src = srv_file(&S, "r.bin", 24 * MiB, 92);
+    const char *argv[] = {"-q", "-n", "4", "--range", "3000000-19999999",
+                          srv_url(&S, "r.bin"), NULL};
+    pid_t pid = spawn_segget(dir, argv);
+    nap_ms(1500);
+    kill(pid, SIGKILL);
+    wait_child(pid, 30);
+    /* Another range into the same name is another download. */
+    const char *other[] = {"-q", "--range", "0-99", srv_url(&S, "r.bin"),
+                           NULL};
+    cr_expect_eq(run_segget(dir, other, 30), 7, "%s", last_stderr());
+    int64_t before = srv_bytes_sent(&S);
+    int rc = run_segget(dir, argv, 120);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    snprintf(out, sizeof out, "%s/r.bin", dir);
+    cr_assert(same_part(out, src, 3000000, 17000000));
+    int64_t sent = srv_bytes_sent(&S);
+    cr_expect_leq(sent, 17000000 + 17000000 / 10,
+                  "%lld bytes for a 17000000-byte range (%lld before the "
+                  "rerun)",
+                  (long long)sent, (long long)before);
+}
+
+Test(noranges, range_needs_a_server_with_ranges)
+{
+    srv_file(&S, "n.bin", 1 * MiB, 93);
+    const char *argv[] = {"--range", "10-20", srv_url(&S, "n.bin"), NULL};
+    cr_expect_eq(run_segget(dir, argv, 30), 4, "%s", last_stderr());
+    cr_expect(strstr(last_stderr(), "does not serve byte ranges"), "%s",
+              last_stderr());
+    cr_expect_eq(dir_entries(dir), 0);
+}
