@@ -31,8 +31,8 @@ endif
 ALL_CFLAGS   = $(SG_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 LIBS         = $(PKG_LIBS) -pthread
 
-LIB_SRC := $(filter-out src/cli.c src/progress.c src/events.c,$(wildcard src/*.c))
-CLI_SRC := src/cli.c src/progress.c src/events.c
+LIB_SRC := $(filter-out src/cli.c src/progress.c src/events.c src/keys.c,$(wildcard src/*.c))
+CLI_SRC := src/cli.c src/progress.c src/events.c src/keys.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:src/%.c=$(B)/obj/%.o)
 

@@ -69,6 +69,7 @@ typedef enum sg_state {
     SG_STATE_DOWNLOADING,
     SG_STATE_VERIFYING,
     SG_STATE_DONE,
+    SG_STATE_PAUSED,  /* sg_download_pause(): checkpointed, no connection */
 } sg_state;
 
 /* One planned byte range [start, end) of which [start, done) is written. */
@@ -175,6 +176,16 @@ sg_code sg_download_run(sg_download *dl);
 /* Ask a running download to stop: it checkpoints and returns
  * SG_EINTERRUPTED.  Async-signal-safe; any thread. */
 void sg_download_cancel(sg_download *dl);
+
+/* Pause (paused = 1) or continue (0) a running download.  Pausing
+ * checkpoints and closes every connection; the progress callback keeps
+ * being called with SG_STATE_PAUSED, and sg_download_cancel() still
+ * works.  Async-signal-safe; any thread. */
+void sg_download_pause(sg_download *dl, int paused);
+
+/* Change the rate limit of a running download (bytes per second; 0:
+ * none).  Any thread. */
+void sg_download_set_rate(sg_download *dl, int64_t max_rate);
 
 /* The final path of the output, known after sg_download_new().  Owned by
  * dl. */

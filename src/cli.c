@@ -20,6 +20,7 @@
 #include <segget.h>
 
 #include "events.h"
+#include "keys.h"
 #include "progress.h"
 
 enum {
@@ -135,9 +136,12 @@ static int exit_status(sg_code rc)
 static sg_download *running;
 static sg_batch *running_batch;
 
+static volatile sig_atomic_t stop_asked; /* SIGTSTP: pause, then stop */
+
 static void on_signal(int sig)
 {
     (void)sig;
+    keys_restore(); /* a second signal kills: leave the terminal sane */
     if (running)
         sg_download_cancel(running);
     if (running_batch)
@@ -156,6 +160,25 @@ static void catch_signals(void)
     (void)signal(SIGPIPE, SIG_IGN);
     /* A file size limit must be an error (EFBIG), not a kill. */
     (void)signal(SIGXFSZ, SIG_IGN);
+}
+
+static void on_tstp(int sig)
+{
+    (void)sig;
+    stop_asked = 1;
+    if (running)
+        sg_download_pause(running, 1);
+}
+
+/* SIGTSTP (Ctrl-Z) pauses the download first, so the stop costs nothing
+ * to the servers: see suspend(). */
+static void catch_tstp(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_tstp;
+    sigemptyset(&sa.sa_mask);
+    (void)sigaction(SIGTSTP, &sa, NULL);
 }
 
 static int usage_error(const char *what, const char *arg)
@@ -203,6 +226,8 @@ static int parse_size(const char *s, int64_t *out)
 struct cli {
     progress_view view;
     events ev;
+    keys keys;
+    sg_download *dl;
     int json;
     double start;
     int64_t total;
@@ -215,11 +240,35 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Paused after SIGTSTP: give the terminal back, stop for real, and on
+ * SIGCONT take it again and continue. */
+static void suspend(struct cli *c)
+{
+    int64_t limit = c->keys.limit;
+    keys_stop(&c->keys);
+    progress_notice("paused and stopped; 'fg' or SIGCONT continues",
+                    &c->view);
+    (void)signal(SIGTSTP, SIG_DFL);
+    (void)raise(SIGTSTP);
+    /* Here again after SIGCONT. */
+    catch_tstp();
+    stop_asked = 0;
+    if (!c->json)
+        keys_start(&c->keys, limit);
+    sg_download_pause(c->dl, 0);
+    progress_notice("continuing", &c->view);
+}
+
 static void on_progress(const sg_progress *p, void *ud)
 {
     struct cli *c = ud;
     if (p->total >= 0)
         c->total = p->total;
+    if (stop_asked && p->state == SG_STATE_PAUSED)
+        suspend(c);
+    const char *m = keys_poll(&c->keys, c->dl, p);
+    if (m)
+        progress_notice(m, &c->view);
     if (c->json)
         events_progress(p, &c->ev);
     else
@@ -551,10 +600,15 @@ int main(int argc, char **argv)
     sg_code rc = sg_download_new(&dl, argv[optind], &o);
     if (rc == SG_OK) {
         running = dl;
+        cl.dl = dl;
         catch_signals();
+        catch_tstp();
+        if (!json)
+            keys_start(&cl.keys, o.max_rate);
         cl.start = now_s();
         rc = sg_download_run(dl);
         running = NULL;
+        keys_stop(&cl.keys);
     }
     progress_end(&cl.view);
     if (json) {

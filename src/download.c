@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,8 @@ struct sg_download {
     char *jpath; /* path.segget */
     sg_err err;
     volatile sig_atomic_t cancel;
+    volatile sig_atomic_t pause; /* sg_download_pause() */
+    atomic_llong live_rate;      /* sg_download_set_rate() */
     int ran;
     int has_sum;
     checksum sum;
@@ -295,6 +298,7 @@ sg_code sg_download_new(sg_download **out, const char *url,
     if ((rc = download_check(o, &dl->err)) ||
         (rc = parse_range(dl, o->range)))
         goto out;
+    atomic_store(&dl->live_rate, (long long)o->max_rate);
     /* A rate limit is the bottleneck: more connections than it can feed
      * at 16 KiB/s each only add requests. */
     if (o->max_rate > 0 && o->max_rate / dl->o.connections < 16384)
@@ -346,6 +350,16 @@ static sg_code verified(sg_download *dl, int64_t size, const char *etag,
     return dl->on_verified ? dl->on_verified(dl->verified_ud, size, etag,
                                              last_modified, &dl->err)
                            : SG_OK;
+}
+
+void sg_download_pause(sg_download *dl, int paused)
+{
+    dl->pause = paused ? 1 : 0;
+}
+
+void sg_download_set_rate(sg_download *dl, int64_t max_rate)
+{
+    atomic_store(&dl->live_rate, (long long)(max_rate > 0 ? max_rate : 0));
 }
 
 void sg_download_cancel(sg_download *dl)
@@ -729,6 +743,8 @@ static sg_code transfer(struct run *r, xfer_verdict *v)
         .max_rate = dl->o.max_rate,
         .base = r->base,
         .total = r->total,
+        .pause = &dl->pause,
+        .live_rate = &dl->live_rate,
         .hash = r->hash,
         .hashed = &r->hashed,
         .fd = r->fd,

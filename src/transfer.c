@@ -443,7 +443,7 @@ static void adapt(struct xfer *x, int64_t now)
         if (x->conns[i].seg >= 0)
             (void)rate_sample(&x->conns[i].meter, now, x->conns[i].got);
     /* Under a rate limit every connection is held back on purpose. */
-    if (!x->c->ranges || x->c->max_rate > 0)
+    if (!x->c->ranges || x->bucket.rate > 0)
         return;
     for (int i = 0; i < x->nconns; i++) {
         struct conn *k = &x->conns[i];
@@ -532,7 +532,8 @@ struct meter {
     double rate;
 };
 
-static void report(struct xfer *x, struct meter *mt, int64_t now, int force)
+static void report_state(struct xfer *x, struct meter *mt, int64_t now,
+                         int force, sg_state state)
 {
     if (!x->c->progress || (!force && now - mt->last_report < PROGRESS_MS))
         return;
@@ -545,7 +546,7 @@ static void report(struct xfer *x, struct meter *mt, int64_t now, int force)
     }
     mt->last_report = now;
     sg_progress p = {
-        .state = SG_STATE_DOWNLOADING,
+        .state = state,
         .total = x->c->size,
         .received = plan_written(x->segs, *x->n),
         .resumed = x->c->resumed,
@@ -561,6 +562,11 @@ static void report(struct xfer *x, struct meter *mt, int64_t now, int force)
     x->c->progress(&p, x->c->userdata);
 }
 
+static void report(struct xfer *x, struct meter *mt, int64_t now, int force)
+{
+    report_state(x, mt, now, force, SG_STATE_DOWNLOADING);
+}
+
 static sg_code build_headers(struct xfer *x)
 {
     const xfer_conf *c = x->c;
@@ -573,6 +579,35 @@ static sg_code build_headers(struct xfer *x)
     sg_code rc = http_headers(&c->http, 1, line, &x->hdrs);
     free(line);
     return rc ? err_set(x->e, rc, "out of memory") : SG_OK;
+}
+
+/* Paused: stop every request, checkpoint, close the connections (a new
+ * multi handle has none), and wait for the pause to end or a cancel. */
+static sg_code hold(struct xfer *x, struct meter *mt)
+{
+    for (int i = 0; i < x->nconns; i++) {
+        struct conn *k = &x->conns[i];
+        if (k->seg >= 0)
+            drop(x, k);
+        if (k->paused) {
+            k->paused = 0;
+            x->paused--;
+        }
+    }
+    if (x->c->ck)
+        ckpt_post(x->c->ck, x->segs, *x->n);
+    curl_multi_cleanup(x->m);
+    if (!(x->m = curl_multi_init()))
+        return err_set(x->e, SG_ENOMEM, "out of memory");
+    (void)curl_multi_setopt(x->m, CURLMOPT_PIPELINING, CURLPIPE_NOTHING);
+    while (*x->c->pause && !*x->c->cancel) {
+        report_state(x, mt, now_ms(), 0, SG_STATE_PAUSED);
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    for (int i = 0; i < *x->n; i++)
+        x->rt[i].next_at = 0; /* no backoff left from before the pause */
+    return SG_OK;
 }
 
 sg_code xfer_run(const xfer_conf *c, sg_segment *segs, int *n, int cap,
@@ -610,6 +645,15 @@ sg_code xfer_run(const xfer_conf *c, sg_segment *segs, int *n, int cap,
         if (*c->cancel) {
             stop(&x, XFER_CANCELLED, SG_EINTERRUPTED);
             break;
+        }
+        if (c->pause && *c->pause && (rc = hold(&x, &mt))) {
+            stop(&x, XFER_FAILED, rc);
+            break;
+        }
+        if (c->live_rate) {
+            double want = (double)atomic_load(c->live_rate);
+            if (want != x.bucket.rate)
+                bucket_init(&x.bucket, want, now);
         }
         if (c->ck && ckpt_failed(c->ck)) {
             stop(&x, XFER_FAILED, SG_EIO);

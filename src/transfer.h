@@ -19,6 +19,7 @@
 #define SG_TRANSFER_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "checksum.h"
@@ -63,6 +64,8 @@ typedef struct xfer_conf {
     int64_t checkpoint_bytes;
     int64_t resumed; /* bytes already on disk at start */
     volatile sig_atomic_t *cancel;
+    volatile sig_atomic_t *pause; /* non-zero: checkpoint, close, wait */
+    atomic_llong *live_rate;      /* the rate limit now (bytes/s, 0) */
     sg_progress_fn progress;
     sg_notice_fn notice;
     void *userdata;

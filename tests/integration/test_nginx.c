@@ -1239,3 +1239,95 @@ Test(noranges, range_needs_a_server_with_ranges)
               last_stderr());
     cr_expect_eq(dir_entries(dir), 0);
 }
+
+/* The state letter of process pid ('T' when stopped), or 0. */
+static char proc_state(pid_t pid)
+{
+    char p[64], buf[512];
+    snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *r = strrchr(buf, ')');
+    return r && r[1] == ' ' ? r[2] : 0;
+}
+
+Test(progress, keys_pause_and_continue_on_a_terminal, .timeout = 90)
+{
+    srv_start(&S, "limit_rate 1m;");
+    dir = tmp_dir();
+    const char *src = srv_file(&S, "k.bin", 8 * MiB, 82);
+    char cmd[2048], txt[600];
+    snprintf(txt, sizeof txt, "%s/../pty.txt", dir);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && script -qefc \"stty cols 70; '%s' -n 4 %s\" "
+             "/dev/null >'%s' 2>&1",
+             dir, getenv("SEGGET_BIN"), srv_url(&S, "k.bin"), txt);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    FILE *tty = popen(cmd, "w");
+    cr_assert_not_null(tty);
+    nap_ms(800);
+    fputc('p', tty);
+    fflush(tty);
+    nap_ms(600);
+    int during = srv_requests(&S, 0);
+    nap_ms(1500);
+    /* Paused: the requests ended (nginx logs them then), none began. */
+    int after = srv_requests(&S, 0);
+    fputc('c', tty);
+    fflush(tty);
+    int rc = pclose(tty);
+    double secs = since(&t0);
+    cr_assert_eq(rc, 0, "script/segget failed: %d", rc);
+    snprintf(out, sizeof out, "%s/k.bin", dir);
+    cr_assert(same_file(out, src));
+    cr_expect_geq(during, 5, "the connections were not closed (%d logged)",
+                  during);
+    cr_expect_eq(after, during, "requests ran while paused");
+    cr_expect_geq(secs, 3.0, "a pause of 1.5 s did not show (%.2f s)", secs);
+    FILE *f = fopen(txt, "r");
+    char buf[1 << 16];
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+    cr_expect(strstr(buf, "paused; press c"), "%s", buf);
+    cr_expect(strstr(buf, "continuing"), "%s", buf);
+    unlink(txt);
+    srv_stop(&S);
+    tmp_cleanup();
+}
+
+Test(progress, sigtstp_pauses_then_stops_and_sigcont_continues,
+     .timeout = 90)
+{
+    srv_start(&S, "limit_rate 1m;");
+    dir = tmp_dir();
+    const char *src = srv_file(&S, "z.bin", 8 * MiB, 83);
+    const char *argv[] = {"-n", "4", srv_url(&S, "z.bin"), NULL};
+    segget_own_pgrp(1);
+    pid_t pid = spawn_segget(dir, argv);
+    segget_own_pgrp(0);
+    nap_ms(800);
+    kill(pid, SIGTSTP);
+    char st = 0;
+    for (int i = 0; i < 40 && st != 'T'; i++) {
+        nap_ms(50);
+        st = proc_state(pid);
+    }
+    cr_expect_eq(st, 'T', "not stopped after SIGTSTP (state %c)", st);
+    nap_ms(300);
+    int logged = srv_requests(&S, 0);
+    cr_expect_geq(logged, 5, "stopped without closing its connections");
+    kill(pid, SIGCONT);
+    cr_assert_eq(wait_child(pid, 60), 0, "%s", last_stderr());
+    snprintf(out, sizeof out, "%s/z.bin", dir);
+    cr_assert(same_file(out, src));
+    cr_expect(strstr(last_stderr(), "continuing"), "%s", last_stderr());
+    srv_stop(&S);
+    tmp_cleanup();
+}

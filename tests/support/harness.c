@@ -426,6 +426,12 @@ void segget_shim(const char *mode_env)
 }
 
 static const char *stdin_path, *stdout_path;
+static int own_pgrp;
+
+void segget_own_pgrp(int on)
+{
+    own_pgrp = on;
+}
 
 void segget_stdin(const char *path)
 {
@@ -451,6 +457,8 @@ pid_t spawn_segget(const char *cwd, const char *const *argv)
         args[n] = NULL;
         if (chdir(cwd) < 0)
             _exit(126);
+        if (own_pgrp)
+            (void)setpgid(0, 0);
         for (int i = 0; extra_env[i]; i++) {
             const char *kv = extra_env[i];
             if (strncmp(kv, "SG_TEST_RLIMIT_FSIZE=", 21) == 0) {

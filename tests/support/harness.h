@@ -108,6 +108,10 @@ void segget_stdin(const char *path);
  * (truncated), or /dev/null again with NULL. */
 void segget_stdout(const char *path);
 
+/* With on, the next spawned seggets lead their own process group (one
+ * that job-control stops apply to: it is not orphaned). */
+void segget_own_pgrp(int on);
+
 /* Start segget without waiting; returns its pid. */
 pid_t spawn_segget(const char *cwd, const char *const *argv);
 

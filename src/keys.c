@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * keys.c - reading control keys from the terminal (see keys.h).
+ */
+#include <stdio.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "keys.h"
+
+static struct termios saved;
+static volatile int taken;
+
+void keys_start(keys *k, int64_t limit)
+{
+    k->on = 0;
+    k->limit = limit;
+    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO) ||
+        tcgetattr(STDIN_FILENO, &saved) < 0)
+        return;
+    struct termios t = saved;
+    t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+    t.c_cc[VMIN] = 0;
+    t.c_cc[VTIME] = 0;
+    if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
+        k->on = taken = 1;
+}
+
+void keys_restore(void)
+{
+    if (taken)
+        (void)tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+}
+
+void keys_stop(keys *k)
+{
+    keys_restore();
+    taken = 0;
+    k->on = 0;
+}
+
+static const char *rate_message(int64_t limit)
+{
+    static char msg[64];
+    if (limit >= 1 << 20)
+        snprintf(msg, sizeof msg, "rate limit %.1f MiB/s",
+                 (double)limit / (1 << 20));
+    else
+        snprintf(msg, sizeof msg, "rate limit %.0f KiB/s",
+                 (double)limit / 1024);
+    return msg;
+}
+
+const char *keys_poll(keys *k, sg_download *dl, const sg_progress *p)
+{
+    char buf[16];
+    const char *msg = NULL;
+    ssize_t n;
+    while (k->on && (n = read(STDIN_FILENO, buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            switch (buf[i]) {
+            case 'p':
+                sg_download_pause(dl, 1);
+                msg = "paused; press c or Enter to continue";
+                break;
+            case 'c':
+            case '\n':
+            case '\r':
+                if (p->state == SG_STATE_PAUSED) {
+                    sg_download_pause(dl, 0);
+                    msg = "continuing";
+                }
+                break;
+            case '+':
+                if (k->limit > 0) {
+                    k->limit *= 2;
+                    sg_download_set_rate(dl, k->limit);
+                    msg = rate_message(k->limit);
+                }
+                break;
+            case '-': {
+                int64_t base = k->limit > 0 ? k->limit : (int64_t)p->rate;
+                k->limit = base / 2 > 4096 ? base / 2 : 4096;
+                sg_download_set_rate(dl, k->limit);
+                msg = rate_message(k->limit);
+                break;
+            }
+            default:
+                break;
+            }
+        }
+    }
+    return msg;
+}
