@@ -138,6 +138,13 @@ typedef struct sg_options {
                                  from ~/.netrc, when it has them */
     const char *proxy;        /* proxy URL; NULL: libcurl's environment
                                  (http_proxy, https_proxy, no_proxy...) */
+    const char *const *mirrors; /* other URLs of the same file: each is
+                                   used when it serves ranges of the same
+                                   size and validator; connections are
+                                   spread over all, the faster ones take
+                                   more.  No header or credential of the
+                                   user goes to them. */
+    int nmirrors;
     const char *range;        /* only these bytes of the resource: "A-B"
                                  (inclusive), "A-" (to the end) or "-N"
                                  (the last N); NULL: all */

@@ -39,10 +39,13 @@ enum {
 };
 
 static const char usage_text[] =
-    "Usage: segget [options] URL\n"
+    "Usage: segget [options] URL [MIRROR...]\n"
     "       segget [options] -i FILE\n"
     "Download URL over several connections into a preallocated file; rerun\n"
     "the same command after an interruption to fetch only what is missing.\n"
+    "MIRRORs are other URLs of the same file (same size and ETag or\n"
+    "Last-Modified, or they are left out): connections are spread over all,\n"
+    "and the faster servers take more.\n"
     "\n"
     "  -n, --connections N    parallel connections, 1-64 (default 8)\n"
     "  -o, --output FILE      save as FILE (default: name from the URL)\n"
@@ -97,7 +100,11 @@ static const char usage_text[] =
     "state is kept in DIR/.segget-queue (.segget-queue-IofK with --shard):\n"
     "rerun the same command to skip finished files and resume the rest.\n"
     "With -i the exit status is that of the first failed entry.\n"
-    "\n"
+    "\n";
+
+/* The rest of --help: C compilers need to accept string literals of
+ * only 4095 bytes. */
+static const char usage_exit[] =
     "Exit status:\n"
     "   0 the file is complete and verified\n"
     "   1 usage: bad option, URL or directory\n"
@@ -557,7 +564,10 @@ int main(int argc, char **argv)
             batch_only = 1;
             break;
         }
-        case 'h': fputs(usage_text, stdout); return 0;
+        case 'h':
+            fputs(usage_text, stdout);
+            fputs(usage_exit, stdout);
+            return 0;
         case 'V': printf("segget %s\n", sg_version()); return 0;
         default: fprintf(stderr, "Try 'segget --help'.\n"); return 1;
         }
@@ -580,10 +590,10 @@ int main(int argc, char **argv)
     }
     if (batch_only)
         return usage_error("-j, -N, --max-per-host and --shard need -i", NULL);
-    if (optind != argc - 1)
-        return usage_error(optind >= argc ? "no URL given"
-                                           : "exactly one URL, please",
-                           NULL);
+    if (optind >= argc)
+        return usage_error("no URL given", NULL);
+    o.mirrors = (const char *const *)argv + optind + 1;
+    o.nmirrors = argc - optind - 1;
 
     struct cli cl = {.total = -1, .json = json};
     progress_init(&cl.view, stderr, quiet || json);

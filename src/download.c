@@ -60,6 +60,7 @@ struct sg_download {
     checksum sum;
     char **headers; /* copies of the user's headers */
     char *userpwd, *proxy; /* copies */
+    char **mirrors;        /* copies of the mirror URLs */
     char *ident;   /* the journal's name for this download: shown, plus
                       " bytes=SPEC" with --range */
     int has_range; /* --range: first-last, first- (last -1), -suffix */
@@ -84,6 +85,9 @@ struct run {
     sg_segment *segs;
     int n;
     probe_result pr;
+    probe_result *mpr;   /* the mirrors' probes */
+    xfer_mirror *mirrors; /* the usable ones */
+    int nmirrors;
     int64_t base;  /* resource offset of the file's byte 0 (--range) */
     int64_t total; /* size of the resource, as probed */
     checksum_hash *hash; /* the data hashed as it arrived, in order */
@@ -189,6 +193,31 @@ static sg_code make_paths(sg_download *dl, const char *name,
     return rc;
 }
 
+/* Copy and check the mirror URLs. */
+static sg_code copy_mirrors(sg_download *dl, const sg_options *o)
+{
+    dl->o.mirrors = NULL;
+    if (o->nmirrors <= 0) {
+        dl->o.nmirrors = 0;
+        return SG_OK;
+    }
+    if (o->nmirrors > 16)
+        return err_set(&dl->err, SG_EUSAGE, "at most 16 mirrors");
+    if (!(dl->mirrors = calloc((size_t)o->nmirrors, sizeof *dl->mirrors)))
+        return err_set(&dl->err, SG_ENOMEM, "out of memory");
+    for (int i = 0; i < o->nmirrors; i++) {
+        char *path = NULL;
+        sg_code rc = http_check_url(o->mirrors[i], &path, &dl->err);
+        free(path);
+        if (rc)
+            return rc;
+        if (!(dl->mirrors[i] = strdup(o->mirrors[i])))
+            return err_set(&dl->err, SG_ENOMEM, "out of memory");
+    }
+    dl->o.mirrors = (const char *const *)dl->mirrors;
+    return SG_OK;
+}
+
 /* --range "A-B", "A-" or "-N" into dl, and the journal's identity. */
 static sg_code parse_range(sg_download *dl, const char *spec)
 {
@@ -217,6 +246,69 @@ static sg_code parse_range(sg_download *dl, const char *spec)
     if (!(dl->ident = malloc(n)))
         return err_set(&dl->err, SG_ENOMEM, "out of memory");
     (void)snprintf(dl->ident, n, "%s bytes=%s", dl->shown, spec);
+    return SG_OK;
+}
+
+static void drop_mirrors(struct run *r)
+{
+    for (int i = 0; r->mpr && i < r->dl->o.nmirrors; i++)
+        probe_result_cleanup(&r->mpr[i]);
+    free(r->mpr);
+    free(r->mirrors);
+    r->mpr = NULL;
+    r->mirrors = NULL;
+    r->nmirrors = 0;
+}
+
+/* Probe every mirror and keep those that serve ranges of the resource the
+ * URL's probe described: the same size, and the same strong ETag (when
+ * both have one) or else the same Last-Modified. */
+static sg_code probe_mirrors(struct run *r, const http_conf *hc)
+{
+    sg_download *dl = r->dl;
+    drop_mirrors(r);
+    if (dl->o.nmirrors == 0 || !r->pr.ranges)
+        return SG_OK;
+    http_conf plain = *hc; /* the user's headers and credentials stay */
+    plain.headers = NULL;  /* with the URL's origin */
+    plain.nheaders = 0;
+    plain.userpwd = NULL;
+    r->mpr = calloc((size_t)dl->o.nmirrors, sizeof *r->mpr);
+    r->mirrors = calloc((size_t)dl->o.nmirrors, sizeof *r->mirrors);
+    if (!r->mpr || !r->mirrors)
+        return err_set(&dl->err, SG_ENOMEM, "out of memory");
+    for (int i = 0; i < dl->o.nmirrors; i++) {
+        probe_result *m = &r->mpr[i];
+        sg_err me = {0};
+        char *shown = http_redact(dl->mirrors[i]);
+        sg_code rc = probe_run(dl->mirrors[i], shown ? shown : "mirror",
+                               &plain, 0, dl->o.max_tries, &dl->cancel, m,
+                               &me);
+        const char *why = NULL;
+        if (rc == SG_EINTERRUPTED) {
+            free(shown);
+            err_reset(&me);
+            return rc;
+        }
+        if (rc)
+            why = err_msg(&me);
+        else if (!m->ranges)
+            why = "it does not serve byte ranges";
+        else if (m->size != r->total)
+            why = "it has another size";
+        else if ((r->pr.etag && m->etag) ? strcmp(r->pr.etag, m->etag) != 0
+                 : !(r->pr.last_modified && m->last_modified &&
+                     strcmp(r->pr.last_modified, m->last_modified) == 0))
+            why = "its validator (ETag or Last-Modified) differs";
+        if (why)
+            notify(dl->o.notice, dl->o.userdata, "mirror %s not used: %s",
+                   shown ? shown : "", why);
+        else
+            r->mirrors[r->nmirrors++] = (xfer_mirror){
+                m->effective_url, m->etag, m->last_modified};
+        free(shown);
+        err_reset(&me);
+    }
     return SG_OK;
 }
 
@@ -296,7 +388,7 @@ sg_code sg_download_new(sg_download **out, const char *url,
         dl->has_sum = 1;
     }
     if ((rc = download_check(o, &dl->err)) ||
-        (rc = parse_range(dl, o->range)))
+        (rc = parse_range(dl, o->range)) || (rc = copy_mirrors(dl, o)))
         goto out;
     atomic_store(&dl->live_rate, (long long)o->max_rate);
     /* A rate limit is the bottleneck: more connections than it can feed
@@ -384,6 +476,9 @@ void sg_download_free(sg_download *dl)
     for (int i = 0; dl->headers && i < dl->o.nheaders; i++)
         free(dl->headers[i]);
     free(dl->headers);
+    for (int i = 0; dl->mirrors && i < dl->o.nmirrors; i++)
+        free(dl->mirrors[i]);
+    free(dl->mirrors);
     free(dl->ident);
     free(dl->userpwd);
     free(dl->proxy);
@@ -741,6 +836,8 @@ static sg_code transfer(struct run *r, xfer_verdict *v)
         .max_tries = dl->o.max_tries,
         .min_split = dl->o.min_split,
         .max_rate = dl->o.max_rate,
+        .mirrors = r->meta.ranges ? r->mirrors : NULL,
+        .nmirrors = r->meta.ranges ? r->nmirrors : 0,
         .base = r->base,
         .total = r->total,
         .pause = &dl->pause,
@@ -818,6 +915,8 @@ sg_code sg_download_run(sg_download *dl)
                 (rc = apply_range(&r)))
                 goto out;
         }
+        if ((rc = probe_mirrors(&r, &hc)))
+            goto out;
         int ranges = r.pr.ranges && !noranges;
         int resumed = 0;
         if (!r.fresh && restarts == 0) {
@@ -893,6 +992,7 @@ out:
     journal_meta_cleanup(&r.meta);
     free(r.segs);
     probe_result_cleanup(&r.pr);
+    drop_mirrors(&r);
     checksum_drop(r.hash);
     return rc;
 }

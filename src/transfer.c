@@ -45,6 +45,7 @@ struct xfer;
 struct conn {
     CURL *h;
     struct xfer *x;
+    int src; /* -1: the URL, else the mirror it fetches from */
     int paused; /* held back by the rate limit */
     int seg; /* index in segs, -1 when idle */
     int64_t req_start, req_end;
@@ -76,6 +77,7 @@ struct xfer {
     int nconns;
     int active;
     struct curl_slist *hdrs;
+    struct curl_slist **mhdrs; /* per mirror: If-Range only */
     int replaced; /* slow connections replaced so far */
     int64_t last_adapt; /* when adapt() last ran */
     int stopped; /* a verdict other than "keep going" was reached */
@@ -103,11 +105,16 @@ static int transient(int status)
     return status >= 500 || status == 429 || status == 408;
 }
 
-/* Is the response the same resource the plan was made from? */
-static int same_resource(const struct xfer *x, const resp *r)
+/* Is the response on k the same resource the plan was made from (by the
+ * validators of k's server)? */
+static int same_resource(const struct conn *k, const resp *r)
 {
-    return !resp_validator_differs(x->c->etag, r->etag) &&
-           !resp_validator_differs(x->c->last_modified, r->last_modified);
+    const xfer_conf *c = k->x->c;
+    const char *etag = k->src < 0 ? c->etag : c->mirrors[k->src].etag;
+    const char *lm = k->src < 0 ? c->last_modified
+                                : c->mirrors[k->src].last_modified;
+    return !resp_validator_differs(etag, r->etag) &&
+           !resp_validator_differs(lm, r->last_modified);
 }
 
 /* Decide whether the response on k may write its body at req_start. */
@@ -124,7 +131,7 @@ static int check(struct conn *k)
         stop(x, XFER_FAILED, SG_EPROTO);
         return CHK_FATAL;
     }
-    if (r->status >= 200 && r->status < 300 && !same_resource(x, r)) {
+    if (r->status >= 200 && r->status < 300 && !same_resource(k, r)) {
         err_set(x->e, SG_ECHANGED, "%s: the remote file changed", c->shown);
         stop(x, XFER_CHANGED, SG_ECHANGED);
         return CHK_FATAL;
@@ -268,6 +275,20 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
     return len;
 }
 
+/* Point k at its server: the URL (src -1) or a mirror, with that
+ * server's headers, and credentials only for the URL's own origin. */
+static void conn_use(struct xfer *x, struct conn *k, int src)
+{
+    const xfer_conf *c = x->c;
+    k->src = src;
+    (void)curl_easy_setopt(k->h, CURLOPT_URL,
+                           src < 0 ? c->url : c->mirrors[src].url);
+    (void)curl_easy_setopt(k->h, CURLOPT_HTTPHEADER,
+                           src < 0 ? x->hdrs : x->mhdrs[src]);
+    (void)curl_easy_setopt(k->h, CURLOPT_USERPWD,
+                           src < 0 ? c->http.userpwd : NULL);
+}
+
 static sg_code conn_init(struct xfer *x, struct conn *k)
 {
     k->x = x;
@@ -282,7 +303,6 @@ static sg_code conn_init(struct xfer *x, struct conn *k)
         if (cc == CURLE_OK)                                                   \
             cc = curl_easy_setopt(k->h, opt, val);                            \
     } while (0)
-    SET(CURLOPT_URL, x->c->url);
     SET(CURLOPT_PRIVATE, k);
     SET(CURLOPT_WRITEFUNCTION, on_write);
     SET(CURLOPT_WRITEDATA, k);
@@ -290,13 +310,14 @@ static sg_code conn_init(struct xfer *x, struct conn *k)
     long buf = RECV_BUDGET / x->nconns;
     SET(CURLOPT_BUFFERSIZE, buf < RECV_MIN ? RECV_MIN
                             : buf > RECV_MAX ? RECV_MAX : buf);
-    if (x->hdrs)
-        SET(CURLOPT_HTTPHEADER, x->hdrs);
     /* libcurl would carry the user's headers along a redirect to any
      * host; with them, a redirect is a change of plan instead (check()). */
     if (x->c->http.nheaders)
         SET(CURLOPT_FOLLOWLOCATION, 0L);
 #undef SET
+    /* Connections take turns: the URL, then each mirror. */
+    int i = (int)(k - x->conns);
+    conn_use(x, k, i % (x->c->nmirrors + 1) - 1);
     return cc == CURLE_OK ? SG_OK
                           : err_set(x->e, SG_ENOMEM, "cannot set up a handle");
 }
@@ -431,6 +452,22 @@ static void drop(struct xfer *x, struct conn *k)
     x->active--;
 }
 
+/* The server (-1: the URL, else a mirror) of the fastest measured
+ * connection at work: where a replaced connection goes. */
+static int fastest_source(const struct xfer *x)
+{
+    int best = -1;
+    double rate = -1;
+    for (int i = 0; i < x->nconns; i++) {
+        const struct conn *k = &x->conns[i];
+        if (k->seg >= 0 && k->meter.rate > rate) {
+            rate = k->meter.rate;
+            best = k->src;
+        }
+    }
+    return best;
+}
+
 /* Sample every connection and replace those far slower than their
  * peers. */
 static void adapt(struct xfer *x, int64_t now)
@@ -460,6 +497,8 @@ static void adapt(struct xfer *x, int64_t now)
             continue; /* under a second left: let it finish */
         drop(x, k);
         x->replaced++;
+        if (x->c->nmirrors)
+            conn_use(x, k, fastest_source(x));
     }
 }
 
@@ -578,6 +617,19 @@ static sg_code build_headers(struct xfer *x)
         return err_set(x->e, SG_ENOMEM, "out of memory");
     sg_code rc = http_headers(&c->http, 1, line, &x->hdrs);
     free(line);
+    if (!rc && c->nmirrors &&
+        !(x->mhdrs = calloc((size_t)c->nmirrors, sizeof *x->mhdrs)))
+        rc = SG_ENOMEM;
+    for (int i = 0; !rc && i < c->nmirrors; i++) {
+        const xfer_mirror *m = &c->mirrors[i];
+        const char *mv = m->etag ? m->etag : m->last_modified;
+        char *ml = mv ? str_cat("If-Range: ", mv) : NULL;
+        if (mv && !ml)
+            rc = SG_ENOMEM;
+        else
+            rc = http_headers(&c->http, 0, ml, &x->mhdrs[i]);
+        free(ml);
+    }
     return rc ? err_set(x->e, rc, "out of memory") : SG_OK;
 }
 
@@ -739,6 +791,9 @@ out:
     }
     curl_multi_cleanup(x.m);
     curl_slist_free_all(x.hdrs);
+    for (int i = 0; x.mhdrs && i < c->nmirrors; i++)
+        curl_slist_free_all(x.mhdrs[i]);
+    free(x.mhdrs);
     free(x.conns);
     free(x.rt);
     *verdict = rc ? (x.stopped ? x.verdict : XFER_FAILED) : XFER_DONE;

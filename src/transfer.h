@@ -38,6 +38,14 @@ typedef enum xfer_verdict {
     XFER_CANCELLED, /* *cancel was set */
 } xfer_verdict;
 
+/* Another server with the same resource (checked by the caller: same size,
+ * same validator).  It gets no user header and no credentials. */
+typedef struct xfer_mirror {
+    const char *url;           /* effective URL */
+    const char *etag;          /* its strong ETag or NULL */
+    const char *last_modified; /* or NULL */
+} xfer_mirror;
+
 typedef struct xfer_conf {
     http_conf http;
     const char *url;           /* effective URL */
@@ -49,6 +57,8 @@ typedef struct xfer_conf {
     int connections;
     int max_tries;
     int64_t min_split;
+    const xfer_mirror *mirrors; /* connections are spread over url and */
+    int nmirrors;               /* these; slow ones move to the fastest */
     int64_t max_rate;       /* bytes per second over all connections, 0 */
     int64_t base;           /* resource offset of the file's byte 0
                                (--range), else 0 */

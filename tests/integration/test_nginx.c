@@ -912,6 +912,11 @@ Test(auth, proxy_option_and_environment)
 }
 
 
+/* These suites start their own servers; a failed assertion still stops
+ * them (a server left running would hold the test's output open). */
+TestSuite(progress, .fini = down);
+TestSuite(mirrors, .fini = down);
+
 /* Run segget with args under a pseudo-terminal 70 columns wide (script(1)
  * from util-linux); returns what the terminal received (static). */
 static const char *on_terminal(const char *args)
@@ -1328,6 +1333,68 @@ Test(progress, sigtstp_pauses_then_stops_and_sigcont_continues,
     snprintf(out, sizeof out, "%s/z.bin", dir);
     cr_assert(same_file(out, src));
     cr_expect(strstr(last_stderr(), "continuing"), "%s", last_stderr());
+    srv_stop(&S);
+    tmp_cleanup();
+}
+
+/* Copy S's www/name to other's www with the same modification time, so
+ * nginx gives both the same ETag and Last-Modified. */
+static void mirror_file(srv *other, const char *name)
+{
+    char a[600], b[600], cmd[1400];
+    snprintf(a, sizeof a, "%s/%s", S.www, name);
+    snprintf(b, sizeof b, "%s/%s", other->www, name);
+    snprintf(cmd, sizeof cmd, "cp -p '%s' '%s'", a, b);
+    cr_assert_eq(system(cmd), 0);
+}
+
+Test(mirrors, segments_spread_and_the_faster_server_takes_more,
+     .timeout = 120)
+{
+    srv_start(&S, "limit_rate 1m;");
+    dir = tmp_dir();
+    srv fast, other, stale;
+    srv_start(&fast, "limit_rate 8m;");
+    srv_start(&other, "");
+    srv_start(&stale, "");
+    char src[600]; /* srv_file's buffer is reused below */
+    snprintf(src, sizeof src, "%s", srv_file(&S, "m.bin", 16 * MiB, 84));
+    mirror_file(&fast, "m.bin");
+    srv_file(&other, "m.bin", 16 * MiB + 1, 85); /* another size */
+    srv_file(&stale, "m.bin", 16 * MiB, 84);     /* same bytes, new mtime */
+    struct timespec old[2] = {{0, 0}, {1000000000, 0}};
+    char sp[600];
+    snprintf(sp, sizeof sp, "%s/m.bin", stale.www);
+    utimensat(AT_FDCWD, sp, old, 0);
+    char u0[256], u1[256], u2[256], u3[256];
+    snprintf(u0, sizeof u0, "%s", srv_url(&S, "m.bin"));
+    snprintf(u1, sizeof u1, "%s", srv_url(&fast, "m.bin"));
+    snprintf(u2, sizeof u2, "%s", srv_url(&other, "m.bin"));
+    snprintf(u3, sizeof u3, "%s", srv_url(&stale, "m.bin"));
+    const char *argv[] = {"-n", "6", "-H", "X-Secret: s3", u0, u1, u2, u3,
+                          NULL};
+    int rc = run_segget(dir, argv, 90);
+    int64_t slow_b = srv_bytes_sent(&S), fast_b = srv_bytes_sent(&fast);
+    int64_t other_b = srv_bytes_sent(&other), stale_b = srv_bytes_sent(&stale);
+    char flog[600];
+    snprintf(flog, sizeof flog, "%s/logs/access.log", fast.root);
+    int leaked = file_contains(flog, "xs=s3");
+    srv_stop(&fast);
+    srv_stop(&other);
+    srv_stop(&stale);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    snprintf(out, sizeof out, "%s/m.bin", dir);
+    cr_assert(same_file(out, src));
+    cr_expect(strstr(last_stderr(), "not used: it has another size"), "%s",
+              last_stderr());
+    cr_expect(strstr(last_stderr(), "not used: its validator"), "%s",
+              last_stderr());
+    cr_expect_eq(other_b + stale_b, 0, "unusable mirrors sent bytes");
+    cr_expect_gt(fast_b, 2 * slow_b,
+                 "the fast mirror sent %lld bytes, the slow URL %lld",
+                 (long long)fast_b, (long long)slow_b);
+    cr_expect_gt(slow_b, 0, "the URL itself was not used");
+    cr_expect(!leaked, "the user's header went to a mirror");
     srv_stop(&S);
     tmp_cleanup();
 }
