@@ -38,7 +38,7 @@
 extern "C" {
 #endif
 
-#define SG_VERSION "0.1.0"
+#define SG_VERSION "0.2.0"
 
 /* Result of every fallible call.  SG_OK is zero. */
 typedef enum sg_code {
@@ -60,7 +60,7 @@ typedef enum sg_code {
 /* A static, human readable description of a code.  Never NULL. */
 const char *sg_strerror(sg_code code);
 
-/* The library version string ("0.1.0").  Static. */
+/* The library version string ("0.2.0").  Static. */
 const char *sg_version(void);
 
 /* What a download is doing, reported with each progress callback. */
