@@ -172,7 +172,8 @@ Test(nginx, usage_errors)
         {{"-o", "/nonexistent/dir/f", "http://127.0.0.1/x", NULL}},
         {{"--bogus", "http://127.0.0.1/x", NULL}},
         {{NULL}},
-        {{"http://127.0.0.1/a", "http://127.0.0.1/b", NULL}},
+        /* A second URL is a mirror, and must be one. */
+        {{"http://127.0.0.1/a", "ftp://127.0.0.1/b", NULL}},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int rc = run_segget(dir, bad[i].argv, 30);
