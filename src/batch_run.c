@@ -571,9 +571,13 @@ sg_code sg_batch_run(sg_batch *b)
         if (b->active == 0 && b->committing == 0 && b->nbigq == 0 &&
             cursor >= b->n)
             break;
-        if (b->o.dl.max_rate > 0) /* the small fetches' shares */
-            fetch_set_rate(b->fp, (double)(b->o.dl.max_rate / b->o.jobs) *
-                                      (b->active - b->nrunning));
+        /* Large downloads get a job's share of a rate limit each; the
+         * small fetches share whatever is left. */
+        if (b->o.dl.max_rate > 0)
+            fetch_set_rate(b->fp,
+                           (double)(b->o.dl.max_rate -
+                                    b->o.dl.max_rate / b->o.jobs *
+                                        b->nrunning));
         collect(b, STATUS_MS);
         status(b, now_ms(), &last);
     }

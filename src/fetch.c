@@ -546,6 +546,10 @@ int fetch_step(fetch_pool *p, long timeout_ms, fetch_job **done, int max)
         (void)curl_multi_perform(p->m, &still);
         harvest(p);
         if (p->nready == 0 && !*p->c->cancel) {
+            /* Transfers paused by the rate limit wake up with it. */
+            int64_t t = now_ms() + bucket_wait_ms(&p->bucket);
+            if (p->paused && t < wake)
+                wake = t;
             long ms = (long)(wake - now_ms());
             (void)curl_multi_poll(p->m, NULL, 0, ms > 0 ? (int)ms : 0, NULL);
             (void)curl_multi_perform(p->m, &still);
