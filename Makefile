@@ -82,6 +82,7 @@ endif
 
 test-fast: deps all $(TEST_BIN) $(B)/faultsrv $(B)/failsync.so
 	SEGGET_BIN=$(CURDIR)/$(B)/segget FAULTSRV_BIN=$(CURDIR)/$(B)/faultsrv \
+	$(if $(SANITIZE),SG_TEST_SANITIZED=1) \
 	FAILSYNC_SO=$(CURDIR)/$(B)/failsync.so \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	$(TEST_BIN) -j2 --timeout 300 $(TESTARGS)
