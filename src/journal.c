@@ -116,8 +116,13 @@ sg_code jdb_open(journal **out, const char *path, int create,
         goto out;
     }
     sqlite3_extended_result_codes(j->db, 0);
-    if (st.st_size == 0) {
-        /* New, or created by a run that died before writing anything. */
+    /* New, or created by a run that died before its schema committed (in
+     * WAL mode SQLite writes the file's header first): no table yet, no
+     * application id.  The file is ours either way (made 0600, locked). */
+    int blank = st.st_size == 0 ||
+                (jdb_int(j, "PRAGMA application_id") == 0 &&
+                 jdb_int(j, "SELECT count(*) FROM sqlite_master") == 0);
+    if (blank) {
         if (jdb_exec(j, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
             jdb_exec(j, "BEGIN IMMEDIATE") != SQLITE_OK ||
             jdb_exec(j, schema_sql) != SQLITE_OK ||

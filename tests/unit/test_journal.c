@@ -312,3 +312,25 @@ Test(unit_journal, queue_and_download_journals_are_not_confused)
                  err_msg(&e));
     err_reset(&e);
 }
+
+Test(unit_journal, a_journal_killed_before_its_schema_is_fresh)
+{
+    /* What a run killed during creation leaves: a WAL-mode header and no
+     * table. */
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL,
+                              NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_gt(st.st_size, 0);
+    journal *j;
+    int fresh = 0;
+    sg_err e = {0};
+    cr_assert_eq(journal_open(&j, path, 1, &fresh, &e), SG_OK, "%s",
+                 err_msg(&e));
+    cr_expect(fresh);
+    journal_close(j);
+}
