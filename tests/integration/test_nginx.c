@@ -1374,17 +1374,17 @@ static void mirror_file(srv *other, const char *name)
 Test(mirrors, segments_spread_and_the_faster_server_takes_more,
      .timeout = 120)
 {
-    srv_start(&S, "limit_rate 1m;");
+    srv_start(&S, "limit_rate 512k;");
     dir = tmp_dir();
     srv fast, other, stale;
     srv_start(&fast, "limit_rate 8m;");
     srv_start(&other, "");
     srv_start(&stale, "");
     char src[600]; /* srv_file's buffer is reused below */
-    snprintf(src, sizeof src, "%s", srv_file(&S, "m.bin", 16 * MiB, 84));
+    snprintf(src, sizeof src, "%s", srv_file(&S, "m.bin", 32 * MiB, 84));
     mirror_file(&fast, "m.bin");
-    srv_file(&other, "m.bin", 16 * MiB + 1, 85); /* another size */
-    srv_file(&stale, "m.bin", 16 * MiB, 84);     /* same bytes, new mtime */
+    srv_file(&other, "m.bin", 32 * MiB + 1, 85); /* another size */
+    srv_file(&stale, "m.bin", 32 * MiB, 84);     /* same bytes, new mtime */
     struct timespec old[2] = {{0, 0}, {1000000000, 0}};
     char sp[600];
     snprintf(sp, sizeof sp, "%s/m.bin", stale.www);
