@@ -214,7 +214,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
         return len; /* a body we decided to discard */
     }
     fetch_job *j = rt->j;
-    if (!bucket_open(&rt->p->bucket, now_ms())) {
+    if (rt->p->bucket.rate > 0 && !bucket_open(&rt->p->bucket, now_ms())) {
         rt->paused = 1;
         rt->p->paused++;
         return CURL_WRITEFUNC_PAUSE; /* offered again on unpause */

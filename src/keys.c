@@ -2,20 +2,31 @@
 /*
  * keys.c - reading control keys from the terminal (see keys.h).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "keys.h"
 
+#define MIN_LIMIT (128 * 1024)
+
 static struct termios saved;
 static volatile int taken;
+
+/* Is this process in the terminal's foreground job?  A background job
+ * that read the terminal or changed its mode would be stopped (SIGTTIN,
+ * SIGTTOU): "segget URL &" must just run. */
+static int foreground(void)
+{
+    return tcgetpgrp(STDIN_FILENO) == getpgrp();
+}
 
 void keys_start(keys *k, int64_t limit)
 {
     k->on = 0;
     k->limit = limit;
-    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO) ||
+    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO) || !foreground() ||
         tcgetattr(STDIN_FILENO, &saved) < 0)
         return;
     struct termios t = saved;
@@ -28,8 +39,16 @@ void keys_start(keys *k, int64_t limit)
 
 void keys_restore(void)
 {
-    if (taken)
-        (void)tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    if (!taken)
+        return;
+    /* Moved to the background meanwhile ("bg"): with SIGTTOU blocked the
+     * terminal is still restored, and the job not stopped for it. */
+    sigset_t tt, old;
+    sigemptyset(&tt);
+    sigaddset(&tt, SIGTTOU);
+    (void)sigprocmask(SIG_BLOCK, &tt, &old);
+    (void)tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    (void)sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 void keys_stop(keys *k)
@@ -56,7 +75,8 @@ const char *keys_poll(keys *k, sg_download *dl, const sg_progress *p)
     char buf[16];
     const char *msg = NULL;
     ssize_t n;
-    while (k->on && (n = read(STDIN_FILENO, buf, sizeof buf)) > 0) {
+    while (k->on && foreground() &&
+           (n = read(STDIN_FILENO, buf, sizeof buf)) > 0) {
         for (ssize_t i = 0; i < n; i++) {
             switch (buf[i]) {
             case 'p':
@@ -79,8 +99,10 @@ const char *keys_poll(keys *k, sg_download *dl, const sg_progress *p)
                 }
                 break;
             case '-': {
+                /* Not under 128 KiB/s: at 64 connections that is still
+                 * 2 KiB/s each, above the 1 KiB/s stall floor. */
                 int64_t base = k->limit > 0 ? k->limit : (int64_t)p->rate;
-                k->limit = base / 2 > 4096 ? base / 2 : 4096;
+                k->limit = base / 2 > MIN_LIMIT ? base / 2 : MIN_LIMIT;
                 sg_download_set_rate(dl, k->limit);
                 msg = rate_message(k->limit);
                 break;

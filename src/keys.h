@@ -7,7 +7,8 @@
  *   p          pause: checkpoint, close every connection
  *   c, Enter   continue
  *   +          double the rate limit (when there is one)
- *   -          halve it (without one: limit to half the current speed)
+ *   -          halve it, not below 128 KiB/s (without one: limit to half
+ *              the current speed)
  * The terminal is restored by keys_stop(), and by keys_restore() from a
  * signal handler.  Called on the download's thread (from the progress
  * callback); uses only the public API.

@@ -230,7 +230,8 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
         }
         k->checked = 1;
     }
-    if (!bucket_open(&x->bucket, now_ms())) {
+    /* Without a limit this is one comparison per callback. */
+    if (x->bucket.rate > 0 && !bucket_open(&x->bucket, now_ms())) {
         /* libcurl keeps these bytes and offers them again on unpause. */
         k->paused = 1;
         x->paused++;

@@ -1421,3 +1421,33 @@ Test(mirrors, segments_spread_and_the_faster_server_takes_more,
     srv_stop(&S);
     tmp_cleanup();
 }
+
+Test(progress, a_background_job_leaves_the_terminal_alone, .timeout = 60)
+{
+    /* "segget URL &" in an interactive shell: a background job that
+     * touched the terminal's mode would be stopped by SIGTTOU (wait then
+     * reports 128 + 22). */
+    srv_start(&S, "");
+    dir = tmp_dir();
+    const char *src = srv_file(&S, "bg.bin", 2 * MiB, 85);
+    char args[700];
+    snprintf(args, sizeof args,
+             "-c 'set -m; \\\"%s\\\" -q -n 2 %s & wait $!; echo rc=$?'",
+             getenv("SEGGET_BIN"), srv_url(&S, "bg.bin"));
+    char cmd[2048], txt[600];
+    snprintf(txt, sizeof txt, "%s/../pty.txt", dir);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && script -qefc \"sh %s\" /dev/null >'%s' 2>&1", dir,
+             args, txt);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    FILE *f = fopen(txt, "r");
+    char buf[4096] = "";
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+    unlink(txt);
+    cr_expect(strstr(buf, "rc=0"), "the background job: %s", buf);
+    snprintf(out, sizeof out, "%s/bg.bin", dir);
+    cr_expect(same_file(out, src));
+}
