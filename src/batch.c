@@ -167,16 +167,11 @@ static sg_code name_entry(sg_batch *b, struct bent *en)
     }
     en->name = en->q->out ? strdup(en->q->out) : name_from_path(urlpath);
     free(urlpath);
-    const char *dir = b->dir && b->dir[0] ? b->dir : ".";
-    char *d = str_cat(dir, dir[strlen(dir) - 1] == '/' ? "" : "/");
-    if (!en->name || !d || !(en->path = str_cat(d, en->name)) ||
+    if (!en->name || !(en->path = path_join(b->dir, en->name)) ||
         !(en->part = str_cat(en->path, ".part")) ||
         !(en->jpath = str_cat(en->path, ".segget")) ||
-        !(en->shown = fetch_redact(en->q->url))) {
-        free(d);
+        !(en->shown = fetch_redact(en->q->url)))
         return err_set(e, SG_ENOMEM, "out of memory");
-    }
-    free(d);
     en->connections = en->q->connections ? en->q->connections
                                          : b->o.dl.connections;
     en->fd = -1;

@@ -38,6 +38,7 @@ struct bent {
     sg_entry_state state;
     enum kind kind;
     int replace;     /* NAME exists and is ours to replace */
+    int part_ours;   /* NAME.part, if any, was made under this queue */
     int conditional; /* revalidate with the row's validators */
     int committing;  /* handed to the committer */
     int waiting_big; /* in the batch's bigq */

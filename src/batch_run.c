@@ -22,26 +22,28 @@ static int streq(const char *a, const char *b)
     return a && b && strcmp(a, b) == 0;
 }
 
-/* Remember the directory of path, to sync it at the end. */
-static void note_dir(sg_batch *b, const char *path)
+/* Remember the directory of a file just renamed, to sync it once at the
+ * end; without memory for that, sync it now.  SG_OK or the sync's
+ * failure (in e). */
+static sg_code note_dir(sg_batch *b, const char *path, sg_err *e)
 {
     const char *slash = strrchr(path, '/');
     char *d = slash ? strndup(path, (size_t)(slash - path + 1))
                     : strdup("./");
-    if (!d)
-        return;
-    for (int i = 0; i < b->ndirs; i++)
+    for (int i = 0; d && i < b->ndirs; i++)
         if (strcmp(b->dirs[i], d) == 0) {
             free(d);
-            return;
+            return SG_OK;
         }
-    char **v = realloc(b->dirs, (size_t)(b->ndirs + 1) * sizeof *v);
+    char **v = d ? realloc(b->dirs, (size_t)(b->ndirs + 1) * sizeof *v)
+                 : NULL;
     if (!v) {
         free(d);
-        return;
+        return output_sync_dir(path, e);
     }
     b->dirs = v;
     v[b->ndirs++] = d;
+    return SG_OK;
 }
 
 /* Create the directories of an out= name with subdirectories. */
@@ -100,12 +102,12 @@ static sg_code decide(sg_batch *b, struct bent *en)
     if (verified && !has_path && has_part && !has_j &&
         sq.st_size == r->size) {
         /* Verified and committed; only the rename was lost. */
-        if ((rc = output_rename(en->part, en->path, &e))) {
+        if ((rc = output_rename(en->part, en->path, &e)) ||
+            (rc = note_dir(b, en->path, &e))) {
             batch_fail(en, rc, err_msg(&e));
             err_reset(&e);
             return SG_OK;
         }
-        note_dir(b, en->path);
         en->size = r->size;
         batch_state(en, SG_ENTRY_SKIPPED);
         return SG_OK;
@@ -118,6 +120,9 @@ static sg_code decide(sg_batch *b, struct bent *en)
         return SG_OK;
     }
     en->replace = has_path;
+    /* A .part is ours if the queue owned the name before this run, or if
+     * it did not exist yet (then this run makes it). */
+    en->part_ours = ours || !has_part;
     if (has_j) {
         en->kind = K_BIG; /* its own journal knows more */
     } else if (has_part && !ours && !b->o.dl.force) {
@@ -271,6 +276,8 @@ static int start_big(sg_batch *b, struct bent *en)
         return 1;
     }
     download_on_verified(en->dl, big_verified, en);
+    if (en->part_ours)
+        download_part_is_ours(en->dl);
     const fetch_job *j = &en->job;
     if (j->verdict == FETCH_BIG && j->prefix > 0) {
         /* Its first bytes came with the small GET: keep them. */
@@ -404,11 +411,12 @@ static void committed(sg_batch *b, struct bent *en)
     en->committing = 0;
     b->committing--;
     close_fd(en);
+    if (ci->rc == SG_OK)
+        ci->rc = note_dir(b, en->path, &ci->err);
     if (ci->rc) {
         batch_fail(en, ci->rc, err_msg(&ci->err));
     } else {
         en->size = ci->size;
-        note_dir(b, en->path);
         batch_state(en, SG_ENTRY_DONE);
     }
     err_reset(&ci->err);
@@ -428,8 +436,7 @@ static void reap_big(sg_batch *b, struct bent *en)
     b->bytes += (int64_t)atomic_load(&en->got);
     atomic_store(&en->got, 0);
     if (en->brc == SG_OK) {
-        note_dir(b, en->path);
-        batch_state(en, SG_ENTRY_DONE);
+        batch_state(en, SG_ENTRY_DONE); /* its rename synced the directory */
     } else if (en->brc == SG_EINTERRUPTED && b->cancel) {
         en->state = SG_ENTRY_QUEUED; /* resumable; not a failure */
     } else {
@@ -488,11 +495,7 @@ static char *state_path(const sg_batch *b)
                        b->o.shard_index, b->o.shard_count);
     else
         (void)snprintf(name, sizeof name, ".segget-queue");
-    const char *dir = b->dir && b->dir[0] ? b->dir : ".";
-    char *d = str_cat(dir, dir[strlen(dir) - 1] == '/' ? "" : "/");
-    char *p = d ? str_cat(d, name) : NULL;
-    free(d);
-    return p;
+    return path_join(b->dir, name);
 }
 
 /* Claim every entry still to do, in one transaction. */

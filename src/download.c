@@ -65,6 +65,7 @@ struct sg_download {
                       " bytes=SPEC" with --range */
     int has_range; /* --range: first-last, first- (last -1), -suffix */
     int64_t rfirst, rlast, rsuffix;
+    int part_ours; /* download_part_is_ours() */
     download_verified_fn on_verified; /* see download.h */
     void *verified_ud;
     struct {           /* download_adopt() */
@@ -167,14 +168,7 @@ static sg_code make_paths(sg_download *dl, const char *name,
     free(dl->part);
     free(dl->jpath);
     dl->part = dl->jpath = NULL;
-    const char *dir = dl->o.dir;
-    if (dir && dir[0] && out[0] != '/') {
-        char *d = str_cat(dir, dir[strlen(dir) - 1] == '/' ? "" : "/");
-        dl->path = d ? str_cat(d, out) : NULL;
-        free(d);
-    } else {
-        dl->path = strdup(out);
-    }
+    dl->path = path_join(dl->o.dir, out);
     free(derived);
     if (!dl->path || !(dl->part = str_cat(dl->path, ".part")) ||
         !(dl->jpath = str_cat(dl->path, ".segget")))
@@ -410,6 +404,11 @@ void download_on_verified(sg_download *dl, download_verified_fn fn,
 {
     dl->on_verified = fn;
     dl->verified_ud = ud;
+}
+
+void download_part_is_ours(sg_download *dl)
+{
+    dl->part_ours = 1;
 }
 
 sg_code download_adopt(sg_download *dl, int64_t len, int64_t size,
@@ -676,7 +675,7 @@ static sg_code start_over(struct run *r, int ranges)
      * user said --force.  The journal records the new plan (claiming no
      * byte) before .part is created, so after a crash at any point the
      * .part on disk is one a journal describes. */
-    if (r->fresh && !dl->o.force && dl->adopt.len <= 0 &&
+    if (r->fresh && !dl->o.force && !dl->part_ours && dl->adopt.len <= 0 &&
         access(dl->part, F_OK) == 0)
         return err_set(e, SG_EUNSAFE,
                        "%s exists but no journal describes it; remove it "

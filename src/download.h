@@ -30,6 +30,11 @@ void download_on_verified(sg_download *dl, download_verified_fn fn,
 sg_code download_adopt(sg_download *dl, int64_t len, int64_t size,
                        const char *etag, const char *last_modified);
 
+/* Before sg_download_run(): NAME.part, if there is one without a usable
+ * journal, was made by the caller (a batch that owns the name) and may be
+ * replaced, as with force, but without force's other effects. */
+void download_part_is_ours(sg_download *dl);
+
 /* Check options as sg_download_new does (ranges, timeouts, header
  * syntax).  SG_EUSAGE with a message. */
 sg_code download_check(const sg_options *o, sg_err *e);

@@ -74,20 +74,30 @@ static void segments(events *ev, const sg_progress *p)
     for (int i = 0; i < p->nsegments; i++) {
         const sg_segment *g = &p->segments[i];
         char st = g->done >= g->end ? 'd' : g->active ? 'a' : 'q';
-        int k = 0;
-        while (k < ev->nseen && ev->seen_start[k] != g->start)
-            k++;
-        if (k == ev->nseen) {
-            int64_t *s = realloc(ev->seen_start, (size_t)(k + 1) * sizeof *s);
+        /* seen_start is kept sorted: find g's place by bisection. */
+        int lo = 0, hi = ev->nseen;
+        while (lo < hi) {
+            int mid = lo + (hi - lo) / 2;
+            if (ev->seen_start[mid] < g->start)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        int k = lo;
+        if (k == ev->nseen || ev->seen_start[k] != g->start) {
+            int64_t *s = realloc(ev->seen_start,
+                                 (size_t)(ev->nseen + 1) * sizeof *s);
             if (s)
                 ev->seen_start = s;
-            char *t = realloc(ev->seen_state, (size_t)(k + 1));
+            char *t = realloc(ev->seen_state, (size_t)(ev->nseen + 1));
             if (t)
                 ev->seen_state = t;
             if (!s || !t)
                 return;
-            ev->seen_start[k] = g->start;
-            ev->seen_state[k] = 'q';
+            memmove(s + k + 1, s + k, (size_t)(ev->nseen - k) * sizeof *s);
+            memmove(t + k + 1, t + k, (size_t)(ev->nseen - k));
+            s[k] = g->start;
+            t[k] = 'q';
             ev->nseen++;
         }
         if (ev->seen_state[k] == st)

@@ -176,7 +176,8 @@ static int judge(struct fetch_rt *rt)
         /* The answer to "bytes=0-(limit-1)": all of a small file, or the
          * first limit bytes of a large one, kept for its download. */
         const hdr_range *g = &r->range;
-        if (!r->has_range || r->conflict || r->encoded || g->first != 0 ||
+        if (!r->has_range || r->conflict || r->bad_length || r->encoded ||
+            g->first != 0 ||
             g->total < 1 ||
             g->last != (g->total < j->limit ? g->total : j->limit) - 1) {
             fail(rt, SG_EPROTO, "a Content-Range that does not answer the "

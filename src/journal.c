@@ -281,7 +281,7 @@ static sg_code put_segments(journal *j, const sg_segment *segs, int n,
     return SG_OK;
 }
 
-static sg_code finish(journal *j, sg_code rc, sg_err *e)
+sg_code jdb_end(journal *j, sg_code rc, sg_err *e)
 {
     if (rc == SG_OK && jdb_exec(j, "COMMIT") == SQLITE_OK)
         return SG_OK;
@@ -322,14 +322,14 @@ sg_code journal_reset(journal *j, const journal_meta *m,
     rc = put_segments(j, segs, n, e);
 out:
     sqlite3_finalize(st);
-    return finish(j, rc, e);
+    return jdb_end(j, rc, e);
 }
 
 sg_code journal_commit(journal *j, const sg_segment *segs, int n, sg_err *e)
 {
     if (jdb_exec(j, "BEGIN IMMEDIATE") != SQLITE_OK)
         return jdb_err(j, e, "begin");
-    return finish(j, put_segments(j, segs, n, e), e);
+    return jdb_end(j, put_segments(j, segs, n, e), e);
 }
 
 sg_code journal_mark_verified(journal *j, sg_err *e)

@@ -33,6 +33,10 @@ int jdb_exec(journal *j, const char *sql);
 /* One integer from a single-row query, or -1. */
 int64_t jdb_int(journal *j, const char *sql);
 
+/* End a transaction: COMMIT when rc is SG_OK, else (or when the commit
+ * fails) ROLLBACK.  Returns the outcome, with a message in e. */
+sg_code jdb_end(journal *j, sg_code rc, sg_err *e);
+
 /* Record the database's last error: SG_EIO for a full disk or an I/O
  * error, SG_EJOURNAL otherwise.  Returns the code. */
 sg_code jdb_err(journal *j, sg_err *e, const char *what);

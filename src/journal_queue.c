@@ -103,12 +103,7 @@ sg_code qjournal_begin(journal *j, sg_err *e)
 
 sg_code qjournal_end(journal *j, sg_code rc, sg_err *e)
 {
-    if (rc == SG_OK && jdb_exec(j, "COMMIT") == SQLITE_OK)
-        return SG_OK;
-    if (rc == SG_OK)
-        rc = jdb_err(j, e, "commit");
-    (void)jdb_exec(j, "ROLLBACK");
-    return rc;
+    return jdb_end(j, rc, e);
 }
 
 static sg_code step(journal *j, sqlite3_stmt *st, sg_err *e)

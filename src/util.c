@@ -20,6 +20,17 @@ char *str_cat(const char *a, const char *b)
     return s;
 }
 
+char *path_join(const char *dir, const char *name)
+{
+    if (!dir || !dir[0] || name[0] == '/')
+        return strdup(name);
+    size_t n = strlen(dir);
+    char *d = dir[n - 1] == '/' ? strdup(dir) : str_cat(dir, "/");
+    char *p = d ? str_cat(d, name) : NULL;
+    free(d);
+    return p;
+}
+
 int hexval(char c)
 {
     if (c >= '0' && c <= '9')

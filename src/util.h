@@ -27,6 +27,10 @@ void notify(sg_notice_fn fn, void *userdata, const char *fmt, ...)
 /* The value of a hexadecimal digit, or -1. */
 int hexval(char c);
 
+/* name inside dir ("dir/name"; name alone when dir is NULL or empty or
+ * name is absolute), heap; NULL when out of memory. */
+char *path_join(const char *dir, const char *name);
+
 /* a followed by b in a new heap string, or NULL when out of memory. */
 char *str_cat(const char *a, const char *b);
 

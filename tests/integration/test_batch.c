@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "harness.h"
 
 #define KiB (INT64_C(1) << 10)
@@ -598,4 +600,33 @@ Test(batch, user_and_proxy_apply_to_every_file)
     fclose(f);
     cr_expect(all == 3 && with == 3, "%d of %d requests authenticated", with,
               all);
+}
+
+Test(batch, a_download_killed_while_creating_its_journal_resumes)
+{
+    /* The queue owns large.bin (its first run failed: 404), then a run
+     * was killed after the first GET left large.bin.part and the large
+     * download had created its journal file but not its schema. */
+    char q[1024] = "";
+    add(q, sizeof q, srv_url(&S, "large.bin"));
+    write_queue(q);
+    cr_assert_eq(batch(NULL, NULL), 3, "%s", last_stderr());
+    srv_file(&S, "large.bin", 6 * MiB, 4);
+    char p[700];
+    snprintf(p, sizeof p, "%s/large.bin.part", dir);
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f);
+    for (int i = 0; i < 1000; i++)
+        fputs("junk", f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/large.bin.segget", dir);
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(p, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL,
+                              NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    cr_assert_eq(batch(NULL, NULL), 0, "%s", last_stderr());
+    cr_expect(same_as("large.bin", "large.bin"));
+    cr_expect_eq(dir_entries(dir), 2, "the file and the queue's state");
 }
