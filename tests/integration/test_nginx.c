@@ -1394,14 +1394,18 @@ Test(mirrors, segments_spread_and_the_faster_server_takes_more,
     snprintf(u1, sizeof u1, "%s", srv_url(&fast, "m.bin"));
     snprintf(u2, sizeof u2, "%s", srv_url(&other, "m.bin"));
     snprintf(u3, sizeof u3, "%s", srv_url(&stale, "m.bin"));
-    const char *argv[] = {"-n", "6", "-H", "X-Secret: s3", u0, u1, u2, u3,
-                          NULL};
+    const char *argv[] = {"-n", "6", "-H", "X-Secret: s3", "--user",
+                          "u:pw", u0, u1, u2, u3, NULL};
     int rc = run_segget(dir, argv, 90);
     int64_t slow_b = srv_bytes_sent(&S), fast_b = srv_bytes_sent(&fast);
     int64_t other_b = srv_bytes_sent(&other), stale_b = srv_bytes_sent(&stale);
     char flog[600];
     snprintf(flog, sizeof flog, "%s/logs/access.log", fast.root);
     int leaked = file_contains(flog, "xs=s3");
+    int creds = file_contains(flog, "auth=Basic");
+    char slog[600];
+    snprintf(slog, sizeof slog, "%s/logs/access.log", S.root);
+    int first = file_contains(slog, "auth=Basic dTpwdw=="); /* u:pw */
     srv_stop(&fast);
     srv_stop(&other);
     srv_stop(&stale);
@@ -1418,6 +1422,8 @@ Test(mirrors, segments_spread_and_the_faster_server_takes_more,
                  (long long)fast_b, (long long)slow_b);
     cr_expect_gt(slow_b, 0, "the URL itself was not used");
     cr_expect(!leaked, "the user's header went to a mirror");
+    cr_expect(!creds, "--user credentials went to a mirror");
+    cr_expect(first, "the URL itself did not get the credentials");
     srv_stop(&S);
     tmp_cleanup();
 }
