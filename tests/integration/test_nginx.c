@@ -1179,22 +1179,29 @@ Test(nginx, range_forms_fetch_only_their_bytes)
         {"6000000-99999999", 6000000, 6 * MiB + 11 - 6000000},
         {"-99999999", 0, 6 * MiB + 11},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    /* Four connections: exact bytes.  One: exact bytes, and nginx sends
+     * exactly the part (plus the probe's byte).  With several, a split
+     * cuts a request after nginx has pushed more of it into the socket,
+     * so only one connection pins the count down. */
+    const char *const conns[] = {"4", "1"};
+    for (size_t i = 0; i < 2 * sizeof cases / sizeof *cases; i++) {
+        size_t c = i / 2;
         srv_log_reset(&S);
-        const char *argv[] = {"-q", "-n", "4", "--min-split", "256K",
-                              "--range", cases[i].spec,
+        const char *argv[] = {"-q", "-n", conns[i % 2], "--min-split",
+                              "256K", "--range", cases[c].spec,
                               srv_url(&S, "whole.bin"), NULL};
         int rc = run_segget(dir, argv, 60);
-        cr_assert_eq(rc, 0, "%s: exit %d: %s", cases[i].spec, rc,
+        cr_assert_eq(rc, 0, "%s: exit %d: %s", cases[c].spec, rc,
                      last_stderr());
         snprintf(out, sizeof out, "%s/whole.bin", dir);
-        cr_expect(same_part(out, src, cases[i].first, cases[i].len),
-                  "--range %s: wrong bytes", cases[i].spec);
-        /* The part, not the whole (a split can cut a request after
-         * nginx sent a little more of it: some slack). */
-        cr_expect_leq(srv_bytes_sent(&S), cases[i].len + cases[i].len / 4 + 1,
-                      "--range %s: %lld bytes sent for %lld", cases[i].spec,
-                      (long long)srv_bytes_sent(&S), (long long)cases[i].len);
+        cr_expect(same_part(out, src, cases[c].first, cases[c].len),
+                  "--range %s -n %s: wrong bytes", cases[c].spec,
+                  conns[i % 2]);
+        if (i % 2)
+            cr_expect_leq(srv_bytes_sent(&S), cases[c].len + 1,
+                          "--range %s: %lld bytes sent for %lld",
+                          cases[c].spec, (long long)srv_bytes_sent(&S),
+                          (long long)cases[c].len);
         cr_expect_eq(dir_entries(dir), 1);
         unlink(out);
     }
