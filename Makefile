@@ -31,10 +31,11 @@ endif
 ALL_CFLAGS   = $(SG_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 LIBS         = $(PKG_LIBS) -pthread
 
-LIB_SRC := $(filter-out src/cli.c src/progress.c src/events.c src/keys.c,$(wildcard src/*.c))
-CLI_SRC := src/cli.c src/progress.c src/events.c src/keys.c
-LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
-CLI_OBJ := $(CLI_SRC:src/%.c=$(B)/obj/%.o)
+# lib/ is libsegget, cli/ the command-line tool (it sees only segget.h).
+LIB_SRC := $(wildcard lib/*.c)
+CLI_SRC := $(wildcard cli/*.c)
+LIB_OBJ := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
+CLI_OBJ := $(CLI_SRC:cli/%.c=$(B)/cli/%.o)
 
 TEST_SRC  := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c) \
              $(wildcard tests/support/*.c)
@@ -44,23 +45,34 @@ TEST_BIN  := $(B)/segget-tests
 .PHONY: all test test-fast unit run deps clean install uninstall format fuzz
 all: $(B)/segget $(B)/libsegget.a
 
-$(B)/obj/%.o: src/%.c
+# The library is compiled with hidden visibility: only what segget.h marks
+# SG_API is exported.  Its objects are linked into one relocatable object
+# whose hidden symbols are made local, so libsegget.a exports sg_* alone.
+$(B)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Isrc -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -c $< -o $@
+
+$(B)/cli/%.o: cli/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(B)/libsegget.a: $(LIB_OBJ)
-	rm -f $@
-	ar rcs $@ $^
+	rm -f $@ $(B)/segget.o
+	$(LD) -r -o $(B)/segget.o $^
+	objcopy --localize-hidden $(B)/segget.o
+	ar rcs $@ $(B)/segget.o
 
 $(B)/segget: $(CLI_OBJ) $(B)/libsegget.a
 	$(CC) $(SG_LDFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libsegget.a $(LIBS)
 
 $(B)/tobj/%.o: tests/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Isrc -Itests/support -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -Ilib -Itests/support -c $< -o $@
 
-$(TEST_BIN): $(TEST_OBJ) $(B)/libsegget.a
-	$(CC) $(SG_LDFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJ) $(B)/libsegget.a \
+# Unit tests reach internal functions, so they link the objects, not the
+# archive that hides them.
+$(TEST_BIN): $(TEST_OBJ) $(LIB_OBJ)
+	$(CC) $(SG_LDFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB_OBJ) \
 		$(LIBS) -lcriterion
 
 $(B)/faultsrv: tests/faultsrv/faultsrv.c tests/support/content.h
@@ -94,10 +106,10 @@ unit: all $(TEST_BIN)
 # libFuzzer harnesses for every parser, each run for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 20
 FUZZERS := hdr resp name queue
-FUZZ_SRC_hdr := src/hdr.c
-FUZZ_SRC_resp := src/resp.c src/hdr.c
-FUZZ_SRC_name := src/name.c src/util.c
-FUZZ_SRC_queue := src/queue.c src/checksum.c src/err.c src/util.c -lcrypto
+FUZZ_SRC_hdr := lib/hdr.c
+FUZZ_SRC_resp := lib/resp.c lib/hdr.c
+FUZZ_SRC_name := lib/name.c lib/util.c
+FUZZ_SRC_queue := lib/queue.c lib/checksum.c lib/err.c lib/util.c -lcrypto
 fuzz:
 	@mkdir -p $(B)/fuzz
 	@for f in $(FUZZERS); do \
@@ -106,7 +118,7 @@ fuzz:
 	    queue) echo "$(FUZZ_SRC_queue)";; esac); \
 	  clang -g -O1 -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    -Iinclude -Isrc -o $(B)/fuzz/fuzz_$$f tests/fuzz/fuzz_$$f.c $$srcs \
+	    -Iinclude -Ilib -o $(B)/fuzz/fuzz_$$f tests/fuzz/fuzz_$$f.c $$srcs \
 	    || exit 1; \
 	  mkdir -p $(B)/fuzz/corpus_$$f; \
 	  $(B)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
@@ -141,9 +153,9 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/man/man1/segget.1
 
 format:
-	clang-format -i src/*.c src/*.h include/*.h tests/*/*.c tests/*/*.h
+	clang-format -i lib/*.c lib/*.h cli/*.c cli/*.h include/*.h tests/*/*.c tests/*/*.h
 
 clean:
 	rm -rf $(B)
 
--include $(wildcard $(B)/obj/*.d $(B)/tobj/*/*.d)
+-include $(wildcard $(B)/lib/*.d $(B)/cli/*.d $(B)/tobj/*/*.d)

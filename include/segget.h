@@ -40,6 +40,13 @@ extern "C" {
 
 #define SG_VERSION "0.2.0"
 
+/* What libsegget exports; everything else in it is hidden. */
+#if defined(__GNUC__) || defined(__clang__)
+#define SG_API __attribute__((visibility("default")))
+#else
+#define SG_API
+#endif
+
 /* Result of every fallible call.  SG_OK is zero. */
 typedef enum sg_code {
     SG_OK = 0,
@@ -58,10 +65,10 @@ typedef enum sg_code {
 } sg_code;
 
 /* A static, human readable description of a code.  Never NULL. */
-const char *sg_strerror(sg_code code);
+SG_API const char *sg_strerror(sg_code code);
 
 /* The library version string ("0.2.0").  Static. */
-const char *sg_version(void);
+SG_API const char *sg_version(void);
 
 /* What a download is doing, reported with each progress callback. */
 typedef enum sg_state {
@@ -158,53 +165,53 @@ typedef struct sg_options {
 } sg_options;
 
 /* Fill *o with the defaults.  Cannot fail. */
-void sg_options_init(sg_options *o);
+SG_API void sg_options_init(sg_options *o);
 
 typedef struct sg_download sg_download;
 
 /* Process-wide set-up (libcurl's global init).  Call once before any other
  * thread exists; sg_cleanup() at exit.  Returns SG_ENOMEM on failure. */
-sg_code sg_global_init(void);
-void sg_global_cleanup(void);
+SG_API sg_code sg_global_init(void);
+SG_API void sg_global_cleanup(void);
 
 /* Create a download of url with options o (copied).  On success *out owns a
  * new download; on failure *out is either NULL (SG_ENOMEM) or a download
  * whose sg_download_error() explains the problem; free it either way.
  * Checks the URL, the options and that the output directory exists; no
  * network I/O and no file is created. */
-sg_code sg_download_new(sg_download **out, const char *url,
+SG_API sg_code sg_download_new(sg_download **out, const char *url,
                         const sg_options *o);
 
 /* Run the download to completion on the calling thread: probe, plan or
  * resume, transfer, verify, rename.  Returns SG_OK only when the file under
  * its final name holds exactly the server's bytes.  May be called once. */
-sg_code sg_download_run(sg_download *dl);
+SG_API sg_code sg_download_run(sg_download *dl);
 
 /* Ask a running download to stop: it checkpoints and returns
  * SG_EINTERRUPTED.  Async-signal-safe; any thread. */
-void sg_download_cancel(sg_download *dl);
+SG_API void sg_download_cancel(sg_download *dl);
 
 /* Pause (paused = 1) or continue (0) a running download.  Pausing
  * checkpoints and closes every connection; the progress callback keeps
  * being called with SG_STATE_PAUSED, and sg_download_cancel() still
  * works.  Async-signal-safe; any thread. */
-void sg_download_pause(sg_download *dl, int paused);
+SG_API void sg_download_pause(sg_download *dl, int paused);
 
 /* Change the rate limit of a running download (bytes per second; 0:
  * none).  Any thread. */
-void sg_download_set_rate(sg_download *dl, int64_t max_rate);
+SG_API void sg_download_set_rate(sg_download *dl, int64_t max_rate);
 
 /* The final path of the output, known after sg_download_new().  Owned by
  * dl. */
-const char *sg_download_path(const sg_download *dl);
+SG_API const char *sg_download_path(const sg_download *dl);
 
 /* A one-line description of the last failure, or "" when none.  Owned by
  * dl, valid until the next call on dl. */
-const char *sg_download_error(const sg_download *dl);
+SG_API const char *sg_download_error(const sg_download *dl);
 
 /* Free a download and everything it owns.  NULL is a no-op.  Must not be
  * called while sg_download_run() runs. */
-void sg_download_free(sg_download *dl);
+SG_API void sg_download_free(sg_download *dl);
 
 
 /*
@@ -277,14 +284,14 @@ typedef struct sg_batch_options {
 } sg_batch_options;
 
 /* Fill *o with the defaults (sg_options_init for o->dl).  Cannot fail. */
-void sg_batch_options_init(sg_batch_options *o);
+SG_API void sg_batch_options_init(sg_batch_options *o);
 
 /* Parse len bytes of queue text and check it whole: every line, URL,
  * option and output name, and that no two entries (of the whole queue,
  * not only this shard) save to the same name.  No network I/O and no file
  * is written.  *out as sg_download_new: free it whatever the result;
  * sg_batch_error() explains a failure ("line 7: ..."). */
-sg_code sg_batch_new(sg_batch **out, const char *text, size_t len,
+SG_API sg_code sg_batch_new(sg_batch **out, const char *text, size_t len,
                      const sg_batch_options *o);
 
 /* Run the batch.  Returns SG_OK when every entry is DONE or SKIPPED;
@@ -292,20 +299,20 @@ sg_code sg_batch_new(sg_batch **out, const char *text, size_t len,
  * first failed entry in queue order (the other entries still ran), or of
  * a failure of the batch itself (its journal is locked or damaged).  May
  * be called once. */
-sg_code sg_batch_run(sg_batch *b);
+SG_API sg_code sg_batch_run(sg_batch *b);
 
 /* Stop a running batch: downloads checkpoint, finished files are
  * committed.  Async-signal-safe; any thread. */
-void sg_batch_cancel(sg_batch *b);
+SG_API void sg_batch_cancel(sg_batch *b);
 
 /* The counts so far (or at the end).  Any time after sg_batch_new. */
-void sg_batch_counts(const sg_batch *b, sg_batch_status *st);
+SG_API void sg_batch_counts(const sg_batch *b, sg_batch_status *st);
 
 /* A one-line description of the batch's own failure, or "".  Owned by b. */
-const char *sg_batch_error(const sg_batch *b);
+SG_API const char *sg_batch_error(const sg_batch *b);
 
 /* Free a batch.  NULL is a no-op.  Not while sg_batch_run() runs. */
-void sg_batch_free(sg_batch *b);
+SG_API void sg_batch_free(sg_batch *b);
 
 #ifdef __cplusplus
 }
