@@ -7,8 +7,28 @@
 
 #include "events.h"
 
-/* A JSON string: quotes, and escapes for '"', '\\' and control bytes.
- * NULL is written as null. */
+/* The length of the well-formed UTF-8 sequence at s (RFC 3629: no
+ * overlong forms, no surrogates, nothing past U+10FFFF), or 0. */
+static int utf8_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    int n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2
+            : c >= 0xe0 && c <= 0xef               ? 3
+            : c >= 0xf0 && c <= 0xf4               ? 4
+                                                   : 0;
+    for (int i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) ||
+        (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
+        return 0;
+    return n;
+}
+
+/* A JSON string: quotes, and escapes for '"', '\\' and control bytes;
+ * a byte that is not part of well-formed UTF-8 (a name decoded from
+ * %FF) becomes U+FFFD, so every line is valid JSON.  NULL is written as
+ * null. */
 static void str(FILE *f, const char *s)
 {
     if (!s) {
@@ -16,13 +36,21 @@ static void str(FILE *f, const char *s)
         return;
     }
     fputc('"', f);
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c == '"' || *c == '\\')
+    for (const unsigned char *c = (const unsigned char *)s; *c;) {
+        int n = utf8_len(c);
+        if (n == 0) {
+            fputs("\\ufffd", f);
+            c++;
+        } else if (*c == '"' || *c == '\\') {
             fprintf(f, "\\%c", *c);
-        else if (*c < 0x20 || *c == 0x7f)
+            c++;
+        } else if (*c < 0x20 || *c == 0x7f) {
             fprintf(f, "\\u%04x", *c);
-        else
-            fputc(*c, f);
+            c++;
+        } else {
+            fwrite(c, 1, (size_t)n, f);
+            c += n;
+        }
     }
     fputc('"', f);
 }

@@ -2,7 +2,9 @@
 /*
  * keys.c - reading control keys from the terminal (see keys.h).
  */
+#include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <termios.h>
 #include <unistd.h>
@@ -10,6 +12,7 @@
 #include "keys.h"
 
 #define MIN_LIMIT (128 * 1024)
+#define MAX_LIMIT (INT64_C(1) << 40) /* 1 TiB/s: "+" stops doubling */
 
 static struct termios saved;
 static volatile int taken;
@@ -75,7 +78,12 @@ const char *keys_poll(keys *k, sg_download *dl, const sg_progress *p)
     char buf[16];
     const char *msg = NULL;
     ssize_t n;
-    while (k->on && foreground() &&
+    /* Never wait for a key: read only what poll() says is there (a
+     * terminal back in canonical mode would otherwise block until a whole
+     * line is typed). */
+    struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
+    while (k->on && foreground() && poll(&pfd, 1, 0) == 1 &&
+           (pfd.revents & POLLIN) &&
            (n = read(STDIN_FILENO, buf, sizeof buf)) > 0) {
         for (ssize_t i = 0; i < n; i++) {
             switch (buf[i]) {
@@ -93,7 +101,8 @@ const char *keys_poll(keys *k, sg_download *dl, const sg_progress *p)
                 break;
             case '+':
                 if (k->limit > 0) {
-                    k->limit *= 2;
+                    k->limit = k->limit >= MAX_LIMIT / 2 ? MAX_LIMIT
+                                                         : k->limit * 2;
                     sg_download_set_rate(dl, k->limit);
                     msg = rate_message(k->limit);
                 }

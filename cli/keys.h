@@ -9,9 +9,10 @@
  *   +          double the rate limit (when there is one)
  *   -          halve it, not below 128 KiB/s (without one: limit to half
  *              the current speed)
- * The terminal is restored by keys_stop(), and by keys_restore() from a
- * signal handler.  Called on the download's thread (from the progress
- * callback); uses only the public API.
+ * The terminal is restored by keys_stop(), on the main thread (a signal
+ * handler only sets a flag the main thread acts on).  Keys are read
+ * without ever blocking.  Called on the download's thread (from the
+ * progress callback); uses only the public API.
  */
 #ifndef SG_KEYS_H
 #define SG_KEYS_H
@@ -32,7 +33,7 @@ void keys_start(keys *k, int64_t limit);
 /* Give the terminal back as it was.  Idempotent. */
 void keys_stop(keys *k);
 
-/* Async-signal-safe keys_stop() for the state saved by keys_start. */
+/* keys_stop() for the state saved by keys_start, without a keys. */
 void keys_restore(void);
 
 /* Act on the keys pressed since the last call.  Returns a message for the

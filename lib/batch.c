@@ -10,17 +10,19 @@
  *        NAME.segget present ──> large: a download resumes it
  *        otherwise ──> small first
  *        │
- *   claim the names (one transaction) ──> run:
- *        small: one GET in the fetch pool ──> committer (sync, commit,
- *               rename); too big for one GET ──> large
- *        large: sg_download on its own thread; its verified hook commits
- *               through the committer before its rename
+ *   claim the names (one transaction) ──> run, every entry a download
+ *   on the batch's one engine (engine.h):
+ *        small: its first GET is all of it ──> committer (sync, commit,
+ *               rename)
+ *        large: the first GET's bytes are kept; the download goes on
+ *               with the connections its host can spare; its verified
+ *               row goes through the same committer before its rename
  *        │
  *   sync the directories of new files; the first failure decides the code
  *
  * -j bounds the entries being fetched at once; --max-per-host the
- * connections to one host, counting one per small fetch and the
- * connections of each large download.
+ * connections to one host, counting one per small file and the
+ * connections of each large download (libcurl enforces it too).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,9 +54,7 @@ void batch_emit(sg_batch *b, struct bent *en)
                          .size = en->size,
                          .code = en->code,
                          .error = en->error ? en->error : ""};
-    pthread_mutex_lock(&b->cbmu);
     b->o.event(&ev, b->o.dl.userdata);
-    pthread_mutex_unlock(&b->cbmu);
 }
 
 void batch_state(struct bent *en, sg_entry_state s)
@@ -78,7 +78,7 @@ void batch_fail(struct bent *en, sg_code code, const char *msg)
 /* The index of url's host in b->hosts (added when new), or -1. */
 static int host_of(sg_batch *b, const char *url, sg_err *e)
 {
-    char *h = fetch_host(url);
+    char *h = eng_url_host(url);
     if (!h) {
         err_set(e, SG_ENOMEM, "out of memory");
         return -1;
@@ -157,7 +157,7 @@ static sg_code name_entry(sg_batch *b, struct bent *en)
 {
     sg_err *e = &b->err;
     char *urlpath = NULL;
-    sg_code rc = fetch_check_url(en->q->url, &urlpath, e);
+    sg_code rc = eng_url_check(en->q->url, &urlpath, e);
     if (rc) {
         char *why = strdup(err_msg(e));
         err_reset(e);
@@ -170,15 +170,14 @@ static sg_code name_entry(sg_batch *b, struct bent *en)
     if (!en->name || !(en->path = path_join(b->dir, en->name)) ||
         !(en->part = str_cat(en->path, ".part")) ||
         !(en->jpath = str_cat(en->path, ".segget")) ||
-        !(en->shown = fetch_redact(en->q->url)))
+        !(en->shown = eng_url_redact(en->q->url)))
         return err_set(e, SG_ENOMEM, "out of memory");
     en->connections = en->q->connections ? en->q->connections
                                          : b->o.dl.connections;
-    en->fd = -1;
     if (en->q->checksum) {
-        if ((rc = checksum_parse(en->q->checksum, &en->sum, e)))
+        checksum sum;
+        if ((rc = checksum_parse(en->q->checksum, &sum, e)))
             return rc;
-        en->has_sum = 1;
     }
     return SG_OK;
 }
@@ -199,7 +198,8 @@ static int ends_with(const char *s, const char *sfx, size_t *stem)
 }
 
 /* No two entries may write the same file: the same name, or one's name
- * being another's NAME.part or NAME.segget. */
+ * being another's NAME.part, NAME.segget or the journal's -wal and -shm
+ * files. */
 static sg_code check_names(sg_batch *b, struct bent *all, int n)
 {
     struct bent **v = malloc((size_t)(n ? n : 1) * sizeof *v);
@@ -216,13 +216,16 @@ static sg_code check_names(sg_batch *b, struct bent *all, int n)
                          "them another out=",
                          v[i]->q->line, v[i + 1]->q->line, v[i]->name);
     for (int i = 0; i < n && !rc; i++) {
-        static const char *const sfx[] = {".part", ".segget"};
+        /* Every file a download makes beside NAME (SQLite adds -wal and
+         * -shm to its journal). */
+        static const char *const sfx[] = {".part", ".segget",
+                                          ".segget-wal", ".segget-shm"};
         size_t stem;
         if (strcmp(v[i]->name, ".segget-queue") == 0 ||
             strncmp(v[i]->name, ".segget-queue-", 14) == 0)
             rc = err_set(&b->err, SG_EUSAGE, "line %d: %s is reserved",
                          v[i]->q->line, v[i]->name);
-        for (int k = 0; k < 2 && !rc; k++) {
+        for (int k = 0; k < 4 && !rc; k++) {
             if (!ends_with(v[i]->name, sfx[k], &stem))
                 continue;
             struct bent key = {.name = strndup(v[i]->name, stem)};
@@ -263,7 +266,6 @@ sg_code sg_batch_new(sg_batch **out, const char *text, size_t len,
     *out = b;
     if (!b)
         return SG_ENOMEM;
-    pthread_mutex_init(&b->cbmu, NULL);
     sg_code rc;
     struct bent *all = NULL;
     if ((rc = check(o, &b->err)) || (rc = copy_options(b, o)) ||
@@ -317,7 +319,7 @@ out:
 
 void sg_batch_cancel(sg_batch *b)
 {
-    b->cancel = 1;
+    atomic_store(&b->cancel, 1);
 }
 
 const char *sg_batch_error(const sg_batch *b)
@@ -334,13 +336,9 @@ void sg_batch_counts(const sg_batch *b, sg_batch_status *st)
     st->failed = b->failed;
     st->active = b->active;
     int64_t bytes = b->bytes;
-    for (int i = 0; i < b->n; i++) {
-        const struct bent *en = &b->e[i];
-        if (en->state != SG_ENTRY_ACTIVE)
-            continue;
-        bytes += en->kind == K_BIG ? (int64_t)atomic_load(&en->got)
-                                   : en->job.bytes;
-    }
+    for (int i = 0; i < b->n; i++)
+        if (b->e[i].dl)
+            bytes += download_received(b->e[i].dl);
     st->bytes = bytes;
     st->rate = b->meter.rate > 0 ? b->meter.rate : 0;
     st->elapsed = b->t0 ? (double)(now_ms() - b->t0) / 1000.0 : 0;
@@ -355,10 +353,7 @@ void sg_batch_free(sg_batch *b)
         free(en->shown), free(en->name), free(en->path);
         free(en->part), free(en->jpath), free(en->error);
         qrow_cleanup(&en->row);
-        fetch_job_cleanup(&en->job);
         sg_download_free(en->dl);
-        if (en->fd >= 0)
-            close(en->fd);
     }
     free(b->e);
     for (int i = 0; i < b->nhosts; i++)
@@ -370,14 +365,11 @@ void sg_batch_free(sg_batch *b)
     for (int i = 0; i < b->ndirs; i++)
         free(b->dirs[i]);
     free(b->dirs);
-    free(b->bigq);
-    free(b->running);
     free(b->ua);
     free(b->userpwd);
     free(b->proxy);
     free(b->dir);
     queue_free(&b->q);
     err_reset(&b->err);
-    pthread_mutex_destroy(&b->cbmu);
     free(b);
 }

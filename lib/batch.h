@@ -6,13 +6,12 @@
 #ifndef SG_BATCH_H
 #define SG_BATCH_H
 
-#include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 
 #include "checksum.h"
 #include "commit.h"
-#include "fetch.h"
+#include "download.h"
+#include "engine.h"
 #include "journal.h"
 #include "queue.h"
 #include "rate.h"
@@ -33,29 +32,18 @@ struct bent {
     char *shown, *name, *path, *part, *jpath;
     int host;        /* index in the batch's hosts */
     int connections;
-    checksum sum;
-    int has_sum;
     sg_entry_state state;
     enum kind kind;
     int replace;     /* NAME exists and is ours to replace */
     int part_ours;   /* NAME.part, if any, was made under this queue */
     int conditional; /* revalidate with the row's validators */
-    int committing;  /* handed to the committer */
-    int waiting_big; /* in the batch's bigq */
     qrow row;
-    fetch_job job;
-    int fd;
+    sg_download *dl; /* while active */
+    int slots;       /* connections it holds on its host */
     commit_item ci;
     int64_t size;
     sg_code code;
     char *error;
-    /* A large download, on its own thread. */
-    sg_download *dl;
-    pthread_t th;
-    int slots;
-    atomic_int finished;
-    atomic_llong got;
-    sg_code brc;
 };
 
 struct sg_batch {
@@ -68,23 +56,19 @@ struct sg_batch {
     struct host *hosts;
     int nhosts;
     sg_err err;
-    volatile sig_atomic_t cancel;
+    atomic_int cancel;
     int ran;
-    pthread_mutex_t cbmu; /* one callback at a time */
     /* While running. */
-    fetch_conf fc;
-    fetch_pool *fp;
+    engine *g;
+    eng_job job;
     committer *cm;
     journal *j;
+    int cursor;       /* entries before it are not queued */
+    int cancelled;    /* the cancel reached every download */
     int active, done, skipped, failed;
-    int64_t bytes;    /* of finished small fetches */
-    int64_t t0;
+    int64_t bytes;    /* of finished downloads */
+    int64_t t0, last_status;
     rate_meter meter;
-    struct bent **bigq; /* waiting to start as large downloads */
-    int nbigq;
-    struct bent **running; /* large downloads on their threads */
-    int nrunning;
-    int committing;     /* entries handed to the committer */
     char **dirs;      /* directories that got new files */
     int ndirs;
 };

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * batch_run.c - sg_batch_run: decide what each entry needs, then fetch
- * small files in the pool, large ones as downloads on their own threads,
- * and let the committer make finished files durable (see batch.c).
+ * batch_run.c - sg_batch_run: decide what each entry needs, then run
+ * every entry as a download on the batch's one engine, and let the
+ * committer make finished files durable (see batch.c).
+ *
+ * Everything here runs on the loop thread: the batch is one job of the
+ * engine (its tick starts entries and reports), each entry's download is
+ * another, and the committer's rounds come back to it as disk tasks.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,88 +149,88 @@ static sg_code decide(sg_batch *b, struct bent *en)
     return SG_OK;
 }
 
-/* fetch_open_fn: NAME.part for a small file. */
-static int small_open(fetch_job *j, int64_t size, sg_err *e)
+/* The connections a download of en may use on its host now: at least
+ * one, or 0 when the host has none free. */
+static int free_slots(sg_batch *b, struct bent *en, int held)
 {
-    struct bent *en = j->owner;
-    (void)size;
-    if (en->fd >= 0) {
-        if (ftruncate(en->fd, 0) < 0) {
-            err_set(e, SG_EIO, "cannot truncate %s: %s", en->part,
-                    strerror(errno));
-            return -1;
-        }
-        return en->fd;
-    }
-    /* The name is claimed in the queue journal: a .part there is ours. */
-    if (unlink(en->part) < 0 && errno != ENOENT) {
-        err_set(e, SG_EIO, "cannot remove %s: %s", en->part,
-                strerror(errno));
-        return -1;
-    }
-    if (output_create(en->part, &en->fd, e))
-        return -1;
-    return en->fd;
+    int spare = b->o.max_per_host - b->hosts[en->host].busy + held;
+    return spare < 1 ? 0 : spare < en->connections ? spare : en->connections;
 }
 
-static void start_small(sg_batch *b, struct bent *en)
-{
-    fetch_job *j = &en->job;
-    sg_err e = {0};
-    fetch_job_cleanup(j);
-    memset(j, 0, sizeof *j);
-    j->url = en->q->url;
-    j->shown = en->shown;
-    j->limit = 2 * b->o.dl.min_split - 1;
-    j->sum = en->has_sum ? &en->sum : NULL;
-    j->open = small_open;
-    j->owner = en;
-    if (en->conditional) {
-        j->if_none_match = en->row.etag;
-        j->if_modified_since = en->row.last_modified;
-    }
-    if (fetch_start(b->fp, j, &e)) {
-        batch_fail(en, e.code, err_msg(&e));
-        err_reset(&e);
-        return;
-    }
-    b->hosts[en->host].busy++;
-    b->active++;
-    batch_state(en, SG_ENTRY_ACTIVE);
-}
-
-/* download_verified_fn: commit the row before the download renames. */
-static sg_code big_verified(void *ud, int64_t size, const char *etag,
-                            const char *last_modified, sg_err *e)
+/* dl_hooks.grant: connections for the rest of a large file. */
+static int grant(sg_download *dl, void *ud, int want)
 {
     struct bent *en = ud;
+    (void)dl;
+    int n = free_slots(en->b, en, en->slots);
+    if (n > want)
+        n = want;
+    if (n <= 0)
+        return 0;
+    en->b->hosts[en->host].busy += n - en->slots;
+    en->slots = n;
+    en->kind = K_BIG;
+    return n;
+}
+
+static void committed(commit_item *ci);
+
+/* dl_hooks.publish: through the committer. */
+static void publish(sg_download *dl, void *ud, int fd, int64_t size,
+                    const char *etag, const char *last_modified)
+{
+    struct bent *en = ud;
+    (void)dl;
     commit_item *ci = &en->ci;
-    memset(ci, 0, sizeof *ci);
-    ci->fd = -1;
-    ci->name = en->name;
-    ci->url = en->shown;
-    ci->size = size;
-    ci->etag = etag;
-    ci->last_modified = last_modified;
-    ci->waiter = 1;
-    ci->owner = en;
+    *ci = (commit_item){.fd = fd,
+                        .name = en->name,
+                        .url = en->shown,
+                        .size = size,
+                        .etag = etag,
+                        .last_modified = last_modified,
+                        .part = en->part,
+                        .path = en->path,
+                        .done = committed,
+                        .owner = en};
     committer_submit(en->b->cm, ci);
-    committer_wait(en->b->cm, ci);
-    sg_code rc = ci->rc;
-    if (rc)
-        err_set(e, rc, "%s", err_msg(&ci->err));
-    err_reset(&ci->err);
-    en->size = size;
-    return rc;
 }
 
-static void big_progress(const sg_progress *p, void *ud)
+static void committed(commit_item *ci)
+{
+    struct bent *en = ci->owner;
+    if (ci->rc == SG_OK)
+        ci->rc = note_dir(en->b, en->path, &ci->err);
+    if (ci->rc == SG_OK)
+        en->size = ci->size;
+    download_published(en->dl, ci->rc, err_msg(&ci->err));
+    err_reset(&ci->err);
+}
+
+/* dl_hooks.finished: the entry's outcome. */
+static void finished(sg_download *dl, void *ud, sg_code rc, int unchanged)
 {
     struct bent *en = ud;
-    atomic_store(&en->got, (long long)(p->received - p->resumed));
+    sg_batch *b = en->b;
+    b->hosts[en->host].busy -= en->slots;
+    en->slots = 0;
+    b->active--;
+    b->bytes += download_received(dl);
+    if (rc == SG_OK) {
+        if (unchanged)
+            en->size = en->row.size;
+        batch_state(en, unchanged ? SG_ENTRY_SKIPPED : SG_ENTRY_DONE);
+    } else if (rc == SG_EINTERRUPTED && atomic_load(&b->cancel)) {
+        en->state = SG_ENTRY_QUEUED; /* resumable; not a failure */
+    } else {
+        batch_fail(en, rc, sg_download_error(dl));
+    }
+    en->dl = NULL;
+    sg_download_free(dl);
 }
 
-static void big_notice(const char *msg, void *ud)
+static const dl_hooks hooks = {grant, publish, finished};
+
+static void entry_notice(const char *msg, void *ud)
 {
     struct bent *en = ud;
     sg_batch *b = en->b;
@@ -233,258 +238,109 @@ static void big_notice(const char *msg, void *ud)
         return;
     char line[1024];
     (void)snprintf(line, sizeof line, "%s: %s", en->name, msg);
-    pthread_mutex_lock(&b->cbmu);
     b->o.dl.notice(line, b->o.dl.userdata);
-    pthread_mutex_unlock(&b->cbmu);
 }
 
-static void *big_main(void *arg)
+/* The first GET asks for this much: a file under it needs no more. */
+static int64_t first_limit(const sg_batch *b)
 {
-    struct bent *en = arg;
-    en->brc = sg_download_run(en->dl);
-    atomic_store(&en->finished, 1);
-    fetch_wakeup(en->b->fp);
-    return NULL;
+    int64_t m = b->o.dl.min_split;
+    return m > (INT64_MAX - 1) / 2 ? INT64_MAX - 1 : 2 * m - 1;
 }
 
-/* Start en as a download of its own with up to its connections, as many
- * as the host has free.  0 when the host has none free now. */
-static int start_big(sg_batch *b, struct bent *en)
+/* Start en as a download on the batch's engine.  0 when its host has
+ * no connection free now. */
+static int start(sg_batch *b, struct bent *en)
 {
-    struct host *h = &b->hosts[en->host];
-    int slots = b->o.max_per_host - h->busy;
+    int slots = en->kind == K_BIG ? free_slots(b, en, 0)
+                : b->hosts[en->host].busy < b->o.max_per_host ? 1
+                                                               : 0;
     if (slots < 1)
         return 0;
-    if (slots > en->connections)
-        slots = en->connections;
     sg_options o = b->o.dl;
     o.output = en->path;
     o.dir = NULL;
-    o.connections = slots;
+    o.connections = en->kind == K_BIG ? slots : en->connections;
     o.checksum = en->q->checksum;
     o.force = o.force || en->replace;
-    if (o.max_rate > 0)
-        o.max_rate /= b->o.jobs; /* each file at once gets its share */
-    o.progress = big_progress;
-    o.notice = big_notice;
+    o.progress = NULL;
+    o.notice = entry_notice;
     o.userdata = en;
-    sg_download_free(en->dl);
-    en->dl = NULL;
-    sg_code rc = sg_download_new(&en->dl, en->q->url, &o);
+    sg_download *dl = NULL;
+    sg_code rc = sg_download_new(&dl, en->q->url, &o);
     if (rc) {
-        batch_fail(en, rc, en->dl ? sg_download_error(en->dl) : NULL);
+        batch_fail(en, rc, dl ? sg_download_error(dl) : NULL);
+        sg_download_free(dl);
         return 1;
     }
-    download_on_verified(en->dl, big_verified, en);
     if (en->part_ours)
-        download_part_is_ours(en->dl);
-    const fetch_job *j = &en->job;
-    if (j->verdict == FETCH_BIG && j->prefix > 0) {
-        /* Its first bytes came with the small GET: keep them. */
-        const char *etag = j->etag && strncmp(j->etag, "W/", 2) ? j->etag
-                                                                : NULL;
-        if ((rc = download_adopt(en->dl, j->prefix, j->size, etag,
-                                 j->last_modified))) {
-            batch_fail(en, rc, sg_download_error(en->dl));
-            return 1;
-        }
-    }
-    atomic_store(&en->finished, 0);
-    atomic_store(&en->got, 0);
-    en->kind = K_BIG;
-    if (pthread_create(&en->th, NULL, big_main, en) != 0) {
-        batch_fail(en, SG_ENOMEM, "cannot start a thread");
+        download_part_is_ours(dl);
+    int cond = en->kind == K_SMALL && en->conditional;
+    if ((rc = download_batch(dl, b->g, &hooks, en,
+                             en->kind == K_SMALL ? first_limit(b) : 0,
+                             cond ? en->row.etag : NULL,
+                             cond ? en->row.last_modified : NULL))) {
+        batch_fail(en, rc, sg_download_error(dl));
+        sg_download_free(dl);
         return 1;
     }
+    en->dl = dl;
     en->slots = slots;
-    h->busy += slots;
-    b->running[b->nrunning++] = en;
+    b->hosts[en->host].busy += slots;
     b->active++;
-    if (en->state != SG_ENTRY_ACTIVE)
-        batch_state(en, SG_ENTRY_ACTIVE);
+    batch_state(en, SG_ENTRY_ACTIVE);
     return 1;
 }
 
-static void push_big(sg_batch *b, struct bent *en)
+/* Start entries in queue order while there is room, skipping entries
+ * whose host is full. */
+static void start_more(sg_batch *b)
 {
-    struct bent **v = realloc(b->bigq, (size_t)(b->nbigq + 1) * sizeof *v);
-    if (!v) {
-        batch_fail(en, SG_ENOMEM, "out of memory");
-        return;
-    }
-    b->bigq = v;
-    v[b->nbigq++] = en;
-    en->waiting_big = 1;
-}
-
-/* Start entries while there is room: large ones waiting first, then the
- * queue in order, skipping entries whose host is full. */
-static void start_more(sg_batch *b, int *cursor)
-{
-    for (int i = 0; i < b->nbigq && b->active < b->o.jobs;) {
-        if (start_big(b, b->bigq[i])) {
-            b->bigq[i]->waiting_big = 0;
-            memmove(b->bigq + i, b->bigq + i + 1,
-                    (size_t)(b->nbigq - i - 1) * sizeof *b->bigq);
-            b->nbigq--;
-        } else {
-            i++;
-        }
-    }
-    while (*cursor < b->n && b->e[*cursor].state != SG_ENTRY_QUEUED)
-        (*cursor)++;
-    for (int i = *cursor, seen = 0;
+    while (b->cursor < b->n && b->e[b->cursor].state != SG_ENTRY_QUEUED)
+        b->cursor++;
+    for (int i = b->cursor, seen = 0;
          i < b->n && b->active < b->o.jobs && seen < SCAN_AHEAD; i++) {
         struct bent *en = &b->e[i];
-        if (en->state != SG_ENTRY_QUEUED || en->waiting_big)
+        if (en->state != SG_ENTRY_QUEUED)
             continue;
         seen++;
-        if (b->hosts[en->host].busy >= b->o.max_per_host)
-            continue;
-        if (en->kind == K_BIG)
-            (void)start_big(b, en);
-        else
-            start_small(b, en);
+        (void)start(b, en);
     }
 }
 
-static void close_fd(struct bent *en)
+static void status(sg_batch *b, int64_t now, int force)
 {
-    if (en->fd >= 0)
-        close(en->fd);
-    en->fd = -1;
-}
-
-/* A small fetch reached its verdict. */
-static void fetched(sg_batch *b, struct bent *en)
-{
-    fetch_job *j = &en->job;
-    b->hosts[en->host].busy--;
-    b->active--;
-    b->bytes += j->bytes;
-    j->bytes = 0;
-    switch (j->verdict) {
-    case FETCH_DONE: {
-        commit_item *ci = &en->ci;
-        memset(ci, 0, sizeof *ci);
-        ci->fd = en->fd;
-        ci->name = en->name;
-        ci->url = en->shown;
-        ci->size = j->size;
-        ci->etag = j->etag;
-        ci->last_modified = j->last_modified;
-        ci->part = en->part;
-        ci->path = en->path;
-        ci->owner = en;
-        en->committing = 1;
-        b->committing++;
-        committer_submit(b->cm, ci);
+    if (!force && now - b->last_status < STATUS_MS)
         return;
-    }
-    case FETCH_UNCHANGED:
-        en->size = en->row.size;
-        batch_state(en, SG_ENTRY_SKIPPED);
-        return;
-    case FETCH_BIG:
-        close_fd(en);
-        if (j->prefix <= 0)
-            (void)unlink(en->part);
-        en->kind = K_BIG; /* still ACTIVE to the user: it goes on */
-        push_big(b, en);
-        return;
-    default:
-        if (en->fd >= 0) {
-            close_fd(en);
-            /* A checksum mismatch keeps the data for inspection. */
-            if (j->err.code != SG_ECHECKSUM)
-                (void)unlink(en->part);
-        }
-        batch_fail(en, j->err.code ? j->err.code : SG_ENETWORK,
-                   err_msg(&j->err));
-        return;
-    }
-}
-
-static void committed(sg_batch *b, struct bent *en)
-{
-    commit_item *ci = &en->ci;
-    en->committing = 0;
-    b->committing--;
-    close_fd(en);
-    if (ci->rc == SG_OK)
-        ci->rc = note_dir(b, en->path, &ci->err);
-    if (ci->rc) {
-        batch_fail(en, ci->rc, err_msg(&ci->err));
-    } else {
-        en->size = ci->size;
-        batch_state(en, SG_ENTRY_DONE);
-    }
-    err_reset(&ci->err);
-}
-
-static void reap_big(sg_batch *b, struct bent *en)
-{
-    pthread_join(en->th, NULL);
-    for (int i = 0; i < b->nrunning; i++)
-        if (b->running[i] == en) {
-            b->running[i] = b->running[--b->nrunning];
-            break;
-        }
-    b->hosts[en->host].busy -= en->slots;
-    b->active--;
-    en->slots = 0;
-    b->bytes += (int64_t)atomic_load(&en->got);
-    atomic_store(&en->got, 0);
-    if (en->brc == SG_OK) {
-        batch_state(en, SG_ENTRY_DONE); /* its rename synced the directory */
-    } else if (en->brc == SG_EINTERRUPTED && b->cancel) {
-        en->state = SG_ENTRY_QUEUED; /* resumable; not a failure */
-    } else {
-        batch_fail(en, en->brc, sg_download_error(en->dl));
-    }
-    sg_download_free(en->dl);
-    en->dl = NULL;
-}
-
-static void wake_pool(void *ud)
-{
-    fetch_wakeup(ud);
-}
-
-static void status(sg_batch *b, int64_t now, int64_t *last)
-{
-    if (now - *last < STATUS_MS)
-        return;
-    *last = now;
+    b->last_status = now;
     sg_batch_status st;
     sg_batch_counts(b, &st);
     rate_sample(&b->meter, now, st.bytes);
     st.rate = b->meter.rate > 0 ? b->meter.rate : 0;
-    if (!b->o.status)
-        return;
-    pthread_mutex_lock(&b->cbmu);
-    b->o.status(&st, b->o.dl.userdata);
-    pthread_mutex_unlock(&b->cbmu);
+    if (b->o.status)
+        b->o.status(&st, b->o.dl.userdata);
 }
 
-/* Collect everything that finished: fetches, commits, downloads. */
-static void collect(sg_batch *b, long wait_ms)
+static int tick(eng_job *j, int64_t now, int64_t *wake)
 {
-    fetch_job *done[64];
-    commit_item *cis[64];
-    int n = fetch_step(b->fp, wait_ms, done, 64);
-    for (int i = 0; i < n; i++)
-        fetched(b, done[i]->owner);
-    while ((n = committer_take(b->cm, cis, 64)) > 0)
-        for (int i = 0; i < n; i++)
-            committed(b, cis[i]->owner);
-    for (int i = 0; i < b->nrunning;) {
-        struct bent *en = b->running[i];
-        if (atomic_load(&en->finished))
-            reap_big(b, en); /* moves the last one into slot i */
-        else
-            i++;
+    sg_batch *b = (sg_batch *)(void *)((char *)j - offsetof(sg_batch, job));
+    int cancel = atomic_load(&b->cancel);
+    if (cancel && !b->cancelled) {
+        /* Downloads checkpoint and stop; finished files are still
+         * committed. */
+        for (int i = 0; i < b->n; i++)
+            if (b->e[i].dl)
+                sg_download_cancel(b->e[i].dl);
+        b->cancelled = 1;
     }
+    if (!cancel)
+        start_more(b);
+    committer_tick(b->cm, now, wake);
+    status(b, now, 0);
+    /* Over when nothing runs or waits for a commit and nothing is left
+     * to start (start_more always starts one when nothing runs). */
+    return b->active || committer_pending(b->cm) ||
+           (!cancel && b->cursor < b->n);
 }
 
 static char *state_path(const sg_batch *b)
@@ -508,30 +364,6 @@ static sg_code claim(sg_batch *b)
     return qjournal_end(b->j, rc, &b->err);
 }
 
-/* Stop everything in flight after a cancel. */
-static void wind_down(sg_batch *b)
-{
-    for (int i = 0; i < b->nrunning; i++)
-        sg_download_cancel(b->running[i]->dl);
-    while (b->nrunning > 0)
-        reap_big(b, b->running[0]);
-    fetch_pool_free(b->fp);
-    b->fp = NULL;
-    for (int i = 0; i < b->n; i++) {
-        struct bent *en = &b->e[i];
-        if (en->state == SG_ENTRY_ACTIVE && en->kind == K_SMALL &&
-            !en->committing) {
-            /* Abandoned mid-body: nothing there is worth keeping. */
-            if (en->fd >= 0) {
-                close_fd(en);
-                (void)unlink(en->part);
-            }
-            en->state = SG_ENTRY_QUEUED;
-            b->active--;
-        }
-    }
-}
-
 sg_code sg_batch_run(sg_batch *b)
 {
     if (b->ran || b->err.code)
@@ -551,53 +383,33 @@ sg_code sg_batch_run(sg_batch *b)
         rc = decide(b, &b->e[i]);
     if (rc || (rc = claim(b)))
         goto out;
-    b->fc = (fetch_conf){b->o.dl.user_agent, b->o.dl.connect_timeout_ms,
-                         b->o.dl.stall_timeout_ms, b->o.dl.insecure,
-                         b->o.dl.headers,     b->o.dl.nheaders,
-                         b->o.dl.userpwd,     b->o.dl.netrc,
-                         b->o.dl.proxy,
-                         b->o.dl.max_tries,   b->o.max_per_host,
-                         &b->cancel};
-    if (!(b->running = calloc((size_t)b->o.jobs, sizeof *b->running))) {
-        rc = err_set(&b->err, SG_ENOMEM, "out of memory");
+    const sg_options *o = &b->o.dl;
+    eng_conf c = {
+        .user_agent = o->user_agent,
+        .connect_timeout_ms = o->connect_timeout_ms,
+        .stall_timeout_ms = o->stall_timeout_ms,
+        .insecure = o->insecure,
+        .headers = o->headers,
+        .nheaders = o->nheaders,
+        .userpwd = o->userpwd,
+        .netrc = o->netrc,
+        .proxy = o->proxy,
+        .max_per_host = b->o.max_per_host,
+        .max_rate = o->max_rate,
+        .disk_threads = 4, /* syncs in parallel: see commit.c */
+    };
+    if ((rc = eng_new(&b->g, &c, &b->err)) ||
+        (rc = committer_new(&b->cm, b->g, b->j, &b->err)))
         goto out;
-    }
-    if ((rc = fetch_pool_new(&b->fp, &b->fc, &b->err)) ||
-        (rc = committer_start(&b->cm, b->j, wake_pool, b->fp, &b->err)))
-        goto out;
-    int cursor = 0;
-    int64_t last = 0;
-    for (;;) {
-        if (b->cancel)
-            break;
-        start_more(b, &cursor);
-        if (b->active == 0 && b->committing == 0 && b->nbigq == 0 &&
-            cursor >= b->n)
-            break;
-        /* Large downloads get a job's share of a rate limit each; the
-         * small fetches share whatever is left. */
-        if (b->o.dl.max_rate > 0)
-            fetch_set_rate(b->fp,
-                           (double)(b->o.dl.max_rate -
-                                    b->o.dl.max_rate / b->o.jobs *
-                                        b->nrunning));
-        collect(b, STATUS_MS);
-        status(b, now_ms(), &last);
-    }
-    if (b->cancel)
-        wind_down(b);
-    committer_flush(b->cm);
-    commit_item *cis[64];
-    int n;
-    while ((n = committer_take(b->cm, cis, 64)) > 0)
-        for (int i = 0; i < n; i++)
-            committed(b, cis[i]->owner);
-    status(b, now_ms() + STATUS_MS, &last);
+    b->job.tick = tick;
+    eng_add_job(b->g, &b->job);
+    eng_run(b->g);
+    status(b, now_ms(), 1);
 out:
-    committer_stop(b->cm);
+    eng_free(b->g);
+    b->g = NULL;
+    committer_free(b->cm);
     b->cm = NULL;
-    fetch_pool_free(b->fp);
-    b->fp = NULL;
     for (int i = 0; i < b->ndirs; i++) {
         sg_err e = {0};
         if (output_sync_dir(b->dirs[i], &e) && rc == SG_OK)
@@ -608,7 +420,7 @@ out:
     b->j = NULL;
     if (rc)
         return rc;
-    if (b->cancel)
+    if (atomic_load(&b->cancel))
         return err_set(&b->err, SG_EINTERRUPTED,
                        "interrupted; run the same command again to resume");
     for (int i = 0; i < b->n; i++)

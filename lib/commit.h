@@ -1,66 +1,67 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * commit.h - group commits for a batch: one thread that makes finished
- * files durable many at a time.
+ * commit.h - group commits for a batch: finished files made durable many
+ * at a time, on the engine's disk pool.
  *
- * Each round takes every item submitted so far, fdatasyncs the files that
- * need it, marks them all verified in the queue journal in one
- * transaction, and only then renames NAME.part to NAME.  The rule of the
- * single download holds file by file -- no verified row without synced
- * data, no final name without a verified row -- while a batch of small
- * files pays for one journal commit per round instead of one per file.
+ * A finished file's item is first fdatasync'd (on any disk thread: the
+ * file system folds concurrent syncs together), then waits for the next
+ * round.  A round marks every waiting item verified in the queue journal
+ * in one transaction, and only then renames each NAME.part to NAME.  The
+ * rule of a single download holds file by file -- no verified row without
+ * synced data, no name without a verified row -- while a batch of small
+ * files pays one journal commit per round instead of one per file.  One
+ * round runs at a time; items that finish meanwhile wait for the next,
+ * and a round waits up to GATHER_MS for syncs still under way.
  * Directories are synced by the caller once, at the end.
  *
- * Threads: items may be submitted from any thread; the committer owns the
- * journal while it runs.
+ * Threads: the loop thread (engine.h) calls everything here; an item's
+ * done() runs on it too.
  */
 #ifndef SG_COMMIT_H
 #define SG_COMMIT_H
 
 #include <stdint.h>
 
-#include "err.h"
+#include "engine.h"
 #include "journal.h"
 
-typedef struct commit_item {
-    /* Set by the submitter; borrowed until the item is done. */
+typedef struct commit_item commit_item;
+struct commit_item {
+    disk_task t;         /* the group's */
+    /* Set by the submitter; borrowed until done. */
     int fd;              /* >= 0: fdatasync it first; -1: already synced */
     const char *name;    /* the journal row */
     const char *url;
     int64_t size;
     const char *etag, *last_modified;
-    const char *part, *path; /* when both set, rename part to path */
-    int waiter;          /* 1: committer_wait() will collect it */
+    const char *part, *path; /* rename part to path */
+    void (*done)(commit_item *it); /* on the loop thread; it->rc says */
     void *owner;
     /* Results. */
     sg_code rc;
     sg_err err;
-    int done;
-    struct commit_item *next;
-} commit_item;
+    /* The group's. */
+    struct committer *c;
+    commit_item *next;
+};
 
 typedef struct committer committer;
 
-/* Start the thread on journal j (owned by the committer until
- * committer_stop).  wake(ud) is called, from the committer's thread, after
- * each round that finished items nobody waits for. */
-sg_code committer_start(committer **out, journal *j, void (*wake)(void *),
-                        void *ud, sg_err *e);
+/* A group committer on engine g for queue journal j (borrowed; used only
+ * by its rounds until committer_free). */
+sg_code committer_new(committer **out, engine *g, journal *j, sg_err *e);
 
-/* Queue an item for the next round.  Any thread. */
+/* Queue it: sync (when fd >= 0), then the next round. */
 void committer_submit(committer *c, commit_item *it);
 
-/* Block until it (submitted with waiter = 1) is done. */
-void committer_wait(committer *c, commit_item *it);
+/* Start a round if one is due; lower *wake to when one will be.  Call
+ * every loop turn. */
+void committer_tick(committer *c, int64_t now, int64_t *wake);
 
-/* Block until every item submitted so far is done. */
-void committer_flush(committer *c);
+/* Items submitted and not yet done. */
+int committer_pending(const committer *c);
 
-/* Move up to max finished items (waiter = 0) into done; returns how many. */
-int committer_take(committer *c, commit_item **done, int max);
-
-/* Finish every submitted item, then stop and join the thread.  NULL is a
- * no-op. */
-void committer_stop(committer *c);
+/* Free c (no item may be pending).  NULL is a no-op. */
+void committer_free(committer *c);
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * download.h - what libsegget's batch needs of a download beyond the
- * public interface.
+ * download.h - what a batch needs of a download beyond the public
+ * interface: to run it on the batch's engine, starting with one GET, and
+ * to be told when its data is ready for a name and when it is over.
  */
 #ifndef SG_DOWNLOAD_H
 #define SG_DOWNLOAD_H
@@ -10,30 +11,45 @@
 
 #include "err.h"
 
-/* Called on the download's thread once the data is verified and synced,
- * just before NAME.part is renamed to NAME (also when an earlier run got
- * that far).  A failure (set in e) stops the download before the rename. */
-typedef sg_code (*download_verified_fn)(void *ud, int64_t size,
-                                        const char *etag,
-                                        const char *last_modified,
-                                        sg_err *e);
+struct engine;
 
-/* Install fn (NULL: none) before sg_download_run(). */
-void download_on_verified(sg_download *dl, download_verified_fn fn,
-                          void *ud);
+/* A batch's callbacks, on the engine's loop thread. */
+typedef struct dl_hooks {
+    /* The first GET found a file too large for it: how many connections
+     * (1..want) may the rest use now?  0: none yet; asked again later. */
+    int (*grant)(sg_download *dl, void *ud, int want);
+    /* The data is verified: make it durable and give it its name.  fd >=
+     * 0: NAME.part is still to be fdatasync'd (the caller keeps fd open
+     * until dl_published); -1: already synced.  A batch commits its row
+     * before the rename.  Answer with download_published(). */
+    void (*publish)(sg_download *dl, void *ud, int fd, int64_t size,
+                    const char *etag, const char *last_modified);
+    /* The download is over with rc (SG_OK: done; unchanged: a 304 to
+     * the revalidation, nothing written).  The batch may free dl. */
+    void (*finished)(sg_download *dl, void *ud, sg_code rc, int unchanged);
+} dl_hooks;
 
-/* Before sg_download_run(): NAME.part already holds the first len bytes of
- * a size-byte resource with these validators (strong ETag or NULL,
- * Last-Modified or NULL), fetched by the caller.  If the probe finds the
- * same resource, the download keeps them; otherwise NAME.part is replaced
- * (it is the caller's, not a stray file).  SG_ENOMEM on failure. */
-sg_code download_adopt(sg_download *dl, int64_t len, int64_t size,
-                       const char *etag, const char *last_modified);
+/* Run dl, made by sg_download_new, on engine g of a batch, with hooks.
+ * With first_limit > 0 it begins with one GET of its first first_limit
+ * bytes (no probe, no journal): a small file is complete with it; a
+ * larger one keeps those bytes and goes on as a download of its own.
+ * With if_none_match or if_modified_since (borrowed) that GET revalidates
+ * instead, without a Range.  SG_ENOMEM on failure. */
+sg_code download_batch(sg_download *dl, struct engine *g,
+                       const dl_hooks *hooks, void *ud, int64_t first_limit,
+                       const char *if_none_match,
+                       const char *if_modified_since);
 
-/* Before sg_download_run(): NAME.part, if there is one without a usable
- * journal, was made by the caller (a batch that owns the name) and may be
+/* The answer to dl_hooks.publish: SG_OK, or the failure and its message. */
+void download_published(sg_download *dl, sg_code rc, const char *msg);
+
+/* Before running: NAME.part, if there is one without a usable journal,
+ * was made by the caller (a batch that owns the name) and may be
  * replaced, as with force, but without force's other effects. */
 void download_part_is_ours(sg_download *dl);
+
+/* Bytes received by this run (for a batch's counts). */
+int64_t download_received(const sg_download *dl);
 
 /* Check options as sg_download_new does (ranges, timeouts, header
  * syntax).  SG_EUSAGE with a message. */

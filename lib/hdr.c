@@ -202,8 +202,3 @@ int hdr_split(const char *line, size_t len, const char **name,
     *value_len = vn;
     return 0;
 }
-
-int hdr_parse_retry_after(const char *s, size_t len, int64_t *secs)
-{
-    return hdr_parse_int(s, len, secs);
-}

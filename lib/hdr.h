@@ -61,8 +61,4 @@ int hdr_split(const char *line, size_t len, const char **name,
 /* Case-insensitive comparison of a counted name with a C string. */
 int hdr_name_is(const char *name, size_t len, const char *want);
 
-/* Parse a Retry-After given in delta-seconds.  Returns 0 and the seconds,
- * or -1 (an HTTP-date is left to the caller). */
-int hdr_parse_retry_after(const char *s, size_t len, int64_t *secs);
-
 #endif

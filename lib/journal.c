@@ -76,6 +76,13 @@ static int quick_check_ok(journal *j)
     return ok;
 }
 
+int jdb_lock_current(int fd, const char *path)
+{
+    struct stat a, b;
+    return fstat(fd, &a) == 0 && lstat(path, &b) == 0 &&
+           a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 sg_code jdb_open(journal **out, const char *path, int create,
                  int64_t app_id, const char *schema_sql, sg_err *e)
 {
@@ -86,23 +93,40 @@ sg_code jdb_open(journal **out, const char *path, int create,
         free(j);
         return err_set(e, SG_ENOMEM, "out of memory");
     }
-    j->lockfd = open(path,
-                     O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0),
-                     0600);
-    if (j->lockfd < 0) {
-        if (errno == ELOOP)
-            rc = err_set(e, SG_EUNSAFE, "journal %s is a symlink; refusing",
+    /* Lock, then check that the lock is on the file now at path: between
+     * open() and flock() another process may have removed or replaced
+     * it (a finished download drops its journal), and a lock on an
+     * unlinked inode guards nothing. */
+    for (int attempt = 0;; attempt++) {
+        j->lockfd = open(path,
+                         O_RDWR | O_NOFOLLOW | O_CLOEXEC |
+                             (create ? O_CREAT : 0),
+                         0600);
+        if (j->lockfd < 0) {
+            if (errno == ELOOP)
+                rc = err_set(e, SG_EUNSAFE,
+                             "journal %s is a symlink; refusing", path);
+            else
+                rc = err_set(e, errno == ENOENT ? SG_EJOURNAL : SG_EIO,
+                             "journal %s: %s", path, strerror(errno));
+            goto out;
+        }
+        if (flock(j->lockfd, LOCK_EX | LOCK_NB) < 0) {
+            rc = err_set(e, SG_EUNSAFE,
+                         "%s is in use by another segget process", path);
+            goto out;
+        }
+        if (jdb_lock_current(j->lockfd, path))
+            break;
+        close(j->lockfd);
+        j->lockfd = -1;
+        if (attempt == 3) {
+            rc = err_set(e, SG_EUNSAFE,
+                         "journal %s keeps being replaced by another "
+                         "process",
                          path);
-        else
-            rc = err_set(e, errno == ENOENT ? SG_EJOURNAL : SG_EIO,
-                         "journal %s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (flock(j->lockfd, LOCK_EX | LOCK_NB) < 0) {
-        rc = err_set(e, SG_EUNSAFE,
-                     "%s is in use by another segget process",
-                     path);
-        goto out;
+            goto out;
+        }
     }
     struct stat st;
     if (fstat(j->lockfd, &st) < 0 || !S_ISREG(st.st_mode)) {

@@ -27,6 +27,9 @@ struct journal {
 sg_code jdb_open(journal **out, const char *path, int create,
                  int64_t app_id, const char *schema_sql, sg_err *e);
 
+/* Is fd (just locked) the file now at path?  1 or 0. */
+int jdb_lock_current(int fd, const char *path);
+
 /* sqlite3_exec without callbacks; the SQLite result code. */
 int jdb_exec(journal *j, const char *sql);
 

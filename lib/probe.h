@@ -2,24 +2,27 @@
 /*
  * probe.h - learning what a URL serves before planning.
  *
- * HEAD first, following redirects, to pin the effective URL and read the
- * size, Accept-Ranges and validators.  When HEAD is refused or says too
- * little (no length, no range support, an encoded body), a GET with
- * "Range: bytes=0-0" asks the question directly: a 206 whose Content-Range
- * carries the complete length proves both the size and range support.
- * Only a strong ETag is kept as a validator (RFC 9110 forbids weak ones in
- * If-Range).  Redirects are followed here, one hop at a time, so that the
- * user's headers stop at the first hop to another origin and every hop is
- * checked to be http or https.  Runs on the calling thread; blocking.
+ * HEAD first, to pin the effective URL and read the size, Accept-Ranges
+ * and validators.  When HEAD is refused or says too little (no length, no
+ * range support, an encoded body), a GET with "Range: bytes=0-0" asks the
+ * question directly: a 206 whose Content-Range carries the total proves
+ * both the size and range support; a 200 is the whole resource (no
+ * ranges); a 416 or a total of 0, an empty one.  Only a strong ETag is
+ * kept as a validator (RFC 9110 forbids weak ones in If-Range).  Every
+ * request goes through the engine, so the judge, the redirect rule and
+ * the retry policy are the same as everywhere: a failing source is asked
+ * again after its backoff, up to max_tries strikes.
+ *
+ * A probe is a small state machine driven from its owner's tick; several
+ * (the URL and its mirrors) run at once.  Loop thread only.
  */
 #ifndef SG_PROBE_H
 #define SG_PROBE_H
 
-#include <signal.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "http.h"
+#include "engine.h"
+#include "sched.h"
 
 typedef struct probe_result {
     char *effective_url; /* heap */
@@ -27,28 +30,42 @@ typedef struct probe_result {
     int ranges;          /* byte ranges proven (or advertised) to work */
     char *etag;          /* strong ETag or NULL, heap */
     char *last_modified; /* heap or NULL */
-    int via_get;         /* the range GET decided */
     char *disposition;   /* Content-Disposition as sent, heap or NULL */
-    int same_origin;     /* effective_url has the original's origin */
+    int same_origin;     /* the user's headers reached the last hop */
 } probe_result;
 
-/* Probe url (named shown, without credentials, in messages).  With
- * force_get, skip HEAD (used when HEAD proved to lie).
- * Retryable failures (network, 5xx, 429) are retried up to max_tries
- * times with backoff, honouring Retry-After.  Returns SG_OK with *out
- * filled (free with probe_result_cleanup), SG_EINTERRUPTED when *cancel
- * became non-zero, or the failure with a message in e. */
-sg_code probe_run(const char *url, const char *shown, const http_conf *c,
-                  int force_get,
-                  int max_tries, volatile sig_atomic_t *cancel,
-                  probe_result *out, sg_err *e);
+typedef struct probe {
+    /* Set before probe_start; borrowed. */
+    const char *url;
+    const char *shown;
+    int user;      /* the user's headers and credentials may go */
+    int force_get; /* skip HEAD (it proved to lie) */
+    int max_tries;
+    /* Results once probe_tick returned 1: rc, and res on SG_OK. */
+    sg_code rc;
+    sg_err err;
+    probe_result res;
+    /* The probe's own. */
+    engine *g;
+    eng_req q;
+    int stage;   /* HEAD, GET, finished */
+    int running; /* its request is under way */
+    int ended;   /* ... and has ended, to be settled */
+    sched_src health;
+    int64_t next_at;
+} probe;
 
-void probe_result_cleanup(probe_result *p);
+/* Begin probing p->url on g (p zeroed once before its first use). */
+void probe_start(probe *p, engine *g);
 
-/* Delay before retry number tries (1-based): exponential from 500 ms,
- * capped at 30 s, with jitter in [50%, 100%]; at least retry_after
- * seconds when the server said so (capped at 300 s).  Shared with the
- * transfer. */
-long probe_backoff_ms(int tries, int64_t retry_after);
+/* Drive p at time now: start or retry its request.  Returns 1 once it is
+ * finished (p->rc), else 0 with *wake lowered to its next retry. */
+int probe_tick(probe *p, int64_t now, int64_t *wake);
+
+/* Stop a running probe (no result) and free what it holds, results
+ * included. */
+void probe_cleanup(probe *p);
+
+void probe_result_cleanup(probe_result *r);
 
 #endif

@@ -77,6 +77,11 @@ int resp_line(resp *r, const char *line, size_t len)
             r->length = x;
     } else if (hdr_name_is(n, nl, "content-range")) {
         hdr_range x;
+        const char *slash = memchr(v, '/', vl);
+        int64_t t;
+        if (slash && hdr_parse_int(slash + 1, vl - (size_t)(slash + 1 - v),
+                                   &t) == 0 && t == 0)
+            r->zero_total = 1;
         if (hdr_parse_content_range(v, vl, &x) < 0)
             r->bad_range = 1;
         else if (r->has_range &&
@@ -101,6 +106,8 @@ int resp_line(resp *r, const char *line, size_t len)
     } else if (hdr_name_is(n, nl, "last-modified")) {
         return keep(&r->last_modified, v, vl, &r->conflict);
     } else if (hdr_name_is(n, nl, "content-type")) {
+        if (vl >= 20 && hdr_name_is(v, 20, "multipart/byteranges"))
+            r->multipart = 1;
         if (!r->content_type && !(r->content_type = strndup(v, vl)))
             return -1;
     } else if (hdr_name_is(n, nl, "content-disposition")) {
@@ -110,10 +117,6 @@ int resp_line(resp *r, const char *line, size_t len)
         r->accept_ranges |= hdr_accepts_bytes(v, vl);
     } else if (hdr_name_is(n, nl, "content-encoding")) {
         r->encoded |= hdr_is_encoded(v, vl);
-    } else if (hdr_name_is(n, nl, "retry-after")) {
-        int64_t s;
-        if (hdr_parse_retry_after(v, vl, &s) == 0)
-            r->retry_after = s;
     } else if (hdr_name_is(n, nl, "location")) {
         r->has_location = 1;
     }

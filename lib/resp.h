@@ -30,7 +30,11 @@ typedef struct resp {
     char *disposition;   /* Content-Disposition, heap, or NULL */
     int accept_ranges; /* Accept-Ranges lists bytes */
     int encoded;       /* Content-Encoding other than identity */
-    int64_t retry_after; /* seconds, -1 absent */
+    int multipart;     /* Content-Type multipart/byteranges */
+    int zero_total;    /* a Content-Range says the resource has 0 bytes
+                          ("bytes * /0", or an impossible "bytes 0-0/0") */
+    int64_t retry_after; /* seconds, -1 absent: set by the engine from
+                            libcurl, which reads both of its forms */
     int has_location;
     /* Fields present but unusable: the response is not trusted. */
     int bad_length, bad_range, bad_etag, conflict;

@@ -29,7 +29,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         abort();
     (void)hdr_accepts_bytes(s, n);
     (void)hdr_is_encoded(s, n);
-    (void)hdr_parse_retry_after(s, n, &v);
     const char *nm, *val;
     size_t nl, vl;
     if (hdr_split(s, n, &nm, &nl, &val, &vl) == 0 &&

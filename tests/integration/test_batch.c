@@ -331,7 +331,10 @@ Test(batch, refresh_refetches_only_what_changed)
     cr_expect(strstr(last_stderr(), "1 done, 5 skipped, 0 failed of 6"),
               "%s", last_stderr());
     cr_expect_eq(srv_requests(&S, 304), 5);
-    cr_expect_eq(srv_requests(&S, 206), 1);
+    /* Revalidation asks without a Range (servers that ignore conditions
+     * on range requests exist): the changed file comes whole. */
+    cr_expect_eq(srv_requests(&S, 200), 1);
+    cr_expect_eq(srv_requests(&S, 206), 0);
     cr_expect(same_as("r2.bin", "r2.bin"));
     cr_expect(same_as("r1.bin", "r1.bin"));
     /* Without -N nothing is asked. */

@@ -162,13 +162,3 @@ Test(unit_hdr, name_compare)
     cr_assert(!hdr_name_is("ETa", 3, "etag"));
 }
 
-Test(unit_hdr, retry_after)
-{
-    int64_t s;
-    cr_assert_eq(hdr_parse_retry_after(S("120"), &s), 0);
-    cr_assert_eq(s, 120);
-    cr_assert_eq(hdr_parse_retry_after(S("Wed, 21 Oct 2015 07:28:00 GMT"),
-                                       &s),
-                 -1);
-    cr_assert_eq(hdr_parse_retry_after(S("-5"), &s), -1);
-}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for resp.c: one response's fields from raw header lines. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "resp.h"
@@ -115,19 +116,49 @@ Test(unit_resp, malformed_values_flagged)
     resp_cleanup(&r);
 }
 
-Test(unit_resp, weak_etag_encoding_retry_after)
+Test(unit_resp, weak_etag_encoding_multipart)
 {
     resp r;
     resp_init(&r);
     const char *l[] = {"HTTP/1.1 503 X\r\n", "ETag: W/\"w\"\r\n",
                        "Content-Encoding: gzip\r\n", "Retry-After: 7\r\n",
+                       "Content-Type: Multipart/ByteRanges; boundary=x\r\n",
                        NULL};
     feed(&r, l);
     cr_assert_str_eq(r.etag, "W/\"w\"");
     cr_assert(!r.etag_strong);
     cr_assert(r.encoded);
-    cr_assert_eq(r.retry_after, 7);
+    cr_assert(r.multipart);
+    /* Retry-After is libcurl's to read (both of its forms). */
+    cr_assert_eq(r.retry_after, -1);
     resp_cleanup(&r);
+}
+
+Test(unit_resp, a_total_of_zero_is_seen_even_in_an_impossible_range)
+{
+    const char *vals[] = {"bytes */0", "bytes 0-0/0", "bytes 0-9/ 0",
+                          "bytes 0-9/00"};
+    for (int i = 0; i < 4; i++) {
+        resp r;
+        resp_init(&r);
+        char line[64];
+        snprintf(line, sizeof line, "Content-Range: %s\r\n", vals[i]);
+        const char *l[] = {"HTTP/1.1 206 X\r\n", line, NULL};
+        feed(&r, l);
+        cr_assert(r.zero_total, "%s", vals[i]);
+        resp_cleanup(&r);
+    }
+    const char *not[] = {"bytes 0-0/1", "bytes */10", "bytes 0-0/*", "x/0y"};
+    for (int i = 0; i < 4; i++) {
+        resp r;
+        resp_init(&r);
+        char line[64];
+        snprintf(line, sizeof line, "Content-Range: %s\r\n", not[i]);
+        const char *l[] = {"HTTP/1.1 206 X\r\n", line, NULL};
+        feed(&r, l);
+        cr_assert(!r.zero_total, "%s", not[i]);
+        resp_cleanup(&r);
+    }
 }
 
 Test(unit_resp, validator_difference)

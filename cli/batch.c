@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * batch.c - segget -i FILE: a queue of downloads, with its progress, its
+ * summary and its exit status.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "events.h"
+#include "progress.h"
+
+/* The whole of a queue file ("-": standard input), NUL-terminated. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    if (!f)
+        return NULL;
+    for (;;) {
+        if (cap - n < 65536) {
+            char *nb = realloc(buf, cap ? cap * 2 : 65536);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                errno = ENOMEM;
+                break;
+            }
+            buf = nb;
+            cap = cap ? cap * 2 : 65536;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                free(buf);
+                buf = NULL;
+            }
+            break;
+        }
+    }
+    if (buf)
+        buf[n] = '\0';
+    *len = n;
+    if (f != stdin)
+        fclose(f);
+    return buf;
+}
+
+struct failure {
+    int line;
+    char *msg;
+};
+
+struct batch_cli {
+    progress_view view;
+    events ev;
+    int json;
+    struct failure *failed;
+    int nfailed;
+};
+
+static void on_batch_event(const sg_batch_event *ev, void *ud)
+{
+    struct batch_cli *c = ud;
+    if (c->json)
+        events_file(ev, &c->ev);
+    else
+        progress_event(ev, &c->view);
+    if (ev->state != SG_ENTRY_FAILED)
+        return;
+    struct failure *v = realloc(c->failed, (size_t)(c->nfailed + 1) * sizeof *v);
+    if (!v)
+        return;
+    c->failed = v;
+    v[c->nfailed].line = ev->line;
+    v[c->nfailed].msg = strdup(ev->error);
+    c->nfailed++;
+}
+
+static void on_batch_status(const sg_batch_status *st, void *ud)
+{
+    struct batch_cli *c = ud;
+    if (c->json)
+        events_batch(st, &c->ev);
+    else
+        progress_batch(st, &c->view);
+}
+
+static void on_batch_notice(const char *msg, void *ud)
+{
+    struct batch_cli *c = ud;
+    if (c->json)
+        events_notice(msg, &c->ev);
+    else
+        progress_notice(msg, &c->view);
+}
+
+int cli_batch(cli_opts *cl)
+{
+    const char *file = cl->input;
+    sg_batch_options *bo = &cl->bo;
+    int quiet = cl->quiet, json = cl->json;
+    bo->dl = cl->o;
+    size_t len = 0;
+    char *text = slurp(file, &len);
+    if (!text) {
+        fprintf(stderr, "segget: cannot read %s: %s\n",
+                strcmp(file, "-") == 0 ? "standard input" : file,
+                strerror(errno));
+        return 1;
+    }
+    struct batch_cli c = {0};
+    progress_init(&c.view, stderr, quiet || json);
+    events_init(&c.ev, stdout);
+    c.json = json;
+    bo->event = on_batch_event;
+    bo->status = on_batch_status;
+    bo->dl.notice = on_batch_notice;
+    bo->dl.userdata = &c;
+    sg_batch *b = NULL;
+    sg_code rc = sg_batch_new(&b, text, len, bo);
+    free(text);
+    if (rc == SG_OK) {
+        cli_catch_signals(NULL, b);
+        rc = sg_batch_run(b);
+        cli_catch_signals(NULL, NULL);
+    }
+    progress_end(&c.view);
+    const char *msg = b ? sg_batch_error(b) : "";
+    if (rc != SG_OK && msg[0]) {
+        fprintf(stderr, "segget: %s\n", msg);
+        if (rc == SG_EUSAGE)
+            fprintf(stderr, "Try 'segget --help'.\n");
+    }
+    if (b && json) {
+        sg_batch_status st;
+        sg_batch_counts(b, &st);
+        events_batch_end(&c.ev, &st, cli_exit_status(rc), msg);
+    } else if (json) {
+        events_end(&c.ev, NULL, cli_exit_status(rc), sg_strerror(rc), 0, 0);
+    }
+    if (b && (rc == SG_OK || !msg[0] || c.nfailed)) {
+        sg_batch_status st;
+        sg_batch_counts(b, &st);
+        char size[32], rate[32];
+        progress_bytes(size, sizeof size, (double)st.bytes);
+        progress_bytes(rate, sizeof rate,
+                       st.elapsed > 0 ? (double)st.bytes / st.elapsed : 0);
+        if ((!quiet && !json) || c.nfailed)
+            fprintf(stderr,
+                    "segget: %d done, %d skipped, %d failed of %d; %s in "
+                    "%.1f s (%s/s)\n",
+                    st.done, st.skipped, st.failed, st.total, size,
+                    st.elapsed, rate);
+        for (int i = 0; i < c.nfailed; i++)
+            fprintf(stderr, "segget: failed: line %d: %s\n",
+                    c.failed[i].line, c.failed[i].msg ? c.failed[i].msg : "");
+    }
+    for (int i = 0; i < c.nfailed; i++)
+        free(c.failed[i].msg);
+    free(c.failed);
+    sg_batch_free(b);
+    return cli_exit_status(rc);
+}
+

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * opts.c - the command line of segget: options, --help, usage errors.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum {
+    OPT_MIN_SPLIT = 256,
+    OPT_MAX_TRIES,
+    OPT_CONNECT_TIMEOUT,
+    OPT_STALL_TIMEOUT,
+    OPT_FAIL_IF_CHANGED,
+    OPT_CHECKSUM,
+    OPT_MAX_PER_HOST,
+    OPT_SHARD,
+    OPT_NETRC,
+    OPT_JSON,
+    OPT_LIMIT_RATE,
+    OPT_RANGE,
+};
+
+static const char usage_text[] =
+    "Usage: segget [options] URL [MIRROR...]\n"
+    "       segget [options] -i FILE\n"
+    "Download URL over several connections into a preallocated file; rerun\n"
+    "the same command after an interruption to fetch only what is missing.\n"
+    "MIRRORs are other URLs of the same file (same size and ETag or\n"
+    "Last-Modified, or they are left out): connections are spread over all,\n"
+    "and the faster servers take more.\n"
+    "\n"
+    "  -n, --connections N    parallel connections, 1-64 (default 8)\n"
+    "  -o, --output FILE      save as FILE (default: name from the URL)\n"
+    "  -P, --dir DIR          save into DIR (must exist)\n"
+    "  -J, --content-disposition  without -o, use the name the server\n"
+    "                         proposes, stripped of any directory\n"
+    "  -f, --force            replace an existing file; discard a stray\n"
+    "                         .part or a damaged or foreign journal\n"
+    "  -q, --quiet            no progress or notices, errors only\n"
+    "      --json             events as JSON lines on standard output\n"
+    "                         (schema in README.md) instead of progress\n"
+    "      --min-split SIZE   smallest range per connection (default 1M)\n"
+    "      --max-tries N      tries per range before giving up (default 5)\n"
+    "      --connect-timeout S  seconds to connect (default 30)\n"
+    "      --stall-timeout S  retry a connection slower than 1 KiB/s for S\n"
+    "                         seconds (default 30)\n"
+    "      --fail-if-changed  if the remote file changed since a partial\n"
+    "                         download, stop (exit 5) instead of restarting\n"
+    "      --checksum ALGO=HEX  sha256=HEX or sha512=HEX: the file must\n"
+    "                         match it before it gets its name (exit 10)\n"
+    "  -k, --insecure         do not verify TLS certificates\n"
+    "  -A, -U, --user-agent UA  User-Agent header\n"
+    "  -H, --header 'N: V'    an extra request header (repeatable); never\n"
+    "                         sent to another host after a redirect\n"
+    "  -u, --user USER:PASS   HTTP authentication for the URL's own host\n"
+    "      --netrc            take credentials from ~/.netrc when it has them\n"
+    "  -x, --proxy URL        use this proxy (default: the http_proxy,\n"
+    "                         https_proxy, all_proxy and no_proxy variables)\n"
+    "      --limit-rate SIZE  at most SIZE bytes per second in all (K, M, G;\n"
+    "                         at least 4K)\n"
+    "      --range A-B        only bytes A to B of the resource (also A-, to\n"
+    "                         the end, and -N, the last N bytes)\n"
+
+    "  -i, --input-file FILE  download every URL listed in FILE ('-' reads\n"
+    "                         standard input); see Queue files below\n"
+    "  -j, --jobs N           with -i: files at once, 1-256 (default 4)\n"
+    "      --max-per-host N   with -i: connections to one host at once\n"
+    "                         (default 16)\n"
+    "  -N, --refresh          with -i: revalidate finished files and fetch\n"
+    "                         only those that changed\n"
+    "      --shard I/K        with -i: take only part I of K (1 <= I <= K)\n"
+    "                         of the queue, split by a hash of each URL\n"
+    "  -h, --help             this text\n"
+    "  -V, --version          version\n"
+    "\n"
+    "While downloading, NAME.part holds the data and NAME.segget the\n"
+    "journal; NAME appears only after the data is verified.\n"
+    "\n"
+    "Queue files: one URL per line; blank lines and # comments are ignored.\n"
+    "Indented lines under a URL set its options: out=NAME (a relative path\n"
+    "in the -P directory), checksum=sha256:HEX (or sha512), n=N.  The queue's\n"
+    "state is kept in DIR/.segget-queue (.segget-queue-IofK with --shard):\n"
+    "rerun the same command to skip finished files and resume the rest.\n"
+    "With -i the exit status is that of the first failed entry.\n"
+    "\n";
+
+/* The rest of --help: C compilers need to accept string literals of
+ * only 4095 bytes. */
+static const char usage_exit[] =
+    "Exit status:\n"
+    "   0 the file is complete and verified\n"
+    "   1 usage: bad option, URL or directory\n"
+    "   2 network failure, retries exhausted\n"
+    "   3 the server answered with an HTTP error status\n"
+    "   4 the server violated the protocol (bad Content-Range, ...)\n"
+    "   5 the remote file changed (see --fail-if-changed)\n"
+    "   6 local I/O error (disk full, fdatasync failed) or out of memory\n"
+    "   7 the journal is damaged or belongs to another download\n"
+    "   8 TLS failure\n"
+    "   9 refused as unsafe (file exists, symlink, in use by another "
+    "segget)\n"
+    "  10 checksum mismatch\n"
+    "  11 interrupted; rerun the same command to resume\n";
+
+int cli_exit_status(sg_code rc)
+{
+    switch (rc) {
+    case SG_OK: return 0;
+    case SG_EUSAGE: return 1;
+    case SG_ENETWORK: return 2;
+    case SG_EHTTP: return 3;
+    case SG_EPROTO: return 4;
+    case SG_ECHANGED: return 5;
+    case SG_EIO: return 6;
+    case SG_ENOMEM: return 6;
+    case SG_EJOURNAL: return 7;
+    case SG_ETLS: return 8;
+    case SG_EUNSAFE: return 9;
+    case SG_ECHECKSUM: return 10;
+    case SG_EINTERRUPTED: return 11;
+    }
+    return 2;
+}
+
+static int usage_error(const char *what, const char *arg)
+{
+    fprintf(stderr, "segget: %s%s%s\nTry 'segget --help'.\n", what,
+            arg ? " " : "", arg ? arg : "");
+    return 1;
+}
+
+/* Parse an integer in [lo, hi]; returns 0 or -1. */
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Parse a size with an optional K, M or G suffix (powers of 1024). */
+static int parse_size(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || v < 1)
+        return -1;
+    int shift = 0;
+    if (*end == 'K' || *end == 'k')
+        shift = 10;
+    else if (*end == 'M' || *end == 'm')
+        shift = 20;
+    else if (*end == 'G' || *end == 'g')
+        shift = 30;
+    if (shift)
+        end++;
+    if (*end || v > (LLONG_MAX >> shift))
+        return -1;
+    *out = (int64_t)v << shift;
+    return 0;
+}
+
+int cli_parse(int argc, char **argv, cli_opts *cl)
+{
+    static const struct option longs[] = {
+        {"connections", required_argument, NULL, 'n'},
+        {"output", required_argument, NULL, 'o'},
+        {"dir", required_argument, NULL, 'P'},
+        {"content-disposition", no_argument, NULL, 'J'},
+        {"force", no_argument, NULL, 'f'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"insecure", no_argument, NULL, 'k'},
+        {"user-agent", required_argument, NULL, 'A'},
+        {"header", required_argument, NULL, 'H'},
+        {"min-split", required_argument, NULL, OPT_MIN_SPLIT},
+        {"max-tries", required_argument, NULL, OPT_MAX_TRIES},
+        {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+        {"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
+        {"fail-if-changed", no_argument, NULL, OPT_FAIL_IF_CHANGED},
+        {"checksum", required_argument, NULL, OPT_CHECKSUM},
+        {"input-file", required_argument, NULL, 'i'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"max-per-host", required_argument, NULL, OPT_MAX_PER_HOST},
+        {"refresh", no_argument, NULL, 'N'},
+        {"shard", required_argument, NULL, OPT_SHARD},
+        {"user", required_argument, NULL, 'u'},
+        {"netrc", no_argument, NULL, OPT_NETRC},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
+        {"range", required_argument, NULL, OPT_RANGE},
+        {"proxy", required_argument, NULL, 'x'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(cl, 0, sizeof *cl);
+    sg_batch_options_init(&cl->bo);
+    sg_options_init(&cl->o);
+    sg_options *o = &cl->o;
+    sg_batch_options *bo = &cl->bo;
+    int c, nhdrs = 0, batch_only = 0;
+    long v;
+    while ((c = getopt_long(argc, argv, "n:o:P:JfqkA:U:H:i:j:Nu:x:hV", longs, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            if (parse_long(optarg, 1, 64, &v) < 0)
+                return usage_error("-n takes a number from 1 to 64, not", optarg);
+            o->connections = (int)v;
+            break;
+        case 'o': o->output = optarg; break;
+        case 'P': o->dir = optarg; break;
+        case 'J': o->content_disposition = 1; break;
+        case 'f': o->force = 1; break;
+        case 'q': cl->quiet = 1; break;
+        case 'k': o->insecure = 1; break;
+        case 'A':
+        case 'U': o->user_agent = optarg; break;
+        case 'H':
+            if (nhdrs == CLI_MAX_HEADERS)
+                return usage_error("at most 64 headers", NULL);
+            cl->hdrs[nhdrs++] = optarg;
+            break;
+        case OPT_MIN_SPLIT:
+            if (parse_size(optarg, &o->min_split) < 0)
+                return usage_error("bad --min-split", optarg);
+            break;
+        case OPT_MAX_TRIES:
+            if (parse_long(optarg, 1, 1000, &v) < 0)
+                return usage_error("bad --max-tries", optarg);
+            o->max_tries = (int)v;
+            break;
+        case OPT_CONNECT_TIMEOUT:
+            if (parse_long(optarg, 1, 3600, &v) < 0)
+                return usage_error("bad --connect-timeout", optarg);
+            o->connect_timeout_ms = v * 1000;
+            break;
+        case OPT_STALL_TIMEOUT:
+            if (parse_long(optarg, 1, 3600, &v) < 0)
+                return usage_error("bad --stall-timeout", optarg);
+            o->stall_timeout_ms = v * 1000;
+            break;
+        case OPT_FAIL_IF_CHANGED: o->on_change = SG_CHANGE_FAIL; break;
+        case OPT_CHECKSUM: o->checksum = optarg; break;
+        case 'i': cl->input = optarg; break;
+        case 'u': o->userpwd = optarg; break;
+        case OPT_NETRC: o->netrc = 1; break;
+        case OPT_JSON: cl->json = 1; break;
+        case OPT_RANGE: o->range = optarg; break;
+        case OPT_LIMIT_RATE:
+            if (parse_size(optarg, &o->max_rate) < 0 || o->max_rate < 4096)
+                return usage_error("--limit-rate takes a size of at least "
+                                   "4K, not",
+                                   optarg);
+            break;
+        case 'x': o->proxy = optarg; break;
+        case 'j':
+            if (parse_long(optarg, 1, 256, &v) < 0)
+                return usage_error("-j takes a number from 1 to 256, not",
+                                   optarg);
+            bo->jobs = (int)v;
+            batch_only = 1;
+            break;
+        case OPT_MAX_PER_HOST:
+            if (parse_long(optarg, 1, 256, &v) < 0)
+                return usage_error("--max-per-host takes 1 to 256, not",
+                                   optarg);
+            bo->max_per_host = (int)v;
+            batch_only = 1;
+            break;
+        case 'N': bo->refresh = 1; batch_only = 1; break;
+        case OPT_SHARD: {
+            int i, k, end = 0;
+            if (sscanf(optarg, "%d/%d%n", &i, &k, &end) != 2 ||
+                optarg[end] || k < 1 || i < 1 || i > k)
+                return usage_error("--shard takes I/K with 1 <= I <= K, not",
+                                   optarg);
+            bo->shard_index = i;
+            bo->shard_count = k;
+            batch_only = 1;
+            break;
+        }
+        case 'h':
+            fputs(usage_text, stdout);
+            fputs(usage_exit, stdout);
+            return 0;
+        case 'V': printf("segget %s\n", sg_version()); return 0;
+        default: fprintf(stderr, "Try 'segget --help'.\n"); return 1;
+        }
+    }
+    o->headers = cl->hdrs;
+    o->nheaders = nhdrs;
+    if (cl->input) {
+        if (optind != argc)
+            return usage_error("URLs go either on the command line or in "
+                               "the -i file, not both",
+                               NULL);
+        return -1;
+    }
+    if (batch_only)
+        return usage_error("-j, -N, --max-per-host and --shard need -i", NULL);
+    if (optind >= argc)
+        return usage_error("no URL given", NULL);
+    cl->url = argv[optind];
+    cl->mirrors = (const char *const *)argv + optind + 1;
+    cl->nmirrors = argc - optind - 1;
+    return -1;
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dl.h - the inside of a download, shared by its files:
+ *
+ *   download.c  the public calls, options, paths, and the state machine
+ *               that the engine's loop drives (dl_tick);
+ *   dl_disk.c   its steps that wait for the disk, run on the disk pool;
+ *   dl_xfer.c   the transfer: the scheduler's decisions turned into
+ *               engine requests, checkpoints and progress;
+ *   dl_first.c  a batch's first GET, which is all a small file needs.
+ *
+ * Everything here belongs to the loop thread, except what a disk task of
+ * the download touches while it runs (one at a time: the download's
+ * lane), described at struct dl_task.
+ */
+#ifndef SG_DL_H
+#define SG_DL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "checksum.h"
+#include "download.h"
+#include "engine.h"
+#include "journal.h"
+#include "probe.h"
+#include "sched.h"
+#include "segget.h"
+
+/* Where a download is. */
+enum dl_state {
+    ST_NEW,     /* not started */
+    ST_FIRST,   /* a batch's first GET */
+    ST_GRANT,   /* larger than one GET: waiting for connections */
+    ST_OPEN,    /* disk: journal opened and trusted, or created */
+    ST_PROBE,   /* probing the URL, then the mirrors */
+    ST_PREPARE, /* disk: resume, or plan and create NAME.part */
+    ST_XFER,    /* transferring */
+    ST_SETTLE,  /* disk: the last checkpoint of a transfer */
+    ST_VERIFY,  /* disk: coverage, size, checksum, sync, mark verified */
+    ST_PUBLISH, /* NAME.part becomes NAME */
+    ST_CLEANUP, /* disk: the journal goes */
+    ST_CLOSE,   /* disk: what a failed run leaves tidy */
+    ST_END,     /* rc is the outcome */
+};
+
+/* How a transfer ended. */
+typedef enum xfer_verdict {
+    XV_NONE,      /* still going */
+    XV_DONE,      /* every segment is complete */
+    XV_FAILED,    /* rc and err say why */
+    XV_CHANGED,   /* the validator or size changed: start over */
+    XV_NORANGES,  /* a range request got the whole body: one stream */
+    XV_RESIZED,   /* same validator, other total: the probe was lied to */
+    XV_CANCELLED,
+} xfer_verdict;
+
+struct dl_xfer; /* dl_xfer.c */
+
+/* The one disk task a download may have under way. */
+struct dl_task {
+    disk_task t;
+    sg_download *dl;
+    int kind;
+    sg_code rc;
+    sg_err err;
+    char note[512];     /* a notice for the loop thread to give */
+    sg_segment *snap;   /* a checkpoint's snapshot */
+    int nsnap;
+};
+
+struct sg_download {
+    /* Fixed by sg_download_new. */
+    char *url;
+    char *shown; /* url without credentials: journal and messages */
+    sg_options o; /* string fields point at the copies below */
+    char *ua;
+    char *path;  /* final */
+    char *part;  /* path.part */
+    char *jpath; /* path.segget */
+    sg_err err;
+    atomic_int cancel;
+    atomic_int pause;
+    atomic_llong live_rate; /* sg_download_set_rate(), -1: untouched */
+    int ran;
+    int has_sum;
+    checksum sum;
+    char **headers; /* copies of the user's headers */
+    char *userpwd, *proxy;
+    char **mirrors;   /* copies of the mirror URLs */
+    char **mshown;    /* and without credentials */
+    char *ident;   /* the journal's name for this download: shown, plus
+                      " bytes=SPEC" with --range */
+    int has_range; /* --range: first-last, first- (last -1), -suffix */
+    int64_t rfirst, rlast, rsuffix;
+    int part_ours; /* a .part without a journal may be replaced */
+
+    /* In a batch (download_batch). */
+    const dl_hooks *hooks;
+    void *hooks_ud;
+    int64_t first_limit; /* > 0: begin with one GET of these bytes */
+    const char *if_none_match, *if_modified_since;
+
+    /* Running: the loop's. */
+    engine *g;
+    eng_job job;
+    enum dl_state st;
+    sg_code rc;
+    int own_engine; /* sg_download_run made g */
+    int started;
+    int paths_known; /* without -J, from the start */
+    int restarts, force_get, noranges;
+    int probed;      /* pr holds a probe this run may use */
+    int unchanged;   /* a revalidation answered 304 */
+    probe pr;
+    probe *mp;       /* the mirrors' probes */
+    int mirrors_started;
+    int *usable;     /* indexes of usable mirrors */
+    int nusable;
+    int64_t base;  /* resource offset of the file's byte 0 (--range) */
+    int64_t total; /* size of the resource, as probed */
+    xfer_verdict verdict;
+    struct dl_xfer *x;
+    struct dl_first *first;
+    struct {       /* the first GET's bytes, kept for the download */
+        int64_t len, size;
+        char *etag, *last_modified;
+    } adopt;
+    int slots;     /* connections granted (in a batch) */
+    int64_t received; /* body bytes written by this run */
+
+    /* Shared with the disk task (see struct dl_task): the task reads and
+     * writes these only while it runs, the loop only while none does. */
+    journal *j;
+    int fd;
+    int fresh;        /* the journal holds no download */
+    int made_journal; /* this run created the journal file */
+    int made_part;    /* this run created NAME.part */
+    journal_meta meta;
+    sg_segment *segs;
+    int n;
+    int resume;       /* ST_PREPARE: resume (1) or start over (0) */
+    int finished_before; /* ST_OPEN found it verified by an earlier run */
+    checksum_hash *hash; /* the data hashed as it arrived, in order */
+    int64_t hashed;      /* up to here; -1 when it was not in order */
+    struct dl_task task;
+    int disk_busy;
+    int disk_next;       /* a step waiting for a checkpoint to end */
+    int64_t durable;     /* bytes the journal has committed */
+    int ckpt_failed;
+};
+
+/* download.c */
+void dl_notice(sg_download *dl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void dl_state(sg_download *dl, sg_state s, int64_t total, int64_t got);
+/* End the download with rc (and, when not SG_OK, the message already in
+ * dl->err): tidy up on the disk, then ST_END. */
+void dl_fail(sg_download *dl, sg_code rc);
+/* A disk step of kind finished (its done, on the loop). */
+void dl_stepped(sg_download *dl);
+/* What ST_PUBLISH calls when done. */
+void dl_published(sg_download *dl, sg_code rc);
+
+/* dl_disk.c: start a disk step (ST_OPEN, ST_PREPARE, ST_SETTLE,
+ * ST_VERIFY, ST_PUBLISH without hooks, ST_CLEANUP, ST_CLOSE) or a
+ * checkpoint (kind DT_CKPT) of the current plan. */
+enum { DT_CKPT = 100 };
+void dl_disk(sg_download *dl, int kind);
+/* Is the journal's partial data resumable with what the probe saw?
+ * NULL, or why not. */
+const char *dl_resume_blocker(const sg_download *dl);
+
+/* dl_xfer.c */
+sg_code dl_xfer_begin(sg_download *dl);
+/* Drive the transfer; returns 1 once it has ended (dl->verdict). */
+int dl_xfer_tick(sg_download *dl, int64_t now, int64_t *wake);
+void dl_xfer_end(sg_download *dl);
+/* Body bytes received by this run, first GET included. */
+int64_t dl_xfer_received(const sg_download *dl);
+/* A progress report now (forced) or when due. */
+void dl_progress(sg_download *dl, int64_t now, int force, sg_state s);
+
+/* dl_first.c */
+sg_code dl_first_begin(sg_download *dl);
+/* Returns 1 once the first GET has ended: dl->st tells what next. */
+int dl_first_tick(sg_download *dl, int64_t now, int64_t *wake);
+void dl_first_end(sg_download *dl);
+
+#endif

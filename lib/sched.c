@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sched.c - the decisions of sched.h.
+ *
+ * Rates: each connection's meter covers the last two seconds of its
+ * request (servers that throttle often send once a second, so shorter
+ * windows would call a healthy connection idle).  Splits: a free
+ * connection takes part of the active range with the most remaining
+ * *time*, in proportion to the rates, so the end of a download is not
+ * left to its slowest connection; later splits go down to STEAL_MIN when
+ * at least STEAL_WORTH seconds of work are at stake.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+#include "policy.h"
+#include "sched.h"
+
+#define SLOW_AGE_MS 1000      /* a request is judged after this long */
+#define SLOW_FACTOR 3.0       /* "slow": under the peers' median / this */
+#define REPLACE_PER_CONN 4    /* replacement budget per connection */
+#define STEAL_MIN (64 * 1024) /* never split off less than this */
+#define STEAL_KEEP (64 * 1024) /* the owner keeps at least this */
+#define STEAL_WORTH 0.3       /* seconds of work left that justify a split */
+
+int sched_init(sched *s, sg_segment *segs, int *n, int cap, int nconns,
+               int nsrcs, int ranges, int max_tries)
+{
+    memset(s, 0, sizeof *s);
+    s->segs = segs;
+    s->n = n;
+    s->cap = cap;
+    s->ranges = ranges;
+    s->max_tries = max_tries;
+    s->nconns = !ranges ? 1 : nconns < 1 ? 1
+                : nconns > SCHED_MAX_CONNS ? SCHED_MAX_CONNS
+                                           : nconns;
+    s->nsrcs = !ranges ? 1 : nsrcs < 1 ? 1
+               : nsrcs > SCHED_MAX_SRCS ? SCHED_MAX_SRCS
+                                        : nsrcs;
+    if (!(s->rt = calloc((size_t)cap, sizeof *s->rt)))
+        return -1;
+    for (int i = 0; i < cap; i++)
+        s->rt[i] = (sched_seg){-1, 0, -1};
+    for (int i = 0; i < *n; i++)
+        segs[i].active = 0;
+    for (int i = 0; i < s->nconns; i++) {
+        s->conns[i].seg = -1;
+        s->conns[i].move_to = -1;
+        s->conns[i].src = i % s->nsrcs;
+    }
+    return 0;
+}
+
+void sched_cleanup(sched *s)
+{
+    free(s->rt);
+    s->rt = NULL;
+}
+
+int sched_alive(const sched *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->nsrcs; i++)
+        n += !s->srcs[i].dead;
+    return n;
+}
+
+int sched_active(const sched *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->nconns; i++)
+        n += s->conns[i].seg >= 0;
+    return n;
+}
+
+/* Median rate of the measured active connections other than skip; -1
+ * when fewer than min_peers are measured. */
+static double median_rate(const sched *s, int skip, int min_peers)
+{
+    double v[SCHED_MAX_CONNS];
+    int m = 0;
+    for (int i = 0; i < s->nconns; i++) {
+        const sched_conn *k = &s->conns[i];
+        if (i != skip && k->seg >= 0 && k->meter.rate >= 0)
+            v[m++] = k->meter.rate;
+    }
+    return m < min_peers ? -1 : rate_median(v, m);
+}
+
+/* The rate to expect of segment i's connection: its own when measured,
+ * else its peers'. */
+static double seg_rate(const sched *s, int i, double med)
+{
+    int c = s->rt[i].conn;
+    if (c >= 0 && s->conns[c].meter.rate > 0)
+        return s->conns[c].meter.rate;
+    return med;
+}
+
+/* Split off part of the active segment with the most time left for a new
+ * connection expected to run at the peers' median rate.  Returns the new
+ * segment's index or -1. */
+static int steal(sched *s)
+{
+    double med = median_rate(s, -1, 1);
+    int best = -1;
+    double best_t = STEAL_WORTH;
+    for (int i = 0; i < *s->n; i++) {
+        const sg_segment *g = &s->segs[i];
+        if (s->rt[i].conn < 0 || g->end - g->done < STEAL_KEEP + STEAL_MIN)
+            continue;
+        double r = seg_rate(s, i, med);
+        /* Rates unknown yet: judge by bytes, as if 1 MB/s. */
+        double t = (double)(g->end - g->done) / (r > 0 ? r : 1e6);
+        if (t > best_t) {
+            best = i;
+            best_t = t;
+        }
+    }
+    if (best < 0)
+        return -1;
+    const sg_segment *g = &s->segs[best];
+    double r1 = seg_rate(s, best, med), r2 = med;
+    if (r1 <= 0 || r2 <= 0)
+        r1 = r2 = 1; /* nothing known: halve */
+    int64_t left = g->end - g->done;
+    int64_t keep = (int64_t)((double)left * (r1 / (r1 + r2)));
+    if (keep < STEAL_KEEP)
+        keep = STEAL_KEEP;
+    if (left - keep < STEAL_MIN)
+        return -1;
+    int i = plan_split_at(s->segs, s->n, s->cap, best, g->done + keep);
+    if (i >= 0)
+        s->rt[i] = (sched_seg){-1, 0, -1};
+    return i;
+}
+
+/* A segment for a free connection to src: an unfinished one nobody
+ * fetches (one waiting out a failure of src only when its wait is over),
+ * or a part of the one with the most time left.  -1 when none. */
+static int pick(sched *s, int src, int64_t now, int64_t *wake)
+{
+    int waiting = 0;
+    for (int i = 0; i < *s->n; i++) {
+        const sg_segment *g = &s->segs[i];
+        const sched_seg *r = &s->rt[i];
+        if (r->conn >= 0 || g->done >= g->end)
+            continue;
+        if (r->next_at <= now || r->wait_src != src)
+            return i;
+        waiting = 1;
+        if (r->next_at < *wake)
+            *wake = r->next_at;
+    }
+    /* A range waiting out a backoff is next in line: stealing now would
+     * leave it to whoever finishes last. */
+    if (!s->ranges || waiting)
+        return -1;
+    return steal(s);
+}
+
+/* A source for connection k: its own while usable, else the live one
+ * with the fewest connections that is not backing off; -1 when every
+ * live source is backing off (*wake lowered to the first end). */
+static int source_for(sched *s, sched_conn *k, int64_t now, int64_t *wake)
+{
+    const sched_src *own = &s->srcs[k->src];
+    if (!own->dead && own->next_at <= now)
+        return k->src;
+    int best = -1;
+    for (int i = 0; i < s->nsrcs; i++) {
+        const sched_src *c = &s->srcs[i];
+        if (c->dead)
+            continue;
+        if (c->next_at > now) {
+            if (c->next_at < *wake)
+                *wake = c->next_at;
+            continue;
+        }
+        if (best < 0 || c->conns < s->srcs[best].conns)
+            best = i;
+    }
+    return best;
+}
+
+int sched_next(sched *s, int64_t now, int *conn, int *seg, int64_t *wake)
+{
+    for (int c = 0; c < s->nconns; c++) {
+        sched_conn *k = &s->conns[c];
+        if (k->seg >= 0)
+            continue;
+        int src = source_for(s, k, now, wake);
+        if (src < 0)
+            return 0;
+        int i = pick(s, src, now, wake);
+        if (i < 0)
+            return 0;
+        k->src = src;
+        *conn = c;
+        *seg = i;
+        return 1;
+    }
+    return 0;
+}
+
+void sched_start(sched *s, int conn, int seg, int64_t now)
+{
+    sched_conn *k = &s->conns[conn];
+    k->seg = seg;
+    k->gen = s->srcs[k->src].gen;
+    k->got = 0;
+    k->t_start = now;
+    rate_start(&k->meter, now);
+    s->rt[seg].conn = conn;
+    s->segs[seg].active = 1;
+    s->srcs[k->src].conns++;
+}
+
+int sched_strike(sched_src *src, int gen, int max_tries, int64_t retry_after,
+                 uint64_t rnd, int64_t now)
+{
+    int64_t until = now;
+    if (gen == src->gen) {
+        /* The first failure of this round: one strike for all of the
+         * requests that were under way with it. */
+        src->strikes++;
+        src->gen++;
+        until = now + policy_backoff_ms(src->strikes, retry_after, rnd);
+    } else if (retry_after >= 0) {
+        until = now + policy_backoff_ms(1, retry_after, rnd);
+    }
+    if (until > src->next_at)
+        src->next_at = until;
+    return src->strikes >= max_tries;
+}
+
+/* src is dropped: ranges waiting out its failures may go at once. */
+static sched_act drop_source(sched *s, int src)
+{
+    s->srcs[src].dead = 1;
+    for (int i = 0; i < *s->n; i++)
+        if (s->rt[i].wait_src == src)
+            s->rt[i].next_at = 0;
+    return sched_alive(s) ? SA_SRC_DROPPED : SA_FAIL;
+}
+
+sched_act sched_finish(sched *s, int conn, sched_end e, int64_t retry_after,
+                       uint64_t rnd, int64_t now, int *srcp)
+{
+    sched_conn *k = &s->conns[conn];
+    int seg = k->seg;
+    sched_src *src = &s->srcs[k->src];
+    *srcp = k->src;
+    if (seg < 0)
+        return SA_NONE;
+    s->rt[seg].conn = -1;
+    s->segs[seg].active = 0;
+    k->seg = -1;
+    src->conns--;
+    if (k->got > 0)
+        src->strikes = 0; /* bytes prove the source works */
+    switch (e) {
+    case SE_DONE:
+        return SA_NONE;
+    case SE_DROPPED:
+        k->fresh = 1;
+        if (k->move_to >= 0)
+            k->src = k->move_to;
+        k->move_to = -1;
+        return SA_NONE;
+    case SE_TRANSIENT:
+    case SE_SOURCE:
+        k->fresh = 1;
+        break;
+    }
+    if (src->dead)
+        return SA_NONE; /* dropped already, and said so */
+    if (e == SE_SOURCE)
+        return drop_source(s, k->src);
+    int tries = k->got > 0 ? 1 : src->strikes + 1;
+    s->rt[seg].next_at = now + policy_backoff_ms(tries, retry_after, rnd);
+    s->rt[seg].wait_src = k->src;
+    if (k->got > 0)
+        return SA_NONE; /* a connection lost mid-body: just go on */
+    if (!sched_strike(src, k->gen, s->max_tries, retry_after, rnd, now))
+        return SA_NONE;
+    return drop_source(s, k->src);
+}
+
+/* The source of the fastest measured connection at work. */
+static int fastest_source(const sched *s, int fallback)
+{
+    int best = fallback;
+    double rate = -1;
+    for (int i = 0; i < s->nconns; i++) {
+        const sched_conn *k = &s->conns[i];
+        if (k->seg >= 0 && k->meter.rate > rate &&
+            !s->srcs[k->src].dead) {
+            rate = k->meter.rate;
+            best = k->src;
+        }
+    }
+    return best;
+}
+
+int sched_adapt(sched *s, int64_t now)
+{
+    /* Rates change only when sampled: keep the loop cheap in between. */
+    if (now - s->last_adapt < RATE_SAMPLE_MS)
+        return -1;
+    s->last_adapt = now;
+    for (int i = 0; i < s->nconns; i++)
+        if (s->conns[i].seg >= 0)
+            (void)rate_sample(&s->conns[i].meter, now, s->conns[i].got);
+    if (!s->ranges || s->no_replace ||
+        s->replaced >= s->nconns * REPLACE_PER_CONN)
+        return -1;
+    for (int i = 0; i < s->nconns; i++) {
+        sched_conn *k = &s->conns[i];
+        double r = k->meter.rate;
+        if (k->seg < 0 || r < 0 || now - k->t_start < SLOW_AGE_MS)
+            continue;
+        double med = median_rate(s, i, 2);
+        if (med <= 0 || r * SLOW_FACTOR >= med)
+            continue;
+        const sg_segment *g = &s->segs[k->seg];
+        if ((double)(g->end - g->done) < (r > 1 ? r : 1))
+            continue; /* under a second left: let it finish */
+        s->replaced++;
+        /* Its next request goes where connections are fastest. */
+        k->move_to = fastest_source(s, k->src);
+        return i;
+    }
+    return -1;
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sched.h - the one scheduler: which range a free connection takes, from
+ * which source, and when a connection or a source is given up.
+ *
+ * A download's plan (sg_segment, see plan.h) is worked on by up to
+ * SCHED_MAX_CONNS connections, each fetching from one source (the URL or
+ * a mirror).  The scheduler decides, from the plan, each connection's
+ * measured rate, each source's health and the clock (all inputs; it does
+ * no I/O and reads no clock):
+ *
+ *   next      a free connection takes an unfinished range nobody fetches,
+ *             or else part of the range with the most time left, split in
+ *             proportion to the two rates (the owner keeps what it can
+ *             finish, its end shrinks);
+ *   adapt     a connection far slower than its peers is replaced by a
+ *             fresh one (to the fastest source), within a budget;
+ *   health    a failure counts once against its source per round of
+ *             backoff (parallel requests failing together are one
+ *             strike); a source is asked again only after its backoff; a
+ *             source with max_tries strikes in a row is dropped and its
+ *             work goes to the others; the download fails only when no
+ *             source is left.  Bytes from a source clear its strikes.
+ *
+ * The same health rules serve a download's probe (one request to one
+ * source) and a batch's small file.  One thread per sched.
+ */
+#ifndef SG_SCHED_H
+#define SG_SCHED_H
+
+#include <stdint.h>
+
+#include "rate.h"
+#include "segget.h"
+
+#define SCHED_MAX_CONNS 64
+#define SCHED_MAX_SRCS 17 /* the URL and 16 mirrors */
+
+typedef struct sched_src {
+    int strikes;     /* failures in a row, one per round */
+    int gen;         /* rounds so far: a failure of a request begun in an
+                        earlier round is not a new strike */
+    int64_t next_at; /* no request before this (ms) */
+    int dead;
+    int conns;       /* connections fetching from it now */
+} sched_src;
+
+typedef struct sched_conn {
+    int seg;         /* the segment it fetches, -1 when free */
+    int src;         /* its source */
+    int gen;         /* its source's gen when the request began */
+    int fresh;       /* the next request opens a new TCP connection */
+    int move_to;     /* replaced: the source of its next request, -1 */
+    int64_t t_start; /* request start (ms) */
+    int64_t got;     /* body bytes written by this request */
+    rate_meter meter;
+} sched_conn;
+
+/* Per segment. */
+typedef struct sched_seg {
+    int conn;        /* the connection fetching it, -1 */
+    int64_t next_at; /* after a failure: not before this (ms) ... */
+    int wait_src;    /* ... from the source that failed (others may take
+                        it at once) */
+} sched_seg;
+
+typedef struct sched {
+    sg_segment *segs; /* the plan (caller's): may gain segments */
+    int *n;
+    int cap;
+    sched_seg *rt;    /* cap entries */
+    sched_conn conns[SCHED_MAX_CONNS];
+    int nconns;
+    sched_src srcs[SCHED_MAX_SRCS];
+    int nsrcs;
+    int ranges;       /* 0: one stream from byte 0, one connection */
+    int max_tries;
+    int replaced;     /* slow connections replaced so far */
+    int no_replace;   /* a rate limit holds connections back on purpose */
+    int64_t last_adapt;
+} sched;
+
+/* Set s up over segs[0..*n) (capacity cap; the caller owns the array)
+ * for nconns connections spread over nsrcs sources, taking turns.
+ * Without ranges there is one connection and one source.  Returns 0, or
+ * -1 when out of memory.  sched_cleanup frees what it allocated. */
+int sched_init(sched *s, sg_segment *segs, int *n, int cap, int nconns,
+               int nsrcs, int ranges, int max_tries);
+void sched_cleanup(sched *s);
+
+/* Find work for a free connection at time now.  Returns 1 with *conn,
+ * *seg set (the request asks for segs[seg].done to segs[seg].end from
+ * s->conns[*conn].src); 0 when none can start now, with *wake lowered to
+ * when one might (a source's backoff ending). */
+int sched_next(sched *s, int64_t now, int *conn, int *seg, int64_t *wake);
+
+/* The request of conn on seg began at now. */
+void sched_start(sched *s, int conn, int seg, int64_t now);
+
+/* How a request ended. */
+typedef enum sched_end {
+    SE_DONE,      /* the segment is complete, or stopped at its new end */
+    SE_DROPPED,   /* stopped on purpose (replaced, paused): no strike */
+    SE_TRANSIENT, /* a failure worth another try */
+    SE_SOURCE,    /* this source cannot serve the download at all */
+} sched_end;
+
+/* What the owner must do after sched_finish. */
+typedef enum sched_act {
+    SA_NONE,
+    SA_SRC_DROPPED, /* *src was dropped (say so); the rest goes on */
+    SA_FAIL,        /* no source is left: the download fails */
+} sched_act;
+
+/* conn's request ended with e; retry_after is the server's (seconds, -1)
+ * and rnd a random number for the backoff's jitter.  *src receives the
+ * request's source. */
+sched_act sched_finish(sched *s, int conn, sched_end e, int64_t retry_after,
+                       uint64_t rnd, int64_t now, int *src);
+
+/* Sample the connections' rates (at most every RATE_SAMPLE_MS) and pick
+ * one connection to replace: far slower than its peers' median, judged
+ * after a second, with more than a second of work left.  Returns its
+ * index (the caller stops its request and calls sched_finish with
+ * SE_DROPPED; the next request of it goes to the fastest source on a new
+ * connection), or -1. */
+int sched_adapt(sched *s, int64_t now);
+
+/* Sources still usable.  */
+int sched_alive(const sched *s);
+
+/* Connections fetching now. */
+int sched_active(const sched *s);
+
+/* The health rules alone, for a request outside a plan (a probe, a
+ * batch's small file): a failure of src at now; returns 1 when the
+ * source is exhausted (max_tries strikes), else 0 with src->next_at set. */
+int sched_strike(sched_src *src, int gen, int max_tries, int64_t retry_after,
+                 uint64_t rnd, int64_t now);
+
+#endif
