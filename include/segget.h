@@ -12,6 +12,8 @@
  *
  * Usage:
  *
+ *     if (sg_global_init() != SG_OK)
+ *         return 1;
  *     sg_options o;
  *     sg_options_init(&o);
  *     o.connections = 8;
@@ -19,14 +21,18 @@
  *     sg_code rc = sg_download_new(&dl, url, &o);
  *     if (rc == SG_OK)
  *         rc = sg_download_run(dl);
- *     if (rc != SG_OK)
- *         fprintf(stderr, "%s\n", sg_download_error(dl));
+ *     if (rc != SG_OK)  // dl is NULL when out of memory
+ *         fprintf(stderr, "%s\n",
+ *                 dl ? sg_download_error(dl) : sg_strerror(rc));
  *     sg_download_free(dl);
+ *     sg_global_cleanup();
  *
  * Threads: a download is driven by the thread that calls sg_download_run();
  * callbacks run on that thread.  The library starts one helper thread per
- * running download for checkpoints.  sg_download_cancel() is the only call
- * that may come from another thread or a signal handler.
+ * running download that waits for the disk (checkpoints, verification),
+ * with every signal blocked.  sg_download_cancel(), sg_download_pause()
+ * and sg_download_set_rate() may come from another thread, and the first
+ * two from a signal handler.
  */
 #ifndef SEGGET_H
 #define SEGGET_H
@@ -170,7 +176,8 @@ SG_API void sg_options_init(sg_options *o);
 typedef struct sg_download sg_download;
 
 /* Process-wide set-up (libcurl's global init).  Call once before any other
- * thread exists; sg_cleanup() at exit.  Returns SG_ENOMEM on failure. */
+ * thread exists; sg_global_cleanup() at exit.  Returns SG_ENOMEM on
+ * failure. */
 SG_API sg_code sg_global_init(void);
 SG_API void sg_global_cleanup(void);
 
@@ -229,10 +236,11 @@ SG_API void sg_download_free(sg_download *dl);
  * the same batch again skips finished files without a request, resumes
  * partial ones and retries failed ones.
  *
- * Threads: sg_batch_run() drives the batch on the calling thread and
- * starts helper threads (one committer, one per large download).  The
- * event, status and notice callbacks may come from any of them but never
- * two at once.  sg_batch_cancel() is async-signal-safe.
+ * Threads: sg_batch_run() drives the batch, every file of it, on the
+ * calling thread, over one pool of connections; four helper threads wait
+ * for the disk (fdatasync, commits), with every signal blocked.  The
+ * event, status and notice callbacks run on the calling thread.
+ * sg_batch_cancel() is async-signal-safe.
  */
 typedef struct sg_batch sg_batch;
 

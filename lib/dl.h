@@ -150,6 +150,14 @@ struct sg_download {
     int ckpt_failed;
 };
 
+/* dl_new.c */
+/* Work out NAME, NAME.part and NAME.segget from name (or, when NULL, the
+ * output option or the URL path); the directory must exist.  An error
+ * is recorded in dl->err. */
+sg_code dl_make_paths(sg_download *dl, const char *name, const char *urlpath);
+/* Forget the mirrors' probes. */
+void dl_drop_mirrors(sg_download *dl);
+
 /* download.c */
 void dl_notice(sg_download *dl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -43,6 +43,7 @@ struct creq {
 struct src {
     const char *url, *shown, *etag, *last_modified;
     int user;
+    char why[256]; /* its last failure */
 };
 
 struct dl_xfer {
@@ -178,6 +179,9 @@ static void on_done(eng_req *q)
     }
     int from;
     int64_t a = g->done, b = g->end - 1;
+    if (se == SE_TRANSIENT || se == SE_SOURCE)
+        (void)snprintf(x->src[src].why, sizeof x->src[src].why, "%s",
+                       q->why);
     sched_act act = sched_finish(&x->s, k->conn, se, q->r.retry_after,
                                  eng_random(), now_ms(), &from);
     if (act == SA_FAIL) {
@@ -197,8 +201,9 @@ static void on_done(eng_req *q)
                   src_name(x, from), x->s.srcs[from].strikes, q->why);
     } else if (se == SE_TRANSIENT) {
         long ms = (long)(x->s.rt[seg].next_at - now_ms());
-        dl_notice(dl, "retrying bytes %lld-%lld in %.1fs: %s", (long long)a,
-                  (long long)b, ms > 0 ? ms / 1000.0 : 0.0, q->why);
+        dl_notice(dl, "%s: retrying bytes %lld-%lld in %.1fs: %s",
+                  src_name(x, from), (long long)a, (long long)b,
+                  ms > 0 ? ms / 1000.0 : 0.0, q->why);
     }
 }
 
@@ -282,13 +287,13 @@ sg_code dl_xfer_begin(sg_download *dl)
     dl->verdict = XV_NONE;
     const probe_result *p = &dl->pr.res;
     x->src[0] = (struct src){p->effective_url, dl->shown, p->etag,
-                             p->last_modified, p->same_origin};
+                             p->last_modified, p->same_origin, ""};
     int nsrc = 1;
     for (int i = 0; dl->meta.ranges && i < dl->nusable; i++) {
         const probe_result *m = &dl->mp[dl->usable[i]].res;
         x->src[nsrc++] = (struct src){m->effective_url,
                                       dl->mshown[dl->usable[i]], m->etag,
-                                      m->last_modified, 0};
+                                      m->last_modified, 0, ""};
     }
     if (sched_init(&x->s, dl->segs, &dl->n, PLAN_MAX_SEGMENTS,
                    dl->o.connections, nsrc, dl->meta.ranges,
@@ -420,6 +425,14 @@ int dl_xfer_tick(sg_download *dl, int64_t now, int64_t *wake)
 end:
     for (int i = 0; i < x->s.nconns; i++)
         drop(dl, i, now);
+    /* A server that failed and never sent a byte, but was not dropped
+     * (the others finished first): say so once. */
+    for (int i = 0; dl->verdict == XV_DONE && i < x->s.nsrcs; i++) {
+        const sched_src *c = &x->s.srcs[i];
+        if (!c->dead && !c->delivered && x->src[i].why[0])
+            dl_notice(dl, "%s was not used: %s", x->src[i].shown,
+                      x->src[i].why);
+    }
     dl_progress(dl, now, 1, SG_STATE_DOWNLOADING);
     return 1;
 }

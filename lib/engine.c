@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * engine.c - the loop of engine.h: one CURLM, an easy handle per running
- * request (reached again through CURLOPT_PRIVATE), hop-by-hop redirects,
- * the judge at the end of every response's headers, the body guard in
- * the write callback, and one token bucket.
+ * request (reached again through CURLOPT_PRIVATE), the jobs' ticks, the
+ * disk pool's completions, and one token bucket.  What happens inside a
+ * request (hops, the judge, the body guard) is engine_req.c.
  *
  * A request (struct eng_req, the owner's) runs as a transfer (struct
  * eng_xfer, ours): its easy handle is reused for later requests, and the
@@ -15,46 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
-#include "engine.h"
-#include "rate.h"
+#include "engine_int.h"
 #include "util.h"
 
-#define TICK_MS 100 /* the longest wait: a cancel is seen within it */
-#define SMALL_BODY 65536 /* headers_only: read and drop a body this small */
-
-struct eng_xfer {
-    engine *g;
-    eng_req *q;
-    CURL *h;
-    struct curl_slist *hdrs;
-    char *cur;     /* URL of this hop */
-    int hops;
-    int user;      /* this hop carries the user's headers */
-    int judged;    /* the final response's headers were judged */
-    int discard;   /* its body is not the resource's */
-    int stopped;   /* we ended it on purpose, as stop says */
-    eng_end stop;
-    int paused;    /* held back by the rate limit */
-    int64_t seen;  /* body bytes of the final response */
-    char range[48];
-    char errbuf[CURL_ERROR_SIZE];
-    struct eng_xfer *next; /* running list, or spare list */
-};
-
-struct engine {
-    eng_conf c;
-    CURLM *m;
-    disk *d;
-    eng_job *jobs;
-    eng_job *added; /* jobs added since the loop's last turn */
-    struct eng_xfer *running;
-    struct eng_xfer *spare;
-    rate_bucket bucket;
-    atomic_llong want_rate;
-    int paused;
-};
 
 uint64_t eng_random(void)
 {
@@ -109,8 +72,7 @@ static void xfer_free(struct eng_xfer *x)
     free(x);
 }
 
-/* Take x out of the multi handle and the running list. */
-static void detach(engine *g, struct eng_xfer *x)
+void eng_detach(engine *g, struct eng_xfer *x)
 {
     (void)curl_multi_remove_handle(g->m, x->h);
     if (x->paused) {
@@ -125,8 +87,7 @@ static void detach(engine *g, struct eng_xfer *x)
     x->next = NULL;
 }
 
-/* Keep x's easy handle for a later request. */
-static void recycle(engine *g, struct eng_xfer *x)
+void eng_recycle(engine *g, struct eng_xfer *x)
 {
     curl_slist_free_all(x->hdrs);
     x->hdrs = NULL;
@@ -143,7 +104,7 @@ void eng_free(engine *g)
         return;
     while (g->running) {
         struct eng_xfer *x = g->running;
-        detach(g, x);
+        eng_detach(g, x);
         if (x->q)
             x->q->x = NULL;
         xfer_free(x);
@@ -189,211 +150,6 @@ int eng_limited(engine *g)
     return g->bucket.rate > 0;
 }
 
-/* End x on purpose from inside a callback. */
-static size_t halt(struct eng_xfer *x, eng_end how)
-{
-    x->stopped = 1;
-    x->stop = how;
-    return 0;
-}
-
-static int blank(const char *line, size_t len)
-{
-    return (len == 2 && line[0] == '\r' && line[1] == '\n') ||
-           (len == 1 && line[0] == '\n');
-}
-
-static size_t on_header(char *line, size_t size, size_t n, void *ud)
-{
-    struct eng_xfer *x = ud;
-    eng_req *q = x->q;
-    size_t len = size * n;
-    if (x->judged)
-        return len; /* trailers */
-    if (resp_line(&q->r, line, len) < 0) {
-        q->code = err_set(&q->err, SG_ENOMEM, "out of memory");
-        return halt(x, EE_SINK);
-    }
-    if (!blank(line, len) || q->r.status < 200)
-        return len; /* more headers, or an interim 1xx */
-    curl_off_t ra = 0;
-    (void)curl_easy_getinfo(x->h, CURLINFO_RETRY_AFTER, &ra);
-    q->r.retry_after = ra > 0 ? (int64_t)ra : -1;
-    x->judged = 1;
-    switch (judge_response(&q->ask, &q->r, &q->v)) {
-    case JV_REDIRECT:
-    case JV_UNCHANGED:
-        x->discard = 1; /* a short message: read it, keep the connection */
-        return len;
-    case JV_BODY:
-        if (q->ask.head)
-            return len;
-        if (q->headers_only) {
-            if (q->v.len >= 0 && q->v.len <= SMALL_BODY) {
-                x->discard = 1;
-                return len;
-            }
-            return halt(x, EE_JUDGED);
-        }
-        if (q->ops && q->ops->accept) {
-            sg_code rc = q->ops->accept(q, &q->err);
-            if (rc) {
-                q->code = rc;
-                return halt(x, EE_SINK);
-            }
-        }
-        return len;
-    default:
-        return halt(x, EE_JUDGED); /* nothing in the body is wanted */
-    }
-}
-
-static size_t on_write(char *p, size_t size, size_t n, void *ud)
-{
-    struct eng_xfer *x = ud;
-    eng_req *q = x->q;
-    engine *g = x->g;
-    size_t len = size * n;
-    if (!x->judged) {
-        (void)snprintf(q->v.why, sizeof q->v.why, "a body without headers");
-        q->v.verdict = JV_PROTO;
-        return halt(x, EE_JUDGED);
-    }
-    if (x->discard || q->ask.head)
-        return len;
-    /* Without a limit this is one comparison per callback. */
-    if (g->bucket.rate > 0 && !bucket_open(&g->bucket, now_ms())) {
-        x->paused = 1; /* libcurl offers these bytes again on unpause */
-        g->paused++;
-        return CURL_WRITEFUNC_PAUSE;
-    }
-    bucket_take(&g->bucket, len);
-    int64_t pos = q->v.off + x->seen;
-    int64_t room = judge_room(&q->v, x->seen);
-    int64_t cap = q->stop_at - pos;
-    if (cap < 0)
-        cap = 0;
-    size_t take = len;
-    int stop = 0;
-    if (cap < room && (int64_t)len > cap) {
-        take = (size_t)cap; /* the owner gave the rest away */
-        stop = 1;
-    } else if ((int64_t)len > room) {
-        /* Longer than the range or the declared length: none of this
-         * response can be trusted (the owner claims none of it). */
-        judge_overrun(&q->v);
-        return halt(x, EE_JUDGED);
-    }
-    if (take) {
-        sg_code rc = q->ops->write(q, p, take, pos, &q->err);
-        if (rc) {
-            q->code = rc;
-            return halt(x, EE_SINK);
-        }
-        x->seen += (int64_t)take;
-        q->got += (int64_t)take;
-    }
-    return stop ? halt(x, EE_STOPPED) : len;
-}
-
-/* The header list of x's hop. */
-static sg_code hop_headers(engine *g, struct eng_xfer *x)
-{
-    const eng_req *q = x->q;
-    struct curl_slist *l = NULL, *t;
-    const char *pre[] = {"If-Range: ", "If-None-Match: ",
-                         "If-Modified-Since: "};
-    const char *val[] = {q->if_range, q->if_none_match,
-                         q->if_modified_since};
-    for (int i = 0; x->user && i < g->c.nheaders; i++) {
-        if (!(t = curl_slist_append(l, g->c.headers[i])))
-            goto fail;
-        l = t;
-    }
-    for (int i = 0; i < 3; i++) {
-        if (!val[i])
-            continue;
-        char *line = str_cat(pre[i], val[i]);
-        t = line ? curl_slist_append(l, line) : NULL;
-        free(line);
-        if (!t)
-            goto fail;
-        l = t;
-    }
-    curl_slist_free_all(x->hdrs);
-    x->hdrs = l;
-    return SG_OK;
-fail:
-    curl_slist_free_all(l);
-    return SG_ENOMEM;
-}
-
-/* Set x's easy handle up for its current hop and add it to the multi. */
-static sg_code issue(engine *g, struct eng_xfer *x)
-{
-    eng_req *q = x->q;
-    const eng_conf *c = &g->c;
-    CURL *h = x->h;
-    curl_easy_reset(h);
-    resp_cleanup(&q->r);
-    x->judged = x->discard = x->stopped = 0;
-    x->seen = 0;
-    x->errbuf[0] = '\0';
-    if (hop_headers(g, x))
-        return SG_ENOMEM;
-    CURLcode cc = CURLE_OK;
-#define SET(opt, val)                                                         \
-    do {                                                                      \
-        if (cc == CURLE_OK)                                                   \
-            cc = curl_easy_setopt(h, opt, val);                               \
-    } while (0)
-    SET(CURLOPT_PRIVATE, x);
-    SET(CURLOPT_URL, x->cur);
-    SET(CURLOPT_PROTOCOLS_STR, "http,https");
-    SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    SET(CURLOPT_FOLLOWLOCATION, 0L); /* hops are ours: policy_hop() */
-    SET(CURLOPT_UNRESTRICTED_AUTH, 0L);
-    SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_TCP_KEEPALIVE, 1L);
-    SET(CURLOPT_USERAGENT, c->user_agent);
-    SET(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
-    SET(CURLOPT_LOW_SPEED_LIMIT, 1024L);
-    SET(CURLOPT_LOW_SPEED_TIME, (c->stall_timeout_ms + 999) / 1000);
-    SET(CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
-    SET(CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
-    if (x->user && c->userpwd)
-        SET(CURLOPT_USERPWD, c->userpwd);
-    if (c->netrc)
-        SET(CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
-    if (c->proxy)
-        SET(CURLOPT_PROXY, c->proxy);
-    /* A proxy's CONNECT answer is not the response: keep it out of the
-     * header callback (its failure is read from HTTP_CONNECTCODE). */
-    SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-    SET(CURLOPT_HEADERFUNCTION, on_header);
-    SET(CURLOPT_HEADERDATA, x);
-    SET(CURLOPT_WRITEFUNCTION, on_write);
-    SET(CURLOPT_WRITEDATA, x);
-    SET(CURLOPT_ERRORBUFFER, x->errbuf);
-    SET(CURLOPT_HTTPHEADER, x->hdrs);
-    if (q->ask.head)
-        SET(CURLOPT_NOBODY, 1L);
-    if (q->ask.first >= 0) {
-        (void)snprintf(x->range, sizeof x->range, "%lld-%lld",
-                       (long long)q->ask.first, (long long)q->ask.last);
-        SET(CURLOPT_RANGE, x->range);
-    }
-    if (q->bufsize > 0)
-        SET(CURLOPT_BUFFERSIZE, q->bufsize);
-    if (q->fresh && x->hops == 0)
-        SET(CURLOPT_FRESH_CONNECT, 1L);
-#undef SET
-    if (cc != CURLE_OK ||
-        curl_multi_add_handle(g->m, h) != CURLM_OK)
-        return SG_ENOMEM;
-    return SG_OK;
-}
-
 sg_code eng_start(engine *g, eng_req *q, sg_err *e)
 {
     eng_req_cleanup(q);
@@ -420,9 +176,9 @@ sg_code eng_start(engine *g, eng_req *q, sg_err *e)
     x->hops = 0;
     x->user = q->user;
     x->paused = 0;
-    if (!(x->cur = strdup(q->url)) || issue(g, x) != SG_OK) {
+    if (!(x->cur = strdup(q->url)) || eng_issue(g, x) != SG_OK) {
         (void)curl_multi_remove_handle(g->m, x->h);
-        recycle(g, x);
+        eng_recycle(g, x);
         return err_set(e, SG_ENOMEM, "cannot start a transfer");
     }
     q->x = x;
@@ -436,9 +192,9 @@ void eng_stop(engine *g, eng_req *q)
     struct eng_xfer *x = q->x;
     if (!x)
         return;
-    detach(g, x);
+    eng_detach(g, x);
     q->x = NULL;
-    recycle(g, x);
+    eng_recycle(g, x);
 }
 
 void eng_req_cleanup(eng_req *q)
@@ -447,202 +203,6 @@ void eng_req_cleanup(eng_req *q)
     err_reset(&q->err);
     free(q->final_url);
     q->final_url = NULL;
-}
-
-/* libcurl's failure, as the policy knows failures. */
-static fail_kind kind_of(CURLcode cc)
-{
-    switch (cc) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-        return FK_RESOLVE;
-    case CURLE_COULDNT_CONNECT:
-        return FK_CONNECT;
-    case CURLE_OPERATION_TIMEDOUT:
-        return FK_TIMEOUT;
-    case CURLE_RECV_ERROR:
-        return FK_RECV;
-    case CURLE_SEND_ERROR:
-        return FK_SEND;
-    case CURLE_GOT_NOTHING:
-        return FK_NOTHING;
-    case CURLE_PARTIAL_FILE:
-        return FK_PARTIAL;
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_HTTP3:
-    case CURLE_QUIC_CONNECT_ERROR:
-        return FK_HTTP2;
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_ENGINE_INITFAILED:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_SHUTDOWN_FAILED:
-    case CURLE_USE_SSL_FAILED:
-        return FK_TLS;
-    case CURLE_PROXY:
-        return FK_PROXY;
-    case CURLE_TOO_MANY_REDIRECTS:
-    case CURLE_WEIRD_SERVER_REPLY:
-    case CURLE_BAD_CONTENT_ENCODING:
-        return FK_PROTO;
-    case CURLE_UNSUPPORTED_PROTOCOL:
-        return FK_UNSAFE;
-    case CURLE_URL_MALFORMAT:
-        return FK_USAGE;
-    case CURLE_OUT_OF_MEMORY:
-        return FK_NOMEM;
-    default:
-        return FK_OTHER;
-    }
-}
-
-static void failed(eng_req *q, fail_kind k, const char *why)
-{
-    q->end = EE_FAILED;
-    q->fail = k;
-    q->transient = policy_transient(k);
-    q->code = policy_code(k);
-    (void)snprintf(q->why, sizeof q->why, "%s", why);
-    err_set(&q->err, q->code, "%s: %s", q->shown, why);
-}
-
-/* Follow a redirect of x.  Returns 1 when the next hop is under way. */
-static int follow(engine *g, struct eng_xfer *x)
-{
-    eng_req *q = x->q;
-    char *loc = NULL;
-    if (curl_easy_getinfo(x->h, CURLINFO_REDIRECT_URL, &loc) != CURLE_OK ||
-        !loc) {
-        q->v.verdict = JV_HTTP;
-        (void)snprintf(q->v.why, sizeof q->v.why,
-                       "HTTP %d without a usable Location", q->v.status);
-        return 0;
-    }
-    switch (policy_hop(x->hops, eng_url_scheme_ok(loc))) {
-    case HOP_TOO_MANY:
-        failed(q, FK_PROTO, "too many redirects");
-        return 0;
-    case HOP_UNSAFE:
-        failed(q, FK_UNSAFE, "redirect to a URL that is not http or https");
-        return 0;
-    case HOP_FOLLOW:
-        break;
-    }
-    char *next = strdup(loc);
-    if (!next) {
-        failed(q, FK_NOMEM, "out of memory");
-        return 0;
-    }
-    x->user = policy_hop_user(x->user, eng_url_same_origin(q->url, next));
-    free(x->cur);
-    x->cur = next;
-    x->hops++;
-    (void)curl_multi_remove_handle(g->m, x->h);
-    if (issue(g, x) != SG_OK) {
-        failed(q, FK_NOMEM, "out of memory");
-        return 0;
-    }
-    return 1;
-}
-
-/* Set q's code, transient flag and message from its verdict. */
-static void judged(eng_req *q)
-{
-    const judge_result *v = &q->v;
-    switch (v->verdict) {
-    case JV_BODY:
-    case JV_EMPTY:
-    case JV_UNCHANGED:
-    case JV_REDIRECT:
-        q->code = SG_OK;
-        return;
-    case JV_RETRY:
-        q->transient = 1;
-        q->code = SG_EHTTP;
-        break;
-    case JV_CHANGED:
-    case JV_RESIZED:
-        q->code = SG_ECHANGED;
-        break;
-    case JV_HTTP:
-        q->code = SG_EHTTP;
-        break;
-    case JV_PROTO:
-        q->code = SG_EPROTO;
-        break;
-    }
-    (void)snprintf(q->why, sizeof q->why, "%s", v->why);
-    err_set(&q->err, q->code, "%s: %s", q->shown, v->why);
-}
-
-/* A transfer ended with cc: work out how, then tell the owner. */
-static void finish(engine *g, struct eng_xfer *x, CURLcode cc)
-{
-    eng_req *q = x->q;
-    if (x->stopped) {
-        q->end = x->stop;
-        if (q->end == EE_JUDGED)
-            judged(q);
-        else if (q->end == EE_STOPPED)
-            q->code = SG_OK;
-        else
-            (void)snprintf(q->why, sizeof q->why, "%s", err_msg(&q->err));
-    } else if (cc != CURLE_OK) {
-        long connect = 0;
-        (void)curl_easy_getinfo(x->h, CURLINFO_HTTP_CONNECTCODE, &connect);
-        if (connect >= 300 && !x->judged) {
-            char why[96];
-            (void)snprintf(why, sizeof why,
-                           "the proxy answered %ld to CONNECT%s", connect,
-                           connect == 407 ? " (proxy authentication "
-                                            "required)"
-                                          : "");
-            /* A proxy that is only busy is worth another try. */
-            failed(q, policy_transient_status((int)connect) ? FK_CONNECT
-                                                            : FK_PROXY,
-                   why);
-        } else {
-            failed(q, kind_of(cc),
-                   x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc));
-        }
-    } else if (!x->judged) {
-        q->v.verdict = JV_PROTO;
-        (void)snprintf(q->v.why, sizeof q->v.why, "no response");
-        q->end = EE_JUDGED;
-        judged(q);
-    } else if (q->v.verdict == JV_REDIRECT) {
-        if (follow(g, x))
-            return;
-        if (q->end != EE_FAILED)
-            judged(q);
-    } else if (q->v.verdict == JV_BODY && !q->ask.head &&
-               !q->headers_only && !judge_end(&q->v, x->seen)) {
-        q->end = EE_SHORT;
-        q->transient = 1;
-        q->code = SG_ENETWORK;
-        (void)snprintf(q->why, sizeof q->why, "the body ended early");
-        err_set(&q->err, q->code, "%s: %s", q->shown, q->why);
-    } else {
-        q->end = EE_JUDGED;
-        judged(q);
-    }
-    detach(g, x);
-    q->final_url = x->cur;
-    q->final_user = x->user;
-    x->cur = NULL;
-    q->x = NULL;
-    recycle(g, x);
-    if (q->ops && q->ops->done)
-        q->ops->done(q);
 }
 
 static int harvest(engine *g)
@@ -655,7 +215,7 @@ static int harvest(engine *g)
         struct eng_xfer *x = NULL;
         (void)curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &x);
         if (x && x->q) {
-            finish(g, x, msg->data.result);
+            eng_finish(g, x, msg->data.result);
             n++;
         }
     }

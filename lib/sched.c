@@ -48,7 +48,7 @@ int sched_init(sched *s, sg_segment *segs, int *n, int cap, int nconns,
     for (int i = 0; i < s->nconns; i++) {
         s->conns[i].seg = -1;
         s->conns[i].move_to = -1;
-        s->conns[i].src = i % s->nsrcs;
+        s->conns[i].src = s->conns[i].home = i % s->nsrcs;
     }
     return 0;
 }
@@ -161,14 +161,15 @@ static int pick(sched *s, int src, int64_t now, int64_t *wake)
     return steal(s);
 }
 
-/* A source for connection k: its own while usable, else the live one
- * with the fewest connections that is not backing off; -1 when every
- * live source is backing off (*wake lowered to the first end). */
+/* A source for connection k: its home while usable (so a source that
+ * backs off is asked again after it), else the live one with the fewest
+ * connections that is not backing off; -1 when every live source is
+ * backing off (*wake lowered to the first end). */
 static int source_for(sched *s, sched_conn *k, int64_t now, int64_t *wake)
 {
-    const sched_src *own = &s->srcs[k->src];
+    const sched_src *own = &s->srcs[k->home];
     if (!own->dead && own->next_at <= now)
-        return k->src;
+        return k->home;
     int best = -1;
     for (int i = 0; i < s->nsrcs; i++) {
         const sched_src *c = &s->srcs[i];
@@ -259,15 +260,17 @@ sched_act sched_finish(sched *s, int conn, sched_end e, int64_t retry_after,
     s->segs[seg].active = 0;
     k->seg = -1;
     src->conns--;
-    if (k->got > 0)
+    if (k->got > 0) {
         src->strikes = 0; /* bytes prove the source works */
+        src->delivered = 1;
+    }
     switch (e) {
     case SE_DONE:
         return SA_NONE;
     case SE_DROPPED:
         k->fresh = 1;
         if (k->move_to >= 0)
-            k->src = k->move_to;
+            k->src = k->home = k->move_to;
         k->move_to = -1;
         return SA_NONE;
     case SE_TRANSIENT:
@@ -284,9 +287,13 @@ sched_act sched_finish(sched *s, int conn, sched_end e, int64_t retry_after,
     s->rt[seg].wait_src = k->src;
     if (k->got > 0)
         return SA_NONE; /* a connection lost mid-body: just go on */
-    if (!sched_strike(src, k->gen, s->max_tries, retry_after, rnd, now))
-        return SA_NONE;
-    return drop_source(s, k->src);
+    int exhausted =
+        sched_strike(src, k->gen, s->max_tries, retry_after, rnd, now);
+    if (!exhausted && !src->delivered && src->strikes >= 2)
+        for (int i = 0; i < s->nsrcs; i++)
+            exhausted |= i != k->src && !s->srcs[i].dead &&
+                         s->srcs[i].delivered;
+    return exhausted ? drop_source(s, k->src) : SA_NONE;
 }
 
 /* The source of the fastest measured connection at work. */

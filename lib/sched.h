@@ -19,8 +19,11 @@
  *             backoff (parallel requests failing together are one
  *             strike); a source is asked again only after its backoff; a
  *             source with max_tries strikes in a row is dropped and its
- *             work goes to the others; the download fails only when no
- *             source is left.  Bytes from a source clear its strikes.
+ *             work goes to the others -- after two already when it never
+ *             sent a byte while another source does (a mirror that
+ *             answers its probe and nothing else); the download fails
+ *             only when no source is left.  Bytes from a source clear its
+ *             strikes.
  *
  * The same health rules serve a download's probe (one request to one
  * source) and a batch's small file.  One thread per sched.
@@ -42,6 +45,7 @@ typedef struct sched_src {
                         earlier round is not a new strike */
     int64_t next_at; /* no request before this (ms) */
     int dead;
+    int delivered;   /* it has sent bytes of this download */
     int conns;       /* connections fetching from it now */
 } sched_src;
 
@@ -50,6 +54,7 @@ typedef struct sched_conn {
     int src;         /* its source */
     int gen;         /* its source's gen when the request began */
     int fresh;       /* the next request opens a new TCP connection */
+    int home;        /* the source it goes back to when usable */
     int move_to;     /* replaced: the source of its next request, -1 */
     int64_t t_start; /* request start (ms) */
     int64_t got;     /* body bytes written by this request */

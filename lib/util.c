@@ -42,14 +42,3 @@ int hexval(char c)
     return -1;
 }
 
-void notify(sg_notice_fn fn, void *userdata, const char *fmt, ...)
-{
-    if (!fn)
-        return;
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    (void)vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    fn(buf, userdata);
-}

@@ -19,11 +19,6 @@ static inline int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Format a notice and hand it to fn (nothing when fn is NULL).  Messages
- * longer than 1 KiB are cut. */
-void notify(sg_notice_fn fn, void *userdata, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* The value of a hexadecimal digit, or -1. */
 int hexval(char c);
 

@@ -13,6 +13,32 @@
  * response to the log file:
  * "STATUS BYTES_SENT METHOD RANGE SERIAL SPEED IF-RANGE" (SPEED: slow or
  * fast, for --slow-every; spaces in RANGE and IF-RANGE become '_').
+ * With --log-conditions each line goes on with " inm=V ims=V pa=yes|no":
+ * the If-None-Match and If-Modified-Since the request carried ('-' when
+ * absent, spaces as '_') and whether it carried Proxy-Authorization.
+ *
+ * Options added for the regression tests (tests/integration/test_regress.c):
+ *   --length-all V       a literal "Content-Length: V" on every response
+ *                        of the resource (HEAD, 200 and 206), each of which
+ *                        then closes its connection after its body;
+ *   --range-total-value V  206s say "Content-Range: bytes A-B/V" (the true
+ *                        range, a literal total);
+ *   --bare-416           416 answers carry no Content-Range, only a short
+ *                        text body (npm http-server);
+ *   --empty-206 keep|close  a Range request for the empty resource is
+ *                        answered "206, Content-Range: bytes 0-0/0,
+ *                        Content-Length: 1" and no body (s3rver), then the
+ *                        connection is kept or closed;
+ *   --conditional        304 to an If-None-Match that matches the ETag
+ *                        (or "*"), or, without one, an If-Modified-Since
+ *                        equal to Last-Modified;
+ *   --conditional-no-range  the same only for requests without Range:
+ *                        with Range the conditions are ignored (206), as
+ *                        http-server does;
+ *   --proxy-407          a proxy refusing the credentials: every request
+ *                        (CONNECT or any other) gets "407 Proxy
+ *                        Authentication Required" with Proxy-Authenticate;
+ *   --log-conditions     the longer log lines above.
  * It runs until killed.
  */
 #include <errno.h>
@@ -63,6 +89,13 @@ static struct {
     const char *length_value; /* literal Content-Length for 200s and HEAD */
     const char *disposition;  /* Content-Disposition value */
     int reset;                /* drop with a TCP reset, not a close */
+    const char *length_all;   /* literal Content-Length for every response */
+    const char *range_total_value; /* literal Content-Range total */
+    int bare416;              /* 416 without Content-Range */
+    int empty206;             /* 1: keep the connection, 2: close it */
+    int conditional;          /* 1: 304 always, 2: only without Range */
+    int proxy407;             /* every request: 407 */
+    int log_conditions;
     const char *log;
 } cfg = {.size = 1 << 20, .seed = 1, .head_length = -1, .drop_after = -1,
          .drop_count = -1, .retry_after = -1, .range_total = -1};
@@ -76,7 +109,9 @@ static __thread int conn_slow;
 static __thread int conn_trickle;
 static __thread uint64_t cur_seed;  /* the resource version served */
 static __thread const char *cur_etag, *cur_lastmod;
-static __thread char if_range[160];
+static __thread char if_range[2048];
+static __thread char req_inm[2048], req_ims[160];
+static __thread int req_proxy_auth;
 static FILE *logfile;
 
 /* Take one from a shared budget; -1 means unlimited.  Returns 1 if taken. */
@@ -90,14 +125,31 @@ static int take(int *budget)
     return ok;
 }
 
+/* v as one log field: '-' when empty, spaces as '_'. */
+static void log_word(const char *v)
+{
+    if (!v[0])
+        fputc('-', logfile);
+    for (; *v; v++)
+        fputc(*v == ' ' ? '_' : *v, logfile);
+}
+
 static void logline(const char *method, int status, int64_t sent,
                     const char *range)
 {
     pthread_mutex_lock(&mu);
     if (logfile) {
-        fprintf(logfile, "%d %" PRId64 " %s %s %" PRId64 " %s %s\n", status,
+        fprintf(logfile, "%d %" PRId64 " %s %s %" PRId64 " %s %s", status,
                 sent, method, range[0] ? range : "-", conn_serial,
                 conn_slow ? "slow" : "fast", if_range[0] ? if_range : "-");
+        if (cfg.log_conditions) {
+            fputs(" inm=", logfile);
+            log_word(req_inm);
+            fputs(" ims=", logfile);
+            log_word(req_ims);
+            fprintf(logfile, " pa=%s", req_proxy_auth ? "yes" : "no");
+        }
+        fputc('\n', logfile);
         fflush(logfile);
     }
     pthread_mutex_unlock(&mu);
@@ -208,16 +260,24 @@ static int serve(int fd, char *req)
     char method[16] = "", path[1024] = "", range[128] = "";
     if (sscanf(req, "%15s %1023s", method, path) != 2)
         return -1;
-    if_range[0] = '\0';
+    if_range[0] = req_inm[0] = req_ims[0] = '\0';
+    req_proxy_auth = 0;
     for (char *l = strstr(req, "\r\n"); l; l = strstr(l + 2, "\r\n")) {
         if (strncasecmp(l + 2, "Range:", 6) == 0)
             (void)sscanf(l + 8, " %127[^\r]", range);
         if (strncasecmp(l + 2, "If-Range:", 9) == 0)
-            (void)sscanf(l + 11, " %159[^\r]", if_range);
+            (void)sscanf(l + 11, " %2047[^\r]", if_range);
+        if (strncasecmp(l + 2, "If-None-Match:", 14) == 0)
+            (void)sscanf(l + 16, " %2047[^\r]", req_inm);
+        if (strncasecmp(l + 2, "If-Modified-Since:", 18) == 0)
+            (void)sscanf(l + 20, " %159[^\r]", req_ims);
+        if (strncasecmp(l + 2, "Proxy-Authorization:", 20) == 0)
+            req_proxy_auth = 1;
     }
     for (char *c = if_range; *c; c++)
         if (*c == ' ')
             *c = '_';
+
     int head = strcmp(method, "HEAD") == 0;
     /* Which version of the resource this response serves. */
     static char etag2[80];
@@ -237,9 +297,16 @@ static int serve(int fd, char *req)
     /* If-Range: a validator that no longer matches means the whole body. */
     int if_range_fails = if_range[0] && cur_etag && if_range[0] == '"' &&
                          strcmp(if_range, cur_etag) != 0;
-    char h[2048];
+    char h[8192];
     int64_t sent = 0;
 
+    if (cfg.proxy407) {
+        snprintf(h, sizeof h, "HTTP/1.1 407 Proxy Authentication Required\r\n"
+                              "Proxy-Authenticate: Basic realm=\"x\"\r\n"
+                              "Content-Length: 0\r\n\r\n");
+        logline(method, 407, 0, range);
+        return send_all(fd, h, strlen(h));
+    }
     if (strcmp(path, "/missing") == 0) {
         snprintf(h, sizeof h, "HTTP/1.1 404 Not Found\r\nContent-Length: 9"
                               "\r\n\r\nnot found");
@@ -273,10 +340,45 @@ static int serve(int fd, char *req)
         logline(method, cfg.fail_status, (int64_t)strlen(body), range);
         return send_all(fd, h, strlen(h));
     }
+    if (cfg.conditional && (cfg.conditional == 1 || !range[0])) {
+        int match = 0;
+        if (req_inm[0])
+            match = cur_etag && (strcmp(req_inm, "*") == 0 ||
+                                 strcmp(req_inm, cur_etag) == 0);
+        else if (req_ims[0])
+            match = cur_lastmod && strcmp(req_ims, cur_lastmod) == 0;
+        if (match) {
+            snprintf(h, sizeof h, "HTTP/1.1 304 Not Modified\r\n");
+            common(h, sizeof h);
+            strcat(h, "\r\n");
+            logline(method, 304, 0, range);
+            return send_all(fd, h, strlen(h));
+        }
+    }
+    if (cfg.empty206 && cfg.size == 0 && range[0] && !head) {
+        snprintf(h, sizeof h, "HTTP/1.1 206 Partial Content\r\n"
+                              "Content-Range: bytes 0-0/0\r\n"
+                              "Content-Length: 1\r\n");
+        common(h, sizeof h);
+        strcat(h, "\r\n");
+        logline(method, 206, 0, range);
+        if (send_all(fd, h, strlen(h)) < 0)
+            return -1;
+        return cfg.empty206 == 2 ? -1 : 0;
+    }
     int64_t a = 0, b = cfg.size - 1;
     int ranged = 0;
     if (range[0] && !cfg.ignore_ranges && !cfg.chunked && !if_range_fails) {
         int r = parse_range(range, &a, &b);
+        if ((r == -2 || (r == 0 && cfg.size == 0)) && cfg.bare416) {
+            const char *msg = "Requested range not satisfiable";
+            snprintf(h, sizeof h, "HTTP/1.1 416 Requested Range Not "
+                                  "Satisfiable\r\nContent-Type: text/plain"
+                                  "\r\nContent-Length: %zu\r\n\r\n%s",
+                     strlen(msg), msg);
+            logline(method, 416, (int64_t)strlen(msg), range);
+            return send_all(fd, h, strlen(h));
+        }
         if (r == -2 || (r == 0 && cfg.size == 0)) {
             snprintf(h, sizeof h, "HTTP/1.1 416 Range Not Satisfiable\r\n"
                                   "Content-Range: bytes */%" PRId64
@@ -304,6 +406,12 @@ static int serve(int fd, char *req)
         if (cfg.range_value)
             l += (size_t)snprintf(h + l, sizeof h - l,
                                   "Content-Range: %s\r\n", cfg.range_value);
+        else if (cfg.range_total_value)
+            l += (size_t)snprintf(h + l, sizeof h - l,
+                                  "Content-Range: bytes %" PRId64 "-%" PRId64
+                                  "/%s\r\n",
+                                  a + cfg.shift, b + cfg.shift,
+                                  cfg.range_total_value);
         else if (!cfg.no_range_header)
             l += (size_t)snprintf(h + l, sizeof h - l,
                                   "Content-Range: bytes %" PRId64 "-%" PRId64
@@ -311,7 +419,10 @@ static int serve(int fd, char *req)
                                   a + cfg.shift, b + cfg.shift,
                                   cfg.range_total >= 0 ? cfg.range_total
                                                        : cfg.size);
-        if (!cfg.extra)
+        if (cfg.length_all)
+            snprintf(h + l, sizeof h - l, "Content-Length: %s\r\n",
+                     cfg.length_all);
+        else if (!cfg.extra)
             snprintf(h + l, sizeof h - l, "Content-Length: %" PRId64 "\r\n",
                      len);
     } else if (cfg.chunked && !head) {
@@ -320,7 +431,10 @@ static int serve(int fd, char *req)
     } else {
         int64_t cl = head && cfg.head_length >= 0 ? cfg.head_length : len;
         snprintf(h, sizeof h, "HTTP/1.1 200 OK\r\n");
-        if (cfg.length_value)
+        if (cfg.length_all)
+            snprintf(h + strlen(h), sizeof h - strlen(h),
+                     "Content-Length: %s\r\n", cfg.length_all);
+        else if (cfg.length_value)
             snprintf(h + strlen(h), sizeof h - strlen(h),
                      "Content-Length: %s\r\n", cfg.length_value);
         else if (!(head && (cfg.head_no_length || cfg.chunked)))
@@ -330,7 +444,7 @@ static int serve(int fd, char *req)
     common(h, sizeof h);
     if (cfg.gzip && !head)
         strcat(h, "Content-Encoding: gzip\r\n");
-    if (ranged && cfg.extra)
+    if ((ranged && cfg.extra) || cfg.length_all)
         strcat(h, "Connection: close\r\n");
     strcat(h, "\r\n");
     int status = ranged ? 206 : 200;
@@ -338,7 +452,7 @@ static int serve(int fd, char *req)
         return -1;
     if (head) {
         logline(method, status, 0, range);
-        return 0;
+        return cfg.length_all ? -1 : 0;
     }
     int64_t limit = cfg.drop_after >= 0 && take(&cfg.drop_count)
                         ? cfg.drop_after
@@ -358,7 +472,7 @@ static int serve(int fd, char *req)
         return -1;
     }
     logline(method, status, sent < 0 ? 0 : sent, range);
-    if (sent < len)
+    if (sent < len || cfg.length_all)
         return -1; /* dropped on purpose or by the peer */
     return 0;
 }
@@ -447,6 +561,12 @@ int main(int argc, char **argv)
         else if (!strcmp(o, "--extra-bytes")) cfg.extra = num(v);
         else if (!strcmp(o, "--length-value")) cfg.length_value = v;
         else if (!strcmp(o, "--disposition")) cfg.disposition = v;
+        else if (!strcmp(o, "--length-all")) cfg.length_all = v;
+        else if (!strcmp(o, "--range-total-value"))
+            cfg.range_total_value = v;
+        else if (!strcmp(o, "--empty-206")) {
+            cfg.empty206 = !strcmp(v, "close") ? 2 : 1;
+        }
         else {
             used = 0;
             if (!strcmp(o, "--head-no-length")) cfg.head_no_length = 1;
@@ -459,6 +579,12 @@ int main(int argc, char **argv)
             else if (!strcmp(o, "--gzip")) cfg.gzip = 1;
             else if (!strcmp(o, "--html-200")) cfg.html200 = 1;
             else if (!strcmp(o, "--reset")) cfg.reset = 1;
+            else if (!strcmp(o, "--bare-416")) cfg.bare416 = 1;
+            else if (!strcmp(o, "--conditional")) cfg.conditional = 1;
+            else if (!strcmp(o, "--conditional-no-range"))
+                cfg.conditional = 2;
+            else if (!strcmp(o, "--proxy-407")) cfg.proxy407 = 1;
+            else if (!strcmp(o, "--log-conditions")) cfg.log_conditions = 1;
             else {
                 fprintf(stderr, "faultsrv: unknown option %s\n", o);
                 return 2;

@@ -103,3 +103,53 @@ Test(install, man_page_documents_every_option_of_help)
      * EXIT STATUS section lists the same codes as --help. */
     cr_assert_eq(sh("tests/check-man %s man/segget.1", getenv("SEGGET_BIN")), 0);
 }
+
+Test(install, the_library_exports_its_api_alone)
+{
+    /* Internal functions are hidden: an installed libsegget.a defines no
+     * global symbol outside the sg_ API of segget.h. */
+    cr_assert_eq(sh("make -s SANITIZE= install PREFIX=%s >/dev/null", prefix), 0);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "nm -g --defined-only %s/lib/libsegget.a | "
+             "awk 'NF == 3 && $3 !~ /^sg_/ {print $3}'",
+             prefix);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    char line[256], stray[4096] = "";
+    int n = 0;
+    while (fgets(line, sizeof line, p)) {
+        n++;
+        if (strlen(stray) + strlen(line) < sizeof stray)
+            strcat(stray, line);
+    }
+    cr_assert_eq(pclose(p), 0);
+    cr_expect_eq(n, 0, "%d symbols exported beyond sg_*:\n%s", n, stray);
+    snprintf(cmd, sizeof cmd,
+             "nm -g --defined-only %s/lib/libsegget.a | grep -c ' T sg_'",
+             prefix);
+    p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    int api = fgets(line, sizeof line, p) ? atoi(line) : 0;
+    pclose(p);
+    cr_expect_geq(api, 20, "only %d sg_ functions exported", api);
+}
+
+Test(install, the_layout_keeps_curl_and_sqlite_at_their_edges)
+{
+    /* libcurl only in the engine, SQLite only in the journal, and the
+     * command line sees nothing of the library but segget.h. */
+    cr_expect_eq(sh("test -z \"$(grep -l 'include <curl/' lib/*.c lib/*.h "
+                    "cli/*.c cli/*.h | grep -v '^lib/engine')\""),
+                 0, "curl.h outside the engine");
+    cr_expect_eq(sh("test -z \"$(grep -l 'include <sqlite3.h>' lib/*.c "
+                    "lib/*.h cli/*.c cli/*.h | grep -v '^lib/journal')\""),
+                 0, "sqlite3.h outside the journal");
+    cr_expect_eq(sh("test -z \"$(grep -h '#include \"' cli/*.c cli/*.h | "
+                    "grep -v -e cli.h -e events.h -e keys.h -e "
+                    "progress.h)\""),
+                 0, "the command line includes a library header");
+    cr_expect_eq(sh("test -z \"$(wc -l lib/*.c lib/*.h cli/*.c cli/*.h | "
+                    "awk '$2 != \"total\" && $1 > 700')\""),
+                 0, "a source file over 700 lines");
+}

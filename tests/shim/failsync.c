@@ -13,7 +13,10 @@
  *                      by 20 ms, so a test can check that the journal
  *                      never claims a byte before it was synced;
  *   SG_SHIM=reads      every pread() of a .part file appends the number of
- *                      bytes read to SG_SHIM_LOG (checksums read back).
+ *                      bytes read to SG_SHIM_LOG (checksums read back);
+ *   SG_SHIM=slowsync:MS  every fdatasync() of a .part file sleeps MS
+ *                      milliseconds first, then syncs (a slow disk: commit
+ *                      rounds stay in flight long enough to be cancelled).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -76,6 +79,12 @@ int fdatasync(int fd)
         return -1;
     }
     int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+    if (strncmp(mode(), "slowsync:", 9) == 0 && part) {
+        long ms = atol(mode() + 9);
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+    }
     int order = strcmp(mode(), "order") == 0 && part;
     static long long snap[8192][2];
     int nsnap = 0;

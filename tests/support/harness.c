@@ -569,3 +569,241 @@ void nap_ms(long ms)
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
         ;
 }
+
+/* --- Added for the regression tests (test_regress.c) --- */
+
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+
+int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+int poll_until(int (*pred)(void *), void *arg, int timeout_ms)
+{
+    int64_t until = mono_ms() + timeout_ms;
+    for (;;) {
+        if (pred(arg))
+            return 1;
+        if (mono_ms() >= until)
+            return 0;
+        nap_ms(10);
+    }
+}
+
+int file_has_line(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    static char line[1 << 16];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, needle) != NULL;
+    fclose(f);
+    return found;
+}
+
+int child_ended(pid_t pid)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+           si.si_pid == pid;
+}
+
+int wait_for_line(const char *path, const char *needle, pid_t pid,
+                  int timeout_ms)
+{
+    int64_t until = mono_ms() + timeout_ms;
+    for (;;) {
+        if (file_has_line(path, needle))
+            return 1;
+        if (pid > 0 && child_ended(pid))
+            return file_has_line(path, needle) ? 1 : -1;
+        if (mono_ms() >= until)
+            return 0;
+        nap_ms(10);
+    }
+}
+
+int wait_child_ms(pid_t pid, int timeout_ms)
+{
+    int64_t until = mono_ms() + timeout_ms;
+    for (;;) {
+        int st;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        if (mono_ms() >= until)
+            return -1;
+        nap_ms(5);
+    }
+}
+
+const char *srv_log_path(const srv *s)
+{
+    static char p[256];
+    snprintf(p, sizeof p, "%s/logs/access.log", s->root);
+    return p;
+}
+
+void pty_spawn(pty_run *p, const char *cwd, const char *const *argv)
+{
+    const char *bin = getenv("SEGGET_BIN");
+    cr_assert_not_null(bin, "SEGGET_BIN is not set (run 'make test')");
+    p->pid = 0;
+    p->len = 0;
+    p->status = -1;
+    p->out[0] = '\0';
+    /* posix_openpt(), unlockpt() and ptsname() as Linux does them (the
+     * build's feature macros leave those XSI names undeclared). */
+    p->master = open("/dev/ptmx", O_RDWR | O_NOCTTY);
+    cr_assert_geq(p->master, 0, "/dev/ptmx: %s", strerror(errno));
+    int unlock = 0;
+    unsigned ptn = 0;
+    cr_assert_eq(ioctl(p->master, TIOCSPTLCK, &unlock), 0);
+    cr_assert_eq(ioctl(p->master, TIOCGPTN, &ptn), 0);
+    char slave[64];
+    snprintf(slave, sizeof slave, "/dev/pts/%u", ptn);
+    struct winsize ws = {.ws_row = 24, .ws_col = 70};
+    (void)ioctl(p->master, TIOCSWINSZ, &ws);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        const char *args[64] = {"segget"};
+        int n = 1;
+        for (; argv[n - 1] && n < 63; n++)
+            args[n] = argv[n - 1];
+        args[n] = NULL;
+        close(p->master);
+        /* A new session whose controlling terminal is the pty: segget is
+         * its foreground job, as when typed at a shell prompt. */
+        if (setsid() < 0)
+            _exit(126);
+        int fd = open(slave, O_RDWR);
+        if (fd < 0)
+            _exit(126);
+        (void)ioctl(fd, TIOCSCTTY, 0);
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+        if (chdir(cwd) < 0)
+            _exit(126);
+        for (int i = 0; extra_env[i]; i++)
+            if (strncmp(extra_env[i], "SG_TEST_RLIMIT_FSIZE=", 21) != 0)
+                putenv((char *)extra_env[i]);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execv(bin, (char *const *)args);
+        _exit(127);
+    }
+    p->pid = pid;
+}
+
+void pty_drain(pty_run *p, int ms)
+{
+    if (p->master < 0)
+        return;
+    for (;;) {
+        struct pollfd pf = {.fd = p->master, .events = POLLIN};
+        int r = poll(&pf, 1, ms);
+        if (r <= 0)
+            return;
+        char buf[8192];
+        ssize_t n = read(p->master, buf, sizeof buf);
+        if (n <= 0)
+            return; /* EIO once the terminal has no process left */
+        if (p->len + (size_t)n >= sizeof p->out) {
+            /* Keep the newer half. */
+            size_t keep = sizeof p->out / 2;
+            memmove(p->out, p->out + p->len - keep, keep);
+            p->len = keep;
+        }
+        memcpy(p->out + p->len, buf, (size_t)n);
+        p->len += (size_t)n;
+        p->out[p->len] = '\0';
+        ms = 0;
+    }
+}
+
+/* Reap the child if it ended; 1 when it has. */
+static int pty_reap(pty_run *p)
+{
+    if (p->pid <= 0)
+        return 1;
+    int st;
+    if (waitpid(p->pid, &st, WNOHANG) != p->pid)
+        return 0;
+    p->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    p->pid = 0;
+    pty_drain(p, 0);
+    return 1;
+}
+
+int pty_wait_output(pty_run *p, const char *needle, int timeout_ms)
+{
+    int64_t until = mono_ms() + timeout_ms;
+    for (;;) {
+        pty_drain(p, 10);
+        if (strstr(p->out, needle))
+            return 1;
+        if (pty_reap(p) || mono_ms() >= until)
+            return strstr(p->out, needle) != NULL;
+    }
+}
+
+void pty_type(pty_run *p, const char *bytes, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(p->master, bytes, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        cr_assert_gt(w, 0, "writing to the terminal: %s", strerror(errno));
+        bytes += w;
+        n -= (size_t)w;
+    }
+}
+
+int pty_wait_exit(pty_run *p, int timeout_ms)
+{
+    int64_t until = mono_ms() + timeout_ms;
+    for (;;) {
+        if (pty_reap(p))
+            return p->status;
+        if (mono_ms() >= until)
+            return -1;
+        pty_drain(p, 5);
+    }
+}
+
+long pty_lflag(const pty_run *p)
+{
+    struct termios t;
+    /* On Linux the master reports the terminal's (the slave's) modes. */
+    if (p->master < 0 || tcgetattr(p->master, &t) < 0)
+        return -1;
+    return (long)t.c_lflag;
+}
+
+void pty_close(pty_run *p)
+{
+    if (p->pid > 0) {
+        kill(p->pid, SIGKILL);
+        int st;
+        waitpid(p->pid, &st, 0);
+        p->pid = 0;
+    }
+    if (p->master >= 0)
+        close(p->master);
+    p->master = -1;
+}

@@ -133,4 +133,70 @@ int exists(const char *path);
 /* Sleep ms milliseconds (fault injection timing only). */
 void nap_ms(long ms);
 
+
+
+/* --- Added for the regression tests (test_regress.c) --- */
+
+/* Milliseconds on the monotonic clock. */
+int64_t mono_ms(void);
+
+/* Call pred(arg) every 10 ms until it returns non-zero (returns 1) or
+ * timeout_ms passed (returns 0).  Waiting for an event, never a guess. */
+int poll_until(int (*pred)(void *), void *arg, int timeout_ms);
+
+/* 1 when the file at path has a line containing needle. */
+int file_has_line(const char *path, const char *needle);
+
+/* Wait up to timeout_ms for a line containing needle in the file at path;
+ * 1 when it came, 0 on timeout, -1 when pid (if > 0) ended first (pid is
+ * not reaped: wait_child() still gets its status). */
+int wait_for_line(const char *path, const char *needle, pid_t pid,
+                  int timeout_ms);
+
+/* 1 when the child pid has ended (not reaped). */
+int child_ended(pid_t pid);
+
+/* Wait up to timeout_ms for pid; its exit status (128+signal if killed),
+ * or -1 when it is still running (then it is left running). */
+int wait_child_ms(pid_t pid, int timeout_ms);
+
+/* The server's access log (nginx or fault server), in a static buffer. */
+const char *srv_log_path(const srv *s);
+
+/* segget on a pseudo-terminal 70 columns wide: standard input, output and
+ * error are the terminal, which is its controlling terminal and has it as
+ * the foreground job, as in an interactive shell.  Everything it writes
+ * is collected in out (when it overflows, the newer half is kept).  The
+ * environment of segget_env()/segget_shim() applies (not
+ * SG_TEST_RLIMIT_FSIZE). */
+typedef struct pty_run {
+    pid_t pid;   /* 0 once reaped */
+    int master;  /* -1 once closed */
+    int status;  /* exit status once reaped (128+signal if killed) */
+    size_t len;
+    char out[256 * 1024];
+} pty_run;
+
+void pty_spawn(pty_run *p, const char *cwd, const char *const *argv);
+
+/* Read what is pending (waiting up to ms for the first bytes). */
+void pty_drain(pty_run *p, int ms);
+
+/* Wait up to timeout_ms, reading the terminal, until its output holds
+ * needle (returns 1), or the process ended or time ran out (returns 0). */
+int pty_wait_output(pty_run *p, const char *needle, int timeout_ms);
+
+/* Type bytes on the terminal. */
+void pty_type(pty_run *p, const char *bytes, size_t n);
+
+/* Wait up to timeout_ms, reading the terminal, for the process to end;
+ * its status, or -1 when it still runs. */
+int pty_wait_exit(pty_run *p, int timeout_ms);
+
+/* The terminal's local modes (c_lflag), or -1. */
+long pty_lflag(const pty_run *p);
+
+/* Kill the process if it still runs, reap it and close the terminal. */
+void pty_close(pty_run *p);
+
 #endif

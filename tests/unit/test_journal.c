@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include "journal_db.h"
 
 static char dir[] = "/tmp/sg-journal-XXXXXX";
 static char path[256];
@@ -332,5 +333,26 @@ Test(unit_journal, a_journal_killed_before_its_schema_is_fresh)
     cr_assert_eq(journal_open(&j, path, 1, &fresh, &e), SG_OK, "%s",
                  err_msg(&e));
     cr_expect(fresh);
+    journal_close(j);
+}
+
+Test(unit_journal, a_lock_on_a_replaced_file_is_not_trusted)
+{
+    /* Between open() and flock() another process may remove the journal
+     * (a download that finished) and a third create a new one: the lock
+     * taken on the old inode guards nothing, and is noticed. */
+    int fd = open(path, O_RDWR | O_CREAT, 0600);
+    cr_assert_geq(fd, 0);
+    cr_assert(jdb_lock_current(fd, path), "the file just opened");
+    cr_assert_eq(unlink(path), 0);
+    cr_assert(!jdb_lock_current(fd, path), "an unlinked file");
+    int fd2 = open(path, O_RDWR | O_CREAT, 0600);
+    cr_assert_geq(fd2, 0);
+    cr_assert(!jdb_lock_current(fd, path), "a file replaced by another");
+    cr_assert(jdb_lock_current(fd2, path));
+    close(fd2);
+    close(fd);
+    /* A journal opened afterwards locks the file now at the path. */
+    journal *j = open_new();
     journal_close(j);
 }

@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dl_new.c - making, configuring and freeing a download: options and
+ * their checks, the output's paths, --range, mirrors, the public setters
+ * (safe from any thread or a signal handler: atomics).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dl.h"
+#include "hdr.h"
+#include "name.h"
+#include "util.h"
+
+void sg_options_init(sg_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->connections = 8;
+    o->min_split = 1 << 20;
+    o->on_change = SG_CHANGE_RESTART;
+    o->max_tries = 5;
+    o->connect_timeout_ms = 30000;
+    o->stall_timeout_ms = 30000;
+    o->checkpoint_ms = 1000;
+    o->checkpoint_bytes = 4 << 20;
+}
+
+sg_code download_check(const sg_options *o, sg_err *e)
+{
+    if (o->connections < 1 || o->connections > 64)
+        return err_set(e, SG_EUSAGE, "connections must be 1 to 64, not %d",
+                       o->connections);
+    if (o->max_rate != 0 && o->max_rate < 4096)
+        return err_set(e, SG_EUSAGE, "the rate limit must be at least 4K");
+    if (o->min_split < 1)
+        return err_set(e, SG_EUSAGE, "the minimum split must be positive");
+    if (o->max_tries < 1)
+        return err_set(e, SG_EUSAGE, "max tries must be at least 1");
+    if (o->connect_timeout_ms < 1 || o->stall_timeout_ms < 1000 ||
+        o->checkpoint_ms < 1 || o->checkpoint_bytes < 1)
+        return err_set(e, SG_EUSAGE, "timeouts must be positive (stall: at "
+                                     "least 1 s)");
+    if (o->nmirrors > SCHED_MAX_SRCS - 1)
+        return err_set(e, SG_EUSAGE, "at most %d mirrors",
+                       SCHED_MAX_SRCS - 1);
+    for (int i = 0; i < o->nheaders; i++) {
+        const char *h = o->headers[i], *colon = strchr(h, ':');
+        static const char *const ours[] = {"range", "if-range",
+                                           "accept-encoding"};
+        for (size_t k = 0; colon && k < 3; k++)
+            if ((size_t)(colon - h) == strlen(ours[k]) &&
+                strncasecmp(h, ours[k], strlen(ours[k])) == 0)
+                colon = NULL;
+        if (!colon || colon == h)
+            return err_set(e, SG_EUSAGE,
+                           "header '%s': want 'Name: value', and not one "
+                           "of Range, If-Range, Accept-Encoding",
+                           h);
+    }
+    return SG_OK;
+}
+
+sg_code dl_make_paths(sg_download *dl, const char *name,
+                      const char *urlpath)
+{
+    sg_err *e = &dl->err;
+    char *derived = NULL;
+    const char *out = name ? name : dl->o.output;
+    if (out && (out[0] == '\0' || out[strlen(out) - 1] == '/'))
+        return err_set(e, SG_EUSAGE, "output '%s' names no file", out);
+    if (!out) {
+        if (!(derived = name_from_path(urlpath)))
+            return err_set(e, SG_ENOMEM, "out of memory");
+        out = derived;
+    }
+    free(dl->path);
+    free(dl->part);
+    free(dl->jpath);
+    dl->part = dl->jpath = NULL;
+    dl->path = path_join(dl->o.dir, out);
+    free(derived);
+    if (!dl->path || !(dl->part = str_cat(dl->path, ".part")) ||
+        !(dl->jpath = str_cat(dl->path, ".segget")))
+        return err_set(e, SG_ENOMEM, "out of memory");
+    const char *slash = strrchr(dl->path, '/');
+    char *d = slash ? strndup(dl->path, (size_t)(slash - dl->path + 1))
+                    : strdup(".");
+    if (!d)
+        return err_set(e, SG_ENOMEM, "out of memory");
+    struct stat st;
+    sg_code rc = SG_OK;
+    if (stat(d, &st) < 0 || !S_ISDIR(st.st_mode))
+        rc = err_set(e, SG_EUSAGE, "directory '%s' does not exist", d);
+    free(d);
+    return rc;
+}
+
+/* Copy and check the mirror URLs. */
+static sg_code copy_mirrors(sg_download *dl, const sg_options *o)
+{
+    dl->o.mirrors = NULL;
+    if (o->nmirrors <= 0) {
+        dl->o.nmirrors = 0;
+        return SG_OK;
+    }
+    if (!(dl->mirrors = calloc((size_t)o->nmirrors, sizeof *dl->mirrors)) ||
+        !(dl->mshown = calloc((size_t)o->nmirrors, sizeof *dl->mshown)))
+        return err_set(&dl->err, SG_ENOMEM, "out of memory");
+    for (int i = 0; i < o->nmirrors; i++) {
+        char *path = NULL;
+        sg_code rc = eng_url_check(o->mirrors[i], &path, &dl->err);
+        free(path);
+        if (rc)
+            return rc;
+        if (!(dl->mirrors[i] = strdup(o->mirrors[i])) ||
+            !(dl->mshown[i] = eng_url_redact(o->mirrors[i])))
+            return err_set(&dl->err, SG_ENOMEM, "out of memory");
+    }
+    dl->o.mirrors = (const char *const *)dl->mirrors;
+    return SG_OK;
+}
+
+/* --range "A-B", "A-" or "-N" into dl, and the journal's identity. */
+static sg_code parse_range(sg_download *dl, const char *spec)
+{
+    dl->ident = spec ? NULL : strdup(dl->shown);
+    if (!spec)
+        return dl->ident ? SG_OK
+                         : err_set(&dl->err, SG_ENOMEM, "out of memory");
+    const char *dash = strchr(spec, '-');
+    int64_t a = -1, b = -1;
+    int ok = dash && strspn(spec, "0123456789-") == strlen(spec) &&
+             strchr(dash + 1, '-') == NULL;
+    if (ok && dash > spec)
+        ok = hdr_parse_int(spec, (size_t)(dash - spec), &a) == 0;
+    if (ok && dash[1])
+        ok = hdr_parse_int(dash + 1, strlen(dash + 1), &b) == 0;
+    if (!ok || (a < 0 && b < 1) || (a >= 0 && b >= 0 && b < a))
+        return err_set(&dl->err, SG_EUSAGE,
+                       "range '%s': want A-B (bytes A to B), A- or -N (the "
+                       "last N bytes)",
+                       spec);
+    dl->has_range = 1;
+    dl->rfirst = a;
+    dl->rlast = a >= 0 ? b : -1;
+    dl->rsuffix = a < 0 ? b : 0;
+    size_t n = strlen(dl->shown) + strlen(spec) + 16;
+    if (!(dl->ident = malloc(n)))
+        return err_set(&dl->err, SG_ENOMEM, "out of memory");
+    (void)snprintf(dl->ident, n, "%s bytes=%s", dl->shown, spec);
+    return SG_OK;
+}
+
+static sg_code copy_strings(sg_download *dl, const char *url,
+                            const sg_options *o)
+{
+    dl->o.output = dl->o.dir = NULL;
+    dl->o.userpwd = dl->o.proxy = NULL;
+    dl->o.headers = NULL;
+    dl->o.checksum = NULL; /* parsed; the caller's string is not kept */
+    if (!(dl->url = strdup(url)) || !(dl->shown = eng_url_redact(url)) ||
+        (o->output && !(dl->o.output = strdup(o->output))) ||
+        (o->dir && !(dl->o.dir = strdup(o->dir))) ||
+        !(dl->ua = o->user_agent ? strdup(o->user_agent)
+                                 : strdup("segget/" SG_VERSION)) ||
+        (o->userpwd && !(dl->o.userpwd = dl->userpwd = strdup(o->userpwd))) ||
+        (o->proxy && !(dl->o.proxy = dl->proxy = strdup(o->proxy))))
+        return err_set(&dl->err, SG_ENOMEM, "out of memory");
+    dl->o.user_agent = dl->ua;
+    if (o->nheaders > 0) {
+        if (!(dl->headers = calloc((size_t)o->nheaders, sizeof *dl->headers)))
+            return err_set(&dl->err, SG_ENOMEM, "out of memory");
+        for (int i = 0; i < o->nheaders; i++)
+            if (!(dl->headers[i] = strdup(o->headers[i])))
+                return err_set(&dl->err, SG_ENOMEM, "out of memory");
+        dl->o.headers = (const char *const *)dl->headers;
+    }
+    return SG_OK;
+}
+
+sg_code sg_download_new(sg_download **out, const char *url,
+                        const sg_options *o)
+{
+    sg_download *dl = calloc(1, sizeof *dl);
+    *out = dl;
+    if (!dl)
+        return SG_ENOMEM;
+    dl->o = *o;
+    dl->fd = -1;
+    dl->hashed = -1;
+    atomic_store(&dl->live_rate, -1);
+    char *urlpath = NULL;
+    sg_code rc;
+    if ((rc = copy_strings(dl, url, o)))
+        goto out;
+    if (o->checksum) {
+        if ((rc = checksum_parse(o->checksum, &dl->sum, &dl->err)))
+            goto out;
+        dl->has_sum = 1;
+    }
+    if ((rc = download_check(o, &dl->err)) ||
+        (rc = parse_range(dl, o->range)) || (rc = copy_mirrors(dl, o)))
+        goto out;
+    /* A rate limit is the bottleneck: more connections than it can feed
+     * at 16 KiB/s each only add requests. */
+    if (o->max_rate > 0 && o->max_rate / dl->o.connections < 16384)
+        dl->o.connections = o->max_rate / 16384 > 1
+                                ? (int)(o->max_rate / 16384)
+                                : 1;
+    if ((rc = eng_url_check(url, &urlpath, &dl->err)) ||
+        (rc = dl_make_paths(dl, NULL, urlpath)))
+        goto out;
+    dl->paths_known = !(o->content_disposition && !o->output);
+out:
+    free(urlpath);
+    return rc;
+}
+
+void download_part_is_ours(sg_download *dl)
+{
+    dl->part_ours = 1;
+}
+
+void sg_download_pause(sg_download *dl, int paused)
+{
+    atomic_store(&dl->pause, paused ? 1 : 0);
+}
+
+void sg_download_set_rate(sg_download *dl, int64_t max_rate)
+{
+    atomic_store(&dl->live_rate, (long long)(max_rate > 0 ? max_rate : 0));
+}
+
+void sg_download_cancel(sg_download *dl)
+{
+    atomic_store(&dl->cancel, 1);
+}
+
+const char *sg_download_path(const sg_download *dl)
+{
+    return dl->path ? dl->path : "";
+}
+
+const char *sg_download_error(const sg_download *dl)
+{
+    return err_msg(&dl->err);
+}
+
+void dl_drop_mirrors(sg_download *dl)
+{
+    for (int i = 0; dl->mp && i < dl->o.nmirrors; i++)
+        probe_cleanup(&dl->mp[i]);
+    free(dl->mp);
+    free(dl->usable);
+    dl->mp = NULL;
+    dl->usable = NULL;
+    dl->nusable = 0;
+    dl->mirrors_started = 0;
+}
+
+void sg_download_free(sg_download *dl)
+{
+    if (!dl)
+        return;
+    dl_first_end(dl);
+    dl_xfer_end(dl);
+    probe_cleanup(&dl->pr);
+    dl_drop_mirrors(dl);
+    for (int i = 0; dl->headers && i < dl->o.nheaders; i++)
+        free(dl->headers[i]);
+    free(dl->headers);
+    for (int i = 0; dl->mirrors && i < dl->o.nmirrors; i++) {
+        free(dl->mirrors[i]);
+        free(dl->mshown ? dl->mshown[i] : NULL);
+    }
+    free(dl->mirrors);
+    free(dl->mshown);
+    free(dl->ident);
+    free(dl->userpwd);
+    free(dl->proxy);
+    free(dl->adopt.etag);
+    free(dl->adopt.last_modified);
+    free(dl->url);
+    free(dl->shown);
+    free((char *)dl->o.output);
+    free((char *)dl->o.dir);
+    free(dl->ua);
+    free(dl->path);
+    free(dl->part);
+    free(dl->jpath);
+    journal_close(dl->j);
+    journal_meta_cleanup(&dl->meta);
+    free(dl->segs);
+    checksum_drop(dl->hash);
+    free(dl->task.snap);
+    err_reset(&dl->task.err);
+    if (dl->fd >= 0)
+        close(dl->fd);
+    err_reset(&dl->err);
+    free(dl);
+}
+
