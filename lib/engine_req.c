@@ -210,6 +210,12 @@ sg_code eng_issue(engine *g, struct eng_xfer *x)
         SET(CURLOPT_BUFFERSIZE, q->bufsize);
     if (q->fresh && x->hops == 0)
         SET(CURLOPT_FRESH_CONNECT, 1L);
+    /* A probe's connection is not kept for the ranges that follow: the
+     * first range would reuse it and, data arriving at once, hold the
+     * loop inside libcurl (up to 100 reads a turn) while the others wait
+     * to connect.  Measured on loopback, 256 MiB, -n 8: 0.3 s later. */
+    if (q->headers_only)
+        SET(CURLOPT_FORBID_REUSE, 1L);
 #undef SET
     if (cc != CURLE_OK ||
         curl_multi_add_handle(g->m, h) != CURLM_OK)
