@@ -105,9 +105,10 @@ unit: all $(TEST_BIN)
 
 # libFuzzer harnesses for every parser, each run for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 20
-FUZZERS := hdr resp name queue
+FUZZERS := hdr resp judge name queue
 FUZZ_SRC_hdr := lib/hdr.c
 FUZZ_SRC_resp := lib/resp.c lib/hdr.c
+FUZZ_SRC_judge := lib/judge.c lib/policy.c lib/resp.c lib/hdr.c
 FUZZ_SRC_name := lib/name.c lib/util.c
 FUZZ_SRC_queue := lib/queue.c lib/checksum.c lib/err.c lib/util.c -lcrypto
 fuzz:
@@ -115,6 +116,7 @@ fuzz:
 	@for f in $(FUZZERS); do \
 	  srcs=$$(case $$f in hdr) echo "$(FUZZ_SRC_hdr)";; \
 	    resp) echo "$(FUZZ_SRC_resp)";; name) echo "$(FUZZ_SRC_name)";; \
+	    judge) echo "$(FUZZ_SRC_judge)";; \
 	    queue) echo "$(FUZZ_SRC_queue)";; esac); \
 	  clang -g -O1 -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
