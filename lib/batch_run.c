@@ -93,6 +93,21 @@ static sg_code decide(sg_batch *b, struct bent *en)
         batch_fail(en, SG_EUNSAFE, msg);
         return SG_OK;
     }
+    if (verified && r->part && has_part && !has_j &&
+        sq.st_size == r->size) {
+        /* Verified and committed in NAME.part; its rename was lost (a
+         * crash, or a rename that failed): finish it.  (A NAME.part is
+         * never written while its row says so: the claim before a new
+         * download of the entry clears it.) */
+        if ((rc = output_rename(en->part, en->path, &e)) ||
+            (rc = note_dir(b, en->path, &e))) {
+            batch_fail(en, rc, err_msg(&e));
+            err_reset(&e);
+            return SG_OK;
+        }
+        has_path = lstat(en->path, &sp) == 0;
+        has_part = 0;
+    }
     if (verified && has_path && !has_j && sp.st_size == r->size) {
         if (!b->o.refresh) {
             en->size = r->size;
@@ -102,19 +117,6 @@ static sg_code decide(sg_batch *b, struct bent *en)
         en->replace = 1;
         en->conditional = r->etag || r->last_modified;
         en->kind = K_SMALL;
-        return SG_OK;
-    }
-    if (verified && !has_path && has_part && !has_j &&
-        sq.st_size == r->size) {
-        /* Verified and committed; only the rename was lost. */
-        if ((rc = output_rename(en->part, en->path, &e)) ||
-            (rc = note_dir(b, en->path, &e))) {
-            batch_fail(en, rc, err_msg(&e));
-            err_reset(&e);
-            return SG_OK;
-        }
-        en->size = r->size;
-        batch_state(en, SG_ENTRY_SKIPPED);
         return SG_OK;
     }
     if (has_path && r->state != QROW_VERIFIED && !b->o.dl.force) {
@@ -177,7 +179,7 @@ static void committed(commit_item *ci);
 
 /* dl_hooks.publish: through the committer. */
 static void publish(sg_download *dl, void *ud, int fd, int64_t size,
-                    const char *etag, const char *last_modified)
+                    const char *etag, const char *last_modified, int named)
 {
     struct bent *en = ud;
     (void)dl;
@@ -190,6 +192,7 @@ static void publish(sg_download *dl, void *ud, int fd, int64_t size,
                         .last_modified = last_modified,
                         .part = en->part,
                         .path = en->path,
+                        .named = named,
                         .done = committed,
                         .owner = en};
     committer_submit(en->b->cm, ci);
@@ -202,7 +205,8 @@ static void committed(commit_item *ci)
         ci->rc = note_dir(en->b, en->path, &ci->err);
     if (ci->rc == SG_OK)
         en->size = ci->size;
-    download_published(en->dl, ci->rc, err_msg(&ci->err));
+    download_published(en->dl, ci->rc, err_msg(&ci->err),
+                       ci->rc && ci->committed);
     err_reset(&ci->err);
 }
 

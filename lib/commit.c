@@ -72,6 +72,7 @@ void committer_submit(committer *c, commit_item *it)
     it->c = c;
     it->rc = SG_OK;
     it->err = (sg_err){0};
+    it->committed = 0;
     c->pending++;
     if (it->fd < 0) {
         wait_round(c, it);
@@ -93,13 +94,14 @@ static void round_run(disk_task *t)
     sg_code rc = qjournal_begin(c->j, &e);
     for (commit_item *it = c->in_round; it && rc == SG_OK; it = it->next)
         rc = qjournal_verified(c->j, it->name, it->url, it->size, it->etag,
-                               it->last_modified, &e);
+                               it->last_modified, !it->named, &e);
     rc = rc == SG_OK ? qjournal_end(c->j, SG_OK, &e)
                      : qjournal_end(c->j, rc, &(sg_err){0});
     for (commit_item *it = c->in_round; it; it = it->next) {
+        it->committed = rc == SG_OK;
         if (rc != SG_OK)
             it->rc = err_set(&it->err, rc, "%s", err_msg(&e));
-        else
+        else if (!it->named)
             it->rc = output_rename(it->part, it->path, &it->err);
     }
     err_reset(&e);

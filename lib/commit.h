@@ -34,12 +34,15 @@ struct commit_item {
     const char *url;
     int64_t size;
     const char *etag, *last_modified;
-    const char *part, *path; /* rename part to path */
+    const char *part, *path; /* rename part to path ... */
+    int named;           /* ... unless path holds the data already */
     void (*done)(commit_item *it); /* on the loop thread; it->rc says */
     void *owner;
     /* Results. */
     sg_code rc;
     sg_err err;
+    int committed;       /* its row is verified (even when the rename then
+                            failed: NAME.part must stay for the next run) */
     /* The group's. */
     struct committer *c;
     commit_item *next;

@@ -484,8 +484,11 @@ void dl_disk(sg_download *dl, int kind)
     dl->task.t.done = done;
     dl->task.t.lane = dl;
     if (dl->disk_busy) {
-        /* Only a checkpoint can be under way: this step follows it. */
-        dl->disk_next = kind;
+        /* Only a checkpoint can be under way: this step (or another
+         * checkpoint, with a newer snapshot) follows it.  A step already
+         * waiting takes its own snapshot. */
+        if (kind != DT_CKPT || !dl->disk_next)
+            dl->disk_next = kind;
         return;
     }
     submit(dl, kind);

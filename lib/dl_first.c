@@ -148,19 +148,22 @@ static void small(sg_download *dl)
 {
     struct dl_first *f = dl->first;
     const eng_req *q = &f->q;
-    if (dl->fd < 0) {
-        /* An empty file (no body, or 416): create it now. */
-        if (unlink(dl->part) < 0 && errno != ENOENT) {
-            fail(dl, SG_EIO, "cannot remove the old partial file");
+    if (q->v.verdict == JV_EMPTY) {
+        /* No body (a 416, a total of 0): an empty file, whatever an
+         * earlier attempt wrote. */
+        checksum_drop(f->hash);
+        f->hash = NULL;
+        if (dl->fd >= 0 ? ftruncate(dl->fd, 0) < 0
+                        : unlink(dl->part) < 0 && errno != ENOENT) {
+            fail(dl, SG_EIO, "cannot empty the partial file");
             return;
         }
-        if (output_create(dl->part, &dl->fd, &dl->err)) {
+        if (dl->fd < 0 && output_create(dl->part, &dl->fd, &dl->err)) {
             dl_fail(dl, dl->err.code);
             return;
         }
         dl->made_part = 1;
-        if (dl->has_sum && !f->hash &&
-            !(f->hash = checksum_begin(&dl->sum))) {
+        if (dl->has_sum && !(f->hash = checksum_begin(&dl->sum))) {
             fail(dl, SG_ENOMEM, "out of memory");
             return;
         }
@@ -176,7 +179,7 @@ static void small(sg_download *dl)
     dl->meta.size = q->got;
     dl->st = ST_PUBLISH;
     dl->hooks->publish(dl, dl->hooks_ud, dl->fd, q->got, q->r.etag,
-                       q->r.last_modified);
+                       q->r.last_modified, 0);
 }
 
 /* Judge the end of the request: what next. */
@@ -196,6 +199,13 @@ static void settle(sg_download *dl, int64_t now)
         return;
     }
     if (q->end == EE_JUDGED && q->v.verdict == JV_UNCHANGED) {
+        if (dl->fd >= 0) {
+            /* An earlier attempt had begun a new version: none of it. */
+            close(dl->fd);
+            dl->fd = -1;
+            (void)unlink(dl->part);
+            dl->made_part = 0;
+        }
         dl->unchanged = 1;
         dl->rc = SG_OK;
         dl->st = ST_END;

@@ -147,10 +147,12 @@ static void on_done(eng_req *q)
         }
         if (q->got > 0) {
             /* The response proved malformed after some of it was
-             * written: claim none of it. */
+             * written: claim none of it, and say so at once (a
+             * checkpoint may have claimed some already). */
             g->done = k->req_start;
             if (dl->hashed > k->req_start)
                 dl->hashed = -1;
+            dl_disk(dl, DT_CKPT);
         }
         if (src == 0 && (q->v.verdict == JV_CHANGED ||
                          q->v.verdict == JV_RESIZED)) {
@@ -178,7 +180,7 @@ static void on_done(eng_req *q)
         break;
     }
     int from;
-    int64_t a = g->done, b = g->end - 1;
+    int64_t a = dl->meta.ranges ? g->done : g->start, b = g->end - 1;
     if (se == SE_TRANSIENT || se == SE_SOURCE)
         (void)snprintf(x->src[src].why, sizeof x->src[src].why, "%s",
                        q->why);
@@ -195,6 +197,9 @@ static void on_done(eng_req *q)
         else
             (void)snprintf(msg, sizeof msg, "%s", err_msg(&q->err));
         stop(dl, XV_FAILED, q->code, msg);
+    } else if (act == SA_SRC_DROPPED && se == SE_SOURCE) {
+        dl_notice(dl, "%s dropped (%s); its ranges go to the other servers",
+                  src_name(x, from), q->why);
     } else if (act == SA_SRC_DROPPED) {
         dl_notice(dl, "%s dropped after %d failures (%s); its ranges go to "
                       "the other servers",
@@ -370,8 +375,9 @@ static void hold(sg_download *dl, int64_t now)
     if (!x->held) {
         for (int i = 0; i < x->s.nconns; i++)
             drop(dl, i, now);
-        if (!dl->disk_busy)
-            dl_disk(dl, DT_CKPT);
+        /* After a checkpoint under way, if any: every byte is claimed. */
+        dl_disk(dl, DT_CKPT);
+        x->since_ckpt = 0;
         x->held = 1;
     }
     dl_progress(dl, now, 0, SG_STATE_PAUSED);

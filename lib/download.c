@@ -296,10 +296,13 @@ void dl_published(sg_download *dl, sg_code rc)
     dl_disk(dl, ST_CLEANUP);
 }
 
-void download_published(sg_download *dl, sg_code rc, const char *msg)
+void download_published(sg_download *dl, sg_code rc, const char *msg,
+                        int keep_part)
 {
     if (rc)
         err_set(&dl->err, rc, "%s", msg && msg[0] ? msg : sg_strerror(rc));
+    if (keep_part)
+        dl->made_part = 0; /* the next run renames it */
     dl_published(dl, rc);
 }
 
@@ -317,7 +320,8 @@ static void publish(sg_download *dl)
     dl->hooks->publish(dl, dl->hooks_ud, -1, dl->meta.size,
                        before ? dl->meta.etag : dl->pr.res.etag,
                        before ? dl->meta.last_modified
-                              : dl->pr.res.last_modified);
+                              : dl->pr.res.last_modified,
+                       before == 2);
 }
 
 void dl_stepped(sg_download *dl)
@@ -362,13 +366,20 @@ void dl_stepped(sg_download *dl)
         dl->st = ST_XFER;
         return;
     case ST_SETTLE:
-        if (t->rc && (dl->verdict == XV_DONE ||
-                      dl->verdict == XV_CANCELLED)) {
-            /* The last checkpoint failed: nothing more is claimed. */
-            err_reset(&dl->err);
-            err_merge(&dl->err, &t->err);
-            dl_fail(dl, t->rc);
-            return;
+        if ((t->rc || dl->ckpt_failed) &&
+            (dl->verdict == XV_DONE || dl->verdict == XV_CANCELLED ||
+             dl->verdict == XV_FAILED)) {
+            /* A checkpoint failed (this last one, or one before it):
+             * nothing more is claimed, and that is the outcome. */
+            if (t->rc) {
+                err_reset(&dl->err);
+                err_merge(&dl->err, &t->err);
+            }
+            sg_code rc = t->rc ? t->rc : dl->err.code ? dl->err.code : SG_EIO;
+            if (rc == SG_EIO || rc == SG_ENOMEM || rc == SG_EJOURNAL) {
+                dl_fail(dl, rc);
+                return;
+            }
         }
         err_reset(&t->err);
         settled(dl);

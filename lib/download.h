@@ -20,10 +20,11 @@ typedef struct dl_hooks {
     int (*grant)(sg_download *dl, void *ud, int want);
     /* The data is verified: make it durable and give it its name.  fd >=
      * 0: NAME.part is still to be fdatasync'd (the caller keeps fd open
-     * until dl_published); -1: already synced.  A batch commits its row
-     * before the rename.  Answer with download_published(). */
+     * until dl_published); -1: already synced.  named: NAME holds it
+     * already (an earlier run renamed it and died).  A batch commits its
+     * row before the rename.  Answer with download_published(). */
     void (*publish)(sg_download *dl, void *ud, int fd, int64_t size,
-                    const char *etag, const char *last_modified);
+                    const char *etag, const char *last_modified, int named);
     /* The download is over with rc (SG_OK: done; unchanged: a 304 to
      * the revalidation, nothing written).  The batch may free dl. */
     void (*finished)(sg_download *dl, void *ud, sg_code rc, int unchanged);
@@ -40,8 +41,10 @@ sg_code download_batch(sg_download *dl, struct engine *g,
                        const char *if_none_match,
                        const char *if_modified_since);
 
-/* The answer to dl_hooks.publish: SG_OK, or the failure and its message. */
-void download_published(sg_download *dl, sg_code rc, const char *msg);
+/* The answer to dl_hooks.publish: SG_OK, or the failure and its message;
+ * with keep_part, NAME.part holds committed data and must stay. */
+void download_published(sg_download *dl, sg_code rc, const char *msg,
+                        int keep_part);
 
 /* Before running: NAME.part, if there is one without a usable journal,
  * was made by the caller (a batch that owns the name) and may be

@@ -79,9 +79,10 @@ void journal_meta_cleanup(journal_meta *m);
  * The queue journal: one per batch (segget -i), one row per output name,
  * relative to the download directory.  A row means the batch owns that
  * name: it may replace NAME.part, and NAME once the row is verified.  A
- * verified row means NAME (or NAME.part, awaiting its rename) holds
- * exactly the recorded size of fdatasync'd data; the caller marks a row
- * verified only after that sync, and renames only after the mark commits.
+ * verified row means NAME (or NAME.part, awaiting its rename, when the
+ * row's part is set) holds exactly the recorded size of fdatasync'd data;
+ * the caller marks a row verified only after that sync, and renames only
+ * after the mark commits.
  * Writes go in explicit transactions so many files share one commit.
  */
 enum { QROW_NONE = -1, QROW_PENDING = 0, QROW_VERIFIED = 1 };
@@ -92,6 +93,8 @@ typedef struct qrow {
     int64_t size;        /* verified size, -1 otherwise */
     char *etag;          /* validators of the verified data, or NULL */
     char *last_modified;
+    int part;            /* the verified data awaits its rename in
+                            NAME.part (NAME may hold an older version) */
 } qrow;
 
 /* Open (creating, 0600) and lock the queue journal at path.  Errors as
@@ -107,13 +110,15 @@ sg_code qjournal_get(journal *j, const char *name, qrow *row, sg_err *e);
 sg_code qjournal_begin(journal *j, sg_err *e);
 sg_code qjournal_end(journal *j, sg_code rc, sg_err *e);
 
-/* Inside a transaction: own name for url (pending), or mark it verified
- * with its size and validators (etag, last_modified may be NULL). */
+/* Inside a transaction: own name for url (pending; a verified row stays
+ * verified for the same URL, its data in NAME), or mark it verified with
+ * its size and validators (etag, last_modified may be NULL), its data in
+ * NAME.part when part is set, else in NAME. */
 sg_code qjournal_claim(journal *j, const char *name, const char *url,
                        sg_err *e);
 sg_code qjournal_verified(journal *j, const char *name, const char *url,
                           int64_t size, const char *etag,
-                          const char *last_modified, sg_err *e);
+                          const char *last_modified, int part, sg_err *e);
 
 void qrow_cleanup(qrow *r);
 

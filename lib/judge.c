@@ -118,8 +118,13 @@ judge_verdict judge_response(const judge_ask *a, const resp *r,
         return say(v, JV_PROTO, "a Content-Length that is not a usable "
                                 "number");
     int from0 = a->first <= 0;
-    if ((st == 206 || st == 416) && r->zero_total && from0 && !a->head)
-        return say(v, JV_EMPTY, "the resource is empty");
+    if ((st == 206 || st == 416) && r->zero_total && !a->head) {
+        if (a->total > 0)
+            return say(v, JV_RESIZED, "size is now 0 bytes, was %lld",
+                       (long long)a->total);
+        if (from0)
+            return say(v, JV_EMPTY, "the resource is empty");
+    }
     if (st == 304 && a->conditional)
         return v->verdict = JV_UNCHANGED;
     if (st == 416 && a->first >= 0) {

@@ -42,7 +42,7 @@ int sched_init(sched *s, sg_segment *segs, int *n, int cap, int nconns,
     if (!(s->rt = calloc((size_t)cap, sizeof *s->rt)))
         return -1;
     for (int i = 0; i < cap; i++)
-        s->rt[i] = (sched_seg){-1, 0, -1};
+        s->rt[i] = (sched_seg){-1, 0, -1, 0};
     for (int i = 0; i < *n; i++)
         segs[i].active = 0;
     for (int i = 0; i < s->nconns; i++) {
@@ -133,7 +133,7 @@ static int steal(sched *s)
         return -1;
     int i = plan_split_at(s->segs, s->n, s->cap, best, g->done + keep);
     if (i >= 0)
-        s->rt[i] = (sched_seg){-1, 0, -1};
+        s->rt[i] = (sched_seg){-1, 0, -1, 0};
     return i;
 }
 
@@ -260,6 +260,15 @@ sched_act sched_finish(sched *s, int conn, sched_end e, int64_t retry_after,
     s->segs[seg].active = 0;
     k->seg = -1;
     src->conns--;
+    if (!s->ranges) {
+        /* A stream's bytes are kept only if they go further than any
+         * earlier try's: the next try starts at 0 again. */
+        int64_t reach = s->segs[seg].done;
+        if (reach <= s->rt[seg].best && e != SE_DONE)
+            k->got = 0;
+        if (reach > s->rt[seg].best)
+            s->rt[seg].best = reach;
+    }
     if (k->got > 0) {
         src->strikes = 0; /* bytes prove the source works */
         src->delivered = 1;

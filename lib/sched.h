@@ -23,7 +23,8 @@
  *             sent a byte while another source does (a mirror that
  *             answers its probe and nothing else); the download fails
  *             only when no source is left.  Bytes from a source clear its
- *             strikes.
+ *             strikes -- without ranges, only bytes past the furthest an
+ *             earlier try got, as every try starts again at byte 0.
  *
  * The same health rules serve a download's probe (one request to one
  * source) and a batch's small file.  One thread per sched.
@@ -67,6 +68,8 @@ typedef struct sched_seg {
     int64_t next_at; /* after a failure: not before this (ms) ... */
     int wait_src;    /* ... from the source that failed (others may take
                         it at once) */
+    int64_t best;    /* without ranges: the furthest a stream got (each
+                        try starts again at 0) */
 } sched_seg;
 
 typedef struct sched {

@@ -38,7 +38,8 @@
  *   --proxy-407          a proxy refusing the credentials: every request
  *                        (CONNECT or any other) gets "407 Proxy
  *                        Authentication Required" with Proxy-Authenticate;
- *   --log-conditions     the longer log lines above.
+ *   --log-conditions     the longer log lines above;
+ *   --empty-after K      from the (K+1)th GET on, the resource is empty.
  * It runs until killed.
  */
 #include <errno.h>
@@ -79,6 +80,7 @@ static struct {
     int64_t trickle_after; /* ... after this many body bytes */
     int64_t trickle_bps;   /* ... at this many bytes a second (1) */
     int change_after;    /* after K GETs the resource changes (same size) */
+    int empty_after;     /* after K GETs the resource is empty */
     const char *range_value; /* literal Content-Range for 206s */
     int no_range_header; /* 206 without Content-Range */
     int64_t range_total; /* Content-Range total to claim, -1: truth */
@@ -283,6 +285,8 @@ static int serve(int fd, char *req)
     static char etag2[80];
     pthread_mutex_lock(&mu);
     int changed = cfg.change_after && gets_served >= cfg.change_after;
+    if (!head && cfg.empty_after && gets_served >= cfg.empty_after)
+        cfg.size = 0;
     if (!head)
         gets_served++;
     pthread_mutex_unlock(&mu);
@@ -556,6 +560,7 @@ int main(int argc, char **argv)
         else if (!strcmp(o, "--trickle-after")) cfg.trickle_after = num(v);
         else if (!strcmp(o, "--trickle-bps")) cfg.trickle_bps = num(v);
         else if (!strcmp(o, "--change-after")) cfg.change_after = (int)num(v);
+        else if (!strcmp(o, "--empty-after")) cfg.empty_after = (int)num(v);
         else if (!strcmp(o, "--range-value")) cfg.range_value = v;
         else if (!strcmp(o, "--range-total")) cfg.range_total = num(v);
         else if (!strcmp(o, "--extra-bytes")) cfg.extra = num(v);

@@ -1303,3 +1303,123 @@ Test(regress, d14_plus_pressed_70_times_on_a_terminal, .timeout = 90)
                    "a negative rate limit was shown: %s", T.out);
     cr_expect_null(strstr(T.out, "runtime error"), "%s", T.out);
 }
+
+/* --- found in review of the one engine --- */
+
+/* A refresh whose rename fails leaves the new version in NAME.part and
+ * its row saying so: the next run finishes the rename, and never keeps
+ * the old file as the verified new one. */
+Test(regress, r01_refresh_whose_rename_failed_is_finished_next_time)
+{
+    /* The first GET serves version 1; later ones version 2 (seed + 1000,
+     * another ETag, the same size). */
+    const char *x[] = {"--conditional", "--change-after", "1", NULL};
+    fault(&S, 1000, 701, x);
+    char q[512] = "";
+    qadd(q, sizeof q, "%s", srv_url(&S, "data"));
+    write_queue(q);
+    const char *o[] = {"-q", NULL};
+    cr_assert_eq(batch(o, 30), 0, "%s", last_stderr());
+    cr_assert(same_content(in_dir("data"), 701, 1000));
+    segget_shim("SG_SHIM=renamefail");
+    const char *n[] = {"-q", "-N", NULL};
+    int rc = batch(n, 30);
+    segget_env(NULL);
+    cr_expect_eq(rc, 6, "exit %d: %s", rc, last_stderr());
+    cr_expect(same_content(in_dir("data"), 701, 1000), "NAME changed");
+    cr_expect(same_content(in_dir("data.part"), 701 + 1000, 1000),
+              "the verified new version was not kept");
+    rc = batch(n, 30);
+    cr_expect_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_expect(same_content(in_dir("data"), 701 + 1000, 1000),
+              "the old version stayed under the name");
+    cr_expect_not(exists(in_dir("data.part")));
+    /* And the run after that asks, and the server says unchanged. */
+    rc = batch(n, 30);
+    cr_expect_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_expect(same_content(in_dir("data"), 701 + 1000, 1000));
+}
+
+/* A small file's retry that finds the resource empty publishes an empty
+ * file, not the bytes of the attempt before. */
+Test(regress, r02_batch_retry_answered_empty_keeps_no_stale_bytes)
+{
+    const char *x[] = {"--drop-after", "50", "--drop-count", "1",
+                       "--empty-after", "1", NULL};
+    fault(&S, 100, 702, x);
+    char q[512] = "";
+    qadd(q, sizeof q, "%s", srv_url(&S, "data"));
+    write_queue(q);
+    const char *o[] = {"-q", NULL};
+    int rc = batch(o, 30);
+    cr_expect_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_expect_eq(fsize(in_dir("data")), 0, "stale bytes were published");
+}
+
+/* A server without ranges that drops every stream half way makes no
+ * progress: it gets --max-tries tries, not an endless loop. */
+Test(regress, r03_a_stream_that_always_breaks_is_given_up)
+{
+    const char *x[] = {"--no-accept-ranges", "--ignore-ranges",
+                       "--drop-after", "300000", NULL};
+    fault(&S, 1 << 20, 703, x);
+    const char *o[] = {"-q", "--max-tries", "3", NULL};
+    int rc = single(o, srv_url(&S, "data"), NULL, 60);
+    cr_expect_eq(rc, 2, "exit %d: %s", rc, last_stderr());
+    cr_expect(strstr(last_stderr(), "giving up"), "%s", last_stderr());
+    /* HEAD, the probe's GET, the first try (it got further than any
+     * before it), and three that got no further. */
+    cr_expect_leq(srv_requests(&S, 200), 2 + 1 + 3, "%d requests",
+                  srv_requests(&S, 200));
+    cr_expect_not(exists(in_dir("data")));
+}
+
+/* A batch entry whose journal could not be removed after its rename is
+ * finished by the next run, without the network. */
+Test(regress, r04_batch_rename_done_but_journal_left_is_finished)
+{
+    fault(&S, 6 << 20, 704, NULL);
+    char q[512] = "";
+    qadd(q, sizeof q, "%s", srv_url(&S, "data"));
+    write_queue(q);
+    const char *o[] = {"-q", "--min-split", "1M", NULL};
+    segget_shim("SG_SHIM=unlinkfail");
+    int rc = batch(o, 60);
+    segget_env(NULL);
+    cr_expect_eq(rc, 6, "exit %d: %s", rc, last_stderr());
+    cr_assert(same_content(in_dir("data"), 704, 6 << 20));
+    cr_assert(exists(in_dir("data.segget")), "the journal was removed");
+    stop(&S);
+    rc = batch(o, 60);
+    cr_expect_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_expect(same_content(in_dir("data"), 704, 6 << 20));
+    cr_expect_not(exists(in_dir("data.segget")));
+}
+
+/* A checkpoint that fails while the transfer ends is the outcome: local
+ * I/O (6), not a protocol error, and nothing named. */
+Test(regress, r05_a_checkpoint_failing_at_the_end_is_exit_6)
+{
+    const char *x[] = {"--rate", "1500000", NULL};
+    fault(&S, 6 << 20, 705, x);
+    segget_shim("SG_SHIM=slowfail:1500");
+    const char *o[] = {"-n", "4", NULL};
+    int rc = single(o, srv_url(&S, "data"), NULL, 60);
+    segget_env(NULL);
+    cr_expect_eq(rc, 6, "exit %d: %s", rc, last_stderr());
+    cr_expect(strstr(last_stderr(), "fdatasync"), "%s", last_stderr());
+    cr_expect_not(exists(in_dir("data")));
+}
+
+/* A resource that became empty after its probe: the download starts over
+ * and saves what is there now, an empty file, saying why. */
+Test(regress, r06_a_resource_emptied_after_the_probe_starts_over)
+{
+    const char *x[] = {"--head-length", "5000000", NULL};
+    fault(&S, 0, 706, x);
+    const char *o[] = {"-n", "1", NULL};
+    int rc = single(o, srv_url(&S, "data"), NULL, 60);
+    cr_expect_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_expect_eq(fsize(in_dir("data")), 0);
+    cr_expect(strstr(last_stderr(), "size is now 0"), "%s", last_stderr());
+}

@@ -79,6 +79,16 @@ int fdatasync(int fd)
         return -1;
     }
     int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+    static int failed_once;
+    if (strncmp(mode(), "slowfail:", 9) == 0 && part &&
+        !__atomic_exchange_n(&failed_once, 1, __ATOMIC_SEQ_CST)) {
+        long ms = atol(mode() + 9);
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+        errno = EIO;
+        return -1;
+    }
     if (strncmp(mode(), "slowsync:", 9) == 0 && part) {
         long ms = atol(mode() + 9);
         struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -156,4 +166,32 @@ ssize_t pread(int fd, void *buf, size_t len, off_t off)
 ssize_t pread64(int fd, void *buf, size_t len, off_t off)
 {
     return pread(fd, buf, len, off);
+}
+
+static int ends_with(const char *s, const char *sfx)
+{
+    size_t n = strlen(s), k = strlen(sfx);
+    return n >= k && strcmp(s + n - k, sfx) == 0;
+}
+
+int rename(const char *from, const char *to)
+{
+    int (*real)(const char *, const char *) =
+        (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+    if (strcmp(mode(), "renamefail") == 0 && ends_with(from, ".part")) {
+        errno = EBUSY;
+        return -1;
+    }
+    return real(from, to);
+}
+
+int unlink(const char *path)
+{
+    int (*real)(const char *) =
+        (int (*)(const char *))dlsym(RTLD_NEXT, "unlink");
+    if (strcmp(mode(), "unlinkfail") == 0 && ends_with(path, ".segget")) {
+        errno = EIO;
+        return -1;
+    }
+    return real(path);
 }

@@ -251,12 +251,12 @@ Test(unit_journal, queue_rows_claim_verify_and_survive_reopen)
     cr_assert_eq(qjournal_end(j, SG_OK, &e), SG_OK);
     cr_assert_eq(qjournal_begin(j, &e), SG_OK);
     cr_assert_eq(qjournal_verified(j, "a.bin", "http://h/a", 1234, "\"e\"",
-                                   NULL, &e),
+                                   NULL, 1, &e),
                  SG_OK);
     cr_assert_eq(qjournal_end(j, SG_OK, &e), SG_OK);
     /* A rolled-back transaction leaves nothing behind. */
     cr_assert_eq(qjournal_begin(j, &e), SG_OK);
-    cr_assert_eq(qjournal_verified(j, "b.bin", "http://h/b", 9, NULL, NULL,
+    cr_assert_eq(qjournal_verified(j, "b.bin", "http://h/b", 9, NULL, NULL, 1,
                                    &e),
                  SG_OK);
     cr_assert_eq(qjournal_end(j, SG_EIO, &e), SG_EIO);
@@ -268,6 +268,7 @@ Test(unit_journal, queue_rows_claim_verify_and_survive_reopen)
     cr_expect_eq(r.size, 1234);
     cr_expect_str_eq(r.etag, "\"e\"");
     cr_expect_null(r.last_modified);
+    cr_expect(r.part, "the verified data awaits its rename in a.bin.part");
     qrow_cleanup(&r);
     cr_assert_eq(qjournal_get(j, "b.bin", &r, &e), SG_OK);
     cr_expect_eq(r.state, QROW_PENDING);
@@ -281,6 +282,7 @@ Test(unit_journal, queue_rows_claim_verify_and_survive_reopen)
     cr_assert_eq(qjournal_end(j, SG_OK, &e), SG_OK);
     cr_assert_eq(qjournal_get(j, "a.bin", &r, &e), SG_OK);
     cr_expect_eq(r.state, QROW_VERIFIED);
+    cr_expect(!r.part, "a claim comes before a new a.bin.part");
     qrow_cleanup(&r);
     cr_assert_eq(qjournal_begin(j, &e), SG_OK);
     cr_assert_eq(qjournal_claim(j, "a.bin", "http://other/a", &e), SG_OK);
@@ -354,5 +356,43 @@ Test(unit_journal, a_lock_on_a_replaced_file_is_not_trusted)
     close(fd);
     /* A journal opened afterwards locks the file now at the path. */
     journal *j = open_new();
+    journal_close(j);
+}
+
+Test(unit_journal, a_queue_journal_without_the_part_column_gets_it)
+{
+    /* A queue journal made before rows could point at NAME.part. */
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db,
+                              "PRAGMA journal_mode=WAL;"
+                              "PRAGMA application_id=1397180241;"
+                              "PRAGMA user_version=1;"
+                              "CREATE TABLE entry(name TEXT PRIMARY KEY,"
+                              " url TEXT NOT NULL, state INTEGER NOT NULL"
+                              " CHECK(state IN (0,1)), size INTEGER NOT"
+                              " NULL DEFAULT -1, etag TEXT, last_modified"
+                              " TEXT);"
+                              "INSERT INTO entry VALUES('x','http://h/x',1,"
+                              "5,NULL,NULL);",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    journal *j;
+    sg_err e = {0};
+    qrow r;
+    cr_assert_eq(qjournal_open(&j, path, &e), SG_OK, "%s", err_msg(&e));
+    cr_assert_eq(qjournal_get(j, "x", &r, &e), SG_OK);
+    cr_expect_eq(r.state, QROW_VERIFIED);
+    cr_expect_eq(r.size, 5);
+    cr_expect(!r.part);
+    qrow_cleanup(&r);
+    cr_assert_eq(qjournal_begin(j, &e), SG_OK);
+    cr_assert_eq(qjournal_verified(j, "x", "http://h/x", 6, NULL, NULL, 1, &e),
+                 SG_OK);
+    cr_assert_eq(qjournal_end(j, SG_OK, &e), SG_OK);
+    cr_assert_eq(qjournal_get(j, "x", &r, &e), SG_OK);
+    cr_expect(r.part);
+    qrow_cleanup(&r);
     journal_close(j);
 }

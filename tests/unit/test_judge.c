@@ -314,8 +314,9 @@ Test(unit_judge, content_range_from_byte_0_with_a_known_total)
         {"unsatisfied", a, S206("bytes */1000"), NB(V(JV_PROTO))},
         {"unsatisfied, other total", a, S206("bytes */500"),
          NB(V(JV_PROTO) | V(JV_RESIZED))},
-        {"empty resource", a, S206("bytes */0"), NB(V(JV_EMPTY))},
-        {"impossible 0-0/0", a, S206("bytes 0-0/0"), NB(V(JV_EMPTY))},
+        /* The resource is empty now: another size than planned. */
+        {"empty resource", a, S206("bytes */0"), NB(V(JV_RESIZED))},
+        {"impossible 0-0/0", a, S206("bytes 0-0/0"), NB(V(JV_RESIZED))},
         {"missing",
          a,
          {"HTTP/1.1 206 Partial Content", "Content-Length: 100"},
@@ -535,16 +536,22 @@ Test(unit_judge, a_416_for_byte_0_of_a_nonempty_resource_is_no_resize)
 
 Test(unit_judge, an_empty_resource_with_a_known_total_for_byte_0)
 {
-    /* "bytes * /0" means the resource is empty (judge.h), whatever the
-     * plan said. */
+    /* "bytes * /0" means the resource is empty now: for a plan of 1000
+     * bytes that is another size (start over), never "done". */
     judge_ask a = ask_range(0, 99, 1000);
     judge_result v;
     cr_expect_eq(
         judge_lines(&a, LINES("HTTP/1.1 416 X", "Content-Range: bytes */0"),
                     &v),
-        JV_EMPTY);
+        JV_RESIZED);
     cr_expect_eq(
         judge_lines(&a, LINES("HTTP/1.1 206 X", "Content-Range: bytes */0"),
+                    &v),
+        JV_RESIZED);
+    /* Without a plan (a batch's first GET) it is an empty file. */
+    judge_ask f = ask_range(0, 99, -1);
+    cr_expect_eq(
+        judge_lines(&f, LINES("HTTP/1.1 416 X", "Content-Range: bytes */0"),
                     &v),
         JV_EMPTY);
 }
