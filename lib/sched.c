@@ -192,12 +192,14 @@ int sched_next(sched *s, int64_t now, int *conn, int *seg, int64_t *wake)
         sched_conn *k = &s->conns[c];
         if (k->seg >= 0)
             continue;
+        /* Another free connection may have another source, for which
+         * a range waiting out a failure elsewhere is free. */
         int src = source_for(s, k, now, wake);
         if (src < 0)
-            return 0;
+            continue;
         int i = pick(s, src, now, wake);
         if (i < 0)
-            return 0;
+            continue;
         k->src = src;
         *conn = c;
         *seg = i;

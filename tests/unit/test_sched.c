@@ -1288,3 +1288,28 @@ Test(unit_sched, a_simulated_download_completes_exactly)
     cr_assert_lt(m.now, 1000 + 12000, "took %lld ms", (long long)m.now);
     sim_done(&m);
 }
+
+Test(unit_sched, a_range_waiting_on_one_source_goes_to_a_free_connection_of_another)
+{
+    /* Conn 0 (source 0) loses its connection mid-body: its range waits
+     * out a short backoff for source 0 only.  With the other ranges
+     * taken, conn 0 finds nothing it may take now, but conn 1, free and
+     * on source 1, takes that range at once. */
+    sim m = {0};
+    plan_even(&m, 8 * MiB, 2);
+    sim_init(&m, 2, 2, 1, 5);
+    m.now = 1000;
+    cr_assert_eq(start_all(&m), 2);
+    m.step[0] = m.step[1] = 64 * KiB;
+    progress(&m);
+    cr_assert_eq(finish(&m, 0, SE_TRANSIENT, -1, 0), SA_NONE);
+    cr_assert_eq(m.s.srcs[0].strikes, 0, "bytes came: no strike");
+    /* Conn 1 finishes its range: both connections are free. */
+    m.segs[1].done = m.segs[1].end;
+    cr_assert_eq(finish(&m, 1, SE_DONE, -1, 0), SA_NONE);
+    int g = -1;
+    int c = start_one(&m, &g);
+    cr_assert_eq(c, 1, "the connection of the other source");
+    cr_assert_eq(g, 0, "the range that waits for source 0 only");
+    sim_done(&m);
+}
