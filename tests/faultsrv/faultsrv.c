@@ -39,7 +39,8 @@
  *                        (CONNECT or any other) gets "407 Proxy
  *                        Authentication Required" with Proxy-Authenticate;
  *   --log-conditions     the longer log lines above;
- *   --empty-after K      from the (K+1)th GET on, the resource is empty.
+ *   --empty-after K      from the (K+1)th GET on, the resource is empty;
+ *   --retry-date         --retry-after N as an HTTP-date N seconds ahead.
  * It runs until killed.
  */
 #include <errno.h>
@@ -73,6 +74,7 @@ static struct {
     int fail_status;
     int fail_count;
     int retry_after; /* -1: no header */
+    int retry_date;  /* with retry_after: as an HTTP-date that far ahead */
     int64_t rate;    /* bytes per second per connection, 0: unlimited */
     int slow_every;  /* every Kth connection is slow, 0: none */
     int64_t slow_rate;
@@ -336,9 +338,19 @@ static int serve(int fd, char *req)
         snprintf(h, sizeof h, "HTTP/1.1 %d Failing\r\nContent-Type: text/html"
                               "\r\nContent-Length: %zu\r\n",
                  cfg.fail_status, strlen(body));
-        if (cfg.retry_after >= 0)
+        if (cfg.retry_after >= 0 && cfg.retry_date) {
+            time_t when = time(NULL) + cfg.retry_after;
+            struct tm tm;
+            char date[64];
+            (void)gmtime_r(&when, &tm);
+            (void)strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT",
+                           &tm);
+            snprintf(h + strlen(h), sizeof h - strlen(h),
+                     "Retry-After: %s\r\n", date);
+        } else if (cfg.retry_after >= 0) {
             snprintf(h + strlen(h), sizeof h - strlen(h),
                      "Retry-After: %d\r\n", cfg.retry_after);
+        }
         strcat(h, "\r\n");
         strcat(h, body);
         logline(method, cfg.fail_status, (int64_t)strlen(body), range);
@@ -584,6 +596,7 @@ int main(int argc, char **argv)
             else if (!strcmp(o, "--gzip")) cfg.gzip = 1;
             else if (!strcmp(o, "--html-200")) cfg.html200 = 1;
             else if (!strcmp(o, "--reset")) cfg.reset = 1;
+            else if (!strcmp(o, "--retry-date")) cfg.retry_date = 1;
             else if (!strcmp(o, "--bare-416")) cfg.bare416 = 1;
             else if (!strcmp(o, "--conditional")) cfg.conditional = 1;
             else if (!strcmp(o, "--conditional-no-range"))

@@ -1423,3 +1423,20 @@ Test(regress, r06_a_resource_emptied_after_the_probe_starts_over)
     cr_expect_eq(fsize(in_dir("data")), 0);
     cr_expect(strstr(last_stderr(), "size is now 0"), "%s", last_stderr());
 }
+
+/* Retry-After as an HTTP-date is honoured as well as in seconds. */
+Test(regress, r07_retry_after_as_a_date_is_honoured)
+{
+    const char *x[] = {"--fail-status", "503", "--fail-count", "1",
+                       "--retry-after", "3", "--retry-date", NULL};
+    fault(&S, 100000, 707, x);
+    const char *o[] = {"-q", "-n", "1", NULL};
+    int64_t t0 = mono_ms();
+    int rc = single(o, srv_url(&S, "data"), NULL, 60);
+    int64_t took = mono_ms() - t0;
+    cr_expect_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_expect(same_content(in_dir("data"), 707, 100000));
+    /* The date is whole seconds, 3 s ahead when the server wrote it: at
+     * least 2 s, where the backoff alone would be under one. */
+    cr_expect_geq(took, 1900, "retried after %lld ms", (long long)took);
+}
