@@ -18,13 +18,13 @@ struct disk {
     int nth;
     disk_task *todo, *todo_tail; /* submitted, oldest first */
     disk_task *fin, *fin_tail;   /* run, waiting for disk_take */
-    int pending;                 /* submitted, not yet taken */
     int stopping;
     void (*wake)(void *);
     void *ud;
 };
 
-/* Is a task of this lane running now? */
+/* Must a task of lane wait?  Yes while an older task of the lane is in
+ * todo, running or not (a running task stays there until it is done). */
 static int lane_busy(const disk *d, const void *lane, const disk_task *upto)
 {
     if (!lane)
@@ -35,15 +35,14 @@ static int lane_busy(const disk *d, const void *lane, const disk_task *upto)
     return 0;
 }
 
-/* The oldest runnable task, unlinked from todo; NULL when none. */
+/* The oldest runnable task, marked running (it stays in todo, keeping
+ * its lane busy, until it is done); NULL when none. */
 static disk_task *next_task(disk *d)
 {
-    disk_task *prev = NULL;
-    for (disk_task *t = d->todo; t; prev = t, t = t->next) {
+    for (disk_task *t = d->todo; t; t = t->next) {
         if (t->running || lane_busy(d, t->lane, t))
             continue;
         t->running = 1;
-        (void)prev;
         return t;
     }
     return NULL;
@@ -140,7 +139,6 @@ void disk_submit(disk *d, disk_task *t)
     else
         d->todo = t;
     d->todo_tail = t;
-    d->pending++;
     pthread_cond_broadcast(&d->cv);
     pthread_mutex_unlock(&d->mu);
 }
@@ -155,22 +153,11 @@ int disk_take(disk *d)
     while (t) {
         disk_task *next = t->next;
         t->next = NULL;
-        pthread_mutex_lock(&d->mu);
-        d->pending--;
-        pthread_mutex_unlock(&d->mu);
         if (t->done)
             t->done(t); /* may submit more, or free t */
         t = next;
         n++;
     }
-    return n;
-}
-
-int disk_pending(disk *d)
-{
-    pthread_mutex_lock(&d->mu);
-    int n = d->pending;
-    pthread_mutex_unlock(&d->mu);
     return n;
 }
 

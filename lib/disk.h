@@ -49,9 +49,6 @@ void disk_submit(disk *d, disk_task *t);
  * Returns how many. */
 int disk_take(disk *d);
 
-/* Tasks submitted and not yet taken. */
-int disk_pending(disk *d);
-
 /* Wait for every submitted task to run (their done() is called), stop
  * the workers and free d.  NULL is a no-op. */
 void disk_free(disk *d);

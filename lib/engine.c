@@ -130,11 +130,6 @@ void eng_disk(engine *g, disk_task *t)
     disk_submit(g->d, t);
 }
 
-int eng_disk_pending(engine *g)
-{
-    return disk_pending(g->d);
-}
-
 void eng_wakeup(engine *g)
 {
     (void)curl_multi_wakeup(g->m);

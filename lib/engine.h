@@ -156,9 +156,6 @@ void eng_req_cleanup(eng_req *q);
 /* Queue disk work (disk.h) on the engine's pool. */
 void eng_disk(engine *g, disk_task *t);
 
-/* Disk work not yet finished. */
-int eng_disk_pending(engine *g);
-
 /* Wake the loop from its wait.  Any thread. */
 void eng_wakeup(engine *g);
 
