@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "wait.h"
 
 #define MiB (INT64_C(1) << 20)
 
@@ -83,6 +84,12 @@ static int journal_rows(void)
     return n;
 }
 
+static int split_plan(const void *arg)
+{
+    (void)arg;
+    return journal_rows() > 2;
+}
+
 Test(adaptive, kill9_during_splits_resumes_exactly)
 {
     /* Two planned ranges for four connections: the idle two split them at
@@ -99,8 +106,14 @@ Test(adaptive, kill9_during_splits_resumes_exactly)
     srand(seed);
     int kills = 0, split = 0, rc = -1;
     for (int i = 0; i < 30 && kills < 10; i++) {
+        /* The kill lands at a random point once the journal holds a
+         * split plan (more rows than the two planned): a checkpoint can
+         * take seconds while another test writes gigabytes, so the time
+         * since the start says nothing. */
         pid_t pid = spawn_segget(dir, argv);
-        nap_ms(300 + rand() % 1500);
+        if (wait_until(split_plan, NULL, pid, WAIT_MS,
+                       "a split plan in the journal"))
+            nap_ms(rand() % 1000); /* fault injection: random point */
         kill(pid, SIGKILL);
         rc = wait_child(pid, 60);
         if (rc == 0)

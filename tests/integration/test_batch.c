@@ -6,6 +6,7 @@
  * cap and malformed queues.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "harness.h"
+#include "wait.h"
 
 #define KiB (INT64_C(1) << 10)
 #define MiB (INT64_C(1) << 20)
@@ -35,6 +37,7 @@ static void up(void)
 static void down(void)
 {
     unlink(qpath);
+    wait_srv_ready(&S, WAIT_MS); /* a test may not have used it */
     srv_stop(&S);
     tmp_cleanup();
 }
@@ -197,6 +200,7 @@ Test(batch, rerun_finishes_without_the_network)
 
 Test(batch, kill_mid_batch_then_rerun_fetches_only_what_was_missing)
 {
+    wait_srv_ready(&S, WAIT_MS);
     srv_stop(&S);
     srv_start(&S, "limit_rate 4m;");
     enum { SMALL = 40 };
@@ -224,9 +228,16 @@ Test(batch, kill_mid_batch_then_rerun_fetches_only_what_was_missing)
         const char *argv[] = {"-q", "-i", qpath, "-j", "4", "--min-split",
                               "1M", NULL};
         pid_t pid = spawn_segget(dir, argv);
-        nap_ms(400 + rand() % 1600);
+        /* Once nginx logged a request the batch is under way; the kill
+         * lands at a random point after it. */
+        if (wait_requests(&S, 0, 0, pid, WAIT_MS))
+            nap_ms(400 + rand() % 1600); /* fault injection: random point */
         kill(pid, SIGKILL);
         wait_child(pid, 30);
+        /* nginx logs the killed requests (499) as it notices their
+         * connections closed: all of them before the log is emptied, so
+         * none is counted against the rerun. */
+        wait_srv_idle(&S, WAIT_MS);
         /* What has its name is exact; remember it and what is missing. */
         int finished[SMALL + 2] = {0};
         int64_t missing = 0;
@@ -323,9 +334,16 @@ Test(batch, refresh_refetches_only_what_changed)
     }
     write_queue(q);
     cr_assert_eq(batch(NULL, NULL), 0, "%s", last_stderr());
-    /* A new version of r2, with another size and mtime (a new ETag). */
-    nap_ms(1100);
+    /* A new version of r2, with another size and mtime (a new ETag and
+     * Last-Modified): the mtime is set, not waited for. */
+    char r2[700];
+    snprintf(r2, sizeof r2, "%s/r2.bin", S.www);
+    struct stat old;
+    cr_assert_eq(stat(r2, &old), 0);
     srv_file(&S, "r2.bin", 60 * KiB, 99);
+    struct timespec later[2] = {old.st_mtim, old.st_mtim};
+    later[0].tv_sec = later[1].tv_sec = old.st_mtim.tv_sec + 10;
+    cr_assert_eq(utimensat(AT_FDCWD, r2, later, 0), 0);
     srv_log_reset(&S);
     cr_assert_eq(batch("-N", NULL), 0, "%s", last_stderr());
     cr_expect(strstr(last_stderr(), "1 done, 5 skipped, 0 failed of 6"),
@@ -475,8 +493,22 @@ Test(batch, a_large_file_keeps_the_bytes_of_its_first_request)
     cr_expect_eq(srv_requests(&S, 206), 2, "the first 2 MiB, then the rest");
 }
 
+/* At least four of the files t00.bin to t11.bin have their names. */
+static int first_wave_saved(const void *arg)
+{
+    (void)arg;
+    int saved = 0;
+    for (int i = 0; i < 12; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "t%02d.bin", i);
+        saved += present(name);
+    }
+    return saved >= 4;
+}
+
 Test(batch, sigterm_stops_cleanly_and_the_rerun_completes)
 {
+    wait_srv_ready(&S, WAIT_MS);
     srv_stop(&S);
     srv_start(&S, "limit_rate 1m;");
     char q[4096] = "";
@@ -491,7 +523,9 @@ Test(batch, sigterm_stops_cleanly_and_the_rerun_completes)
     write_queue(q);
     const char *argv[] = {"-q", "-i", qpath, "-j", "4", NULL};
     pid_t pid = spawn_segget(dir, argv);
-    nap_ms(1500);
+    /* Mid-batch: the first four files (-j 4) are saved, and the next
+     * ones are in flight (each 1500 KiB takes a second at 1 MiB/s). */
+    AWAIT(wait_until(first_wave_saved, NULL, pid, WAIT_MS, "four files saved"));
     kill(pid, SIGTERM);
     cr_assert_eq(wait_child(pid, 30), 11, "%s", last_stderr());
     cr_expect(strstr(last_stderr(), "interrupted"), "%s", last_stderr());

@@ -17,8 +17,12 @@
 
 #include "content.h"
 #include "harness.h"
+#include "wait.h"
 
 #define MiB (INT64_C(1) << 20)
+/* Bytes segget has written when a test calls its download under way:
+ * data, not the journal's first few KiB. */
+#define WRITTEN (256 * 1024)
 
 static srv S;
 static const char *dir;
@@ -225,7 +229,9 @@ Test(faults, weak_etag_and_no_date_is_never_resumed)
     const char *argv[] = {"-n", "4", "--min-split", "256K",
                           srv_url(&S, "data"), NULL};
     pid_t pid = spawn_segget(dir, argv);
-    nap_ms(600);
+    /* Bytes are written (the stop commits them): a resume would keep
+     * them. */
+    AWAIT(wait_written(pid, WRITTEN, WAIT_MS));
     kill(pid, SIGTERM);
     cr_assert_eq(wait_child(pid, 30), 11, "%s", last_stderr());
     int rc = get(o);
@@ -240,7 +246,9 @@ Test(faults, resume_with_last_modified_only)
     const char *argv[] = {"-n", "4", "--min-split", "256K",
                           srv_url(&S, "data"), NULL};
     pid_t pid = spawn_segget(dir, argv);
-    nap_ms(600);
+    /* Bytes are written (the stop commits them): there is something to
+     * resume. */
+    AWAIT(wait_written(pid, WRITTEN, WAIT_MS));
     kill(pid, SIGTERM);
     cr_assert_eq(wait_child(pid, 30), 11, "%s", last_stderr());
     assert_exact(run_segget(dir, argv, 60), 6 * MiB, 14);
@@ -541,7 +549,9 @@ Test(faults, content_disposition_extended_name_and_resume)
     const char *argv[] = {"-J", "-n", "4", "--min-split", "256K",
                           srv_url(&S, "data"), NULL};
     pid_t pid = spawn_segget(dir, argv);
-    nap_ms(700);
+    /* Bytes are written (the stop commits them): there is something to
+     * resume. */
+    AWAIT(wait_written(pid, WRITTEN, WAIT_MS));
     kill(pid, SIGTERM);
     cr_assert_eq(wait_child(pid, 30), 11, "%s", last_stderr());
     int rc = run_segget(dir, argv, 60);

@@ -273,9 +273,17 @@ const char *srv_url_tls(const srv *s, const char *name)
 void srv_stop(srv *s)
 {
     if (s->pid > 0) {
-        kill(s->pid, SIGTERM);
+        /* nginx loses a SIGTERM that comes before its master loop runs
+         * (a server stopped just after its start): ask again until it
+         * goes, and after ten seconds, kill it. */
         int st;
-        waitpid(s->pid, &st, 0);
+        for (int i = 0; waitpid(s->pid, &st, WNOHANG) == 0; i++) {
+            kill(s->pid, i < 50 ? SIGTERM : SIGKILL);
+            struct timespec ts = {0, 200 * 1000000L};
+            if (waitpid(s->pid, &st, WNOHANG) != 0)
+                break;
+            nanosleep(&ts, NULL);
+        }
         s->pid = 0;
     }
     if (s->root[0])
