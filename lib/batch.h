@@ -40,6 +40,7 @@ struct bent {
     qrow row;
     sg_download *dl; /* while active */
     int slots;       /* connections it holds on its host */
+    int counted;     /* counted in -j (fetching): until its data is in */
     commit_item ci;
     int64_t size;
     sg_code code;
@@ -65,7 +66,9 @@ struct sg_batch {
     journal *j;
     int cursor;       /* entries before it are not queued */
     int cancelled;    /* the cancel reached every download */
-    int active, done, skipped, failed;
+    int active;       /* entries fetching (what -j bounds) */
+    int running;      /* entries whose download is not over */
+    int done, skipped, failed;
     int64_t bytes;    /* of finished downloads */
     int64_t t0, last_status;
     rate_meter meter;

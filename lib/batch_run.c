@@ -164,6 +164,8 @@ static int grant(sg_download *dl, void *ud, int want)
 {
     struct bent *en = ud;
     (void)dl;
+    if (!en->counted)
+        return 0;
     int n = free_slots(en->b, en, en->slots);
     if (n > want)
         n = want;
@@ -177,12 +179,26 @@ static int grant(sg_download *dl, void *ud, int want)
 
 static void committed(commit_item *ci);
 
+/* en's data is in (or it is over): its connections and its place among
+ * the -j files being fetched go to the next entries, while its sync and
+ * commit go on. */
+static void release(struct bent *en)
+{
+    if (!en->counted)
+        return;
+    en->b->hosts[en->host].busy -= en->slots;
+    en->slots = 0;
+    en->b->active--;
+    en->counted = 0;
+}
+
 /* dl_hooks.publish: through the committer. */
 static void publish(sg_download *dl, void *ud, int fd, int64_t size,
                     const char *etag, const char *last_modified, int named)
 {
     struct bent *en = ud;
     (void)dl;
+    release(en);
     commit_item *ci = &en->ci;
     *ci = (commit_item){.fd = fd,
                         .name = en->name,
@@ -215,9 +231,8 @@ static void finished(sg_download *dl, void *ud, sg_code rc, int unchanged)
 {
     struct bent *en = ud;
     sg_batch *b = en->b;
-    b->hosts[en->host].busy -= en->slots;
-    en->slots = 0;
-    b->active--;
+    release(en);
+    b->running--;
     b->bytes += download_received(dl);
     if (rc == SG_OK) {
         if (unchanged)
@@ -290,8 +305,10 @@ static int start(sg_batch *b, struct bent *en)
     }
     en->dl = dl;
     en->slots = slots;
+    en->counted = 1;
     b->hosts[en->host].busy += slots;
     b->active++;
+    b->running++;
     batch_state(en, SG_ENTRY_ACTIVE);
     return 1;
 }
@@ -343,7 +360,7 @@ static int tick(eng_job *j, int64_t now, int64_t *wake)
     status(b, now, 0);
     /* Over when nothing runs or waits for a commit and nothing is left
      * to start (start_more always starts one when nothing runs). */
-    return b->active || committer_pending(b->cm) ||
+    return b->running || committer_pending(b->cm) ||
            (!cancel && b->cursor < b->n);
 }
 

@@ -460,6 +460,7 @@ static int dl_tick(eng_job *j, int64_t now, int64_t *wake)
     long long rate = atomic_exchange(&dl->live_rate, -1);
     if (rate >= 0)
         eng_set_rate(dl->g, rate);
+    enum dl_state was = dl->st;
     switch (dl->st) {
     case ST_NEW:
         begin(dl);
@@ -482,6 +483,8 @@ static int dl_tick(eng_job *j, int64_t now, int64_t *wake)
     default:
         break;
     }
+    if (dl->st != was && now < *wake)
+        *wake = now; /* the next state's work starts now, not later */
     if (dl->st != ST_END)
         return 1;
     if (dl->hooks)

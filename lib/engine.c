@@ -263,6 +263,7 @@ void eng_run(engine *g)
         (void)curl_multi_perform(g->m, &still);
         int n = harvest(g);
         n += disk_take(g->d);
+        n += g->added != NULL; /* new jobs tick at once */
         now = now_ms();
         unpause(g, now, &wake);
         long timeout = n ? 0 : (long)(wake - now);

@@ -124,8 +124,9 @@ struct eng_req {
 typedef struct eng_job eng_job;
 struct eng_job {
     /* Every loop turn: start requests, decide, report.  Lower *wake to
-     * be called again sooner (ms, CLOCK_MONOTONIC).  Return 0 when the
-     * job is finished: it is then forgotten. */
+     * be called again sooner (ms, CLOCK_MONOTONIC; now: at once, without
+     * waiting for I/O).  Return 0 when the job is finished: it is then
+     * forgotten. */
     int (*tick)(eng_job *j, int64_t now, int64_t *wake);
     eng_job *next; /* the engine's */
 };
