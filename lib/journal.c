@@ -140,6 +140,9 @@ sg_code jdb_open(journal **out, const char *path, int create,
         goto out;
     }
     sqlite3_extended_result_codes(j->db, 0);
+    /* Another program reading the journal (sqlite3 NAME.segget) holds a
+     * lock for a moment: wait for it rather than fail the download. */
+    sqlite3_busy_timeout(j->db, 5000);
     /* New, or created by a run that died before its schema committed (in
      * WAL mode SQLite writes the file's header first): no table yet, no
      * application id.  The file is ours either way (made 0600, locked). */

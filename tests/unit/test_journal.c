@@ -2,6 +2,8 @@
 /* Unit tests for journal.c on temporary databases. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <time.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -394,5 +396,41 @@ Test(unit_journal, a_queue_journal_without_the_part_column_gets_it)
     cr_assert_eq(qjournal_get(j, "x", &r, &e), SG_OK);
     cr_expect(r.part);
     qrow_cleanup(&r);
+    journal_close(j);
+}
+
+static void *read_a_while(void *arg)
+{
+    /* A reader (sqlite3 NAME.segget, a test) holding its lock for a
+     * moment, as the journal is being created. */
+    sqlite3 *db = arg;
+    struct timespec ts = {0, 300 * 1000000L};
+    nanosleep(&ts, NULL);
+    (void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    return NULL;
+}
+
+Test(unit_journal, a_reader_holding_a_lock_is_waited_for)
+{
+    int fd = open(path, O_RDWR | O_CREAT, 0600);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+                 SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db,
+                              "BEGIN; SELECT count(*) FROM sqlite_master;",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, read_a_while, db), 0);
+    journal *j;
+    int fresh = 0;
+    sg_err e = {0};
+    sg_code rc = journal_open(&j, path, 1, &fresh, &e);
+    pthread_join(th, NULL);
+    sqlite3_close(db);
+    cr_assert_eq(rc, SG_OK, "%s", err_msg(&e));
+    cr_expect(fresh);
     journal_close(j);
 }
