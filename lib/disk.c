@@ -36,15 +36,21 @@ static int lane_busy(const disk *d, const void *lane, const disk_task *upto)
 }
 
 /* The oldest runnable task, marked running (it stays in todo, keeping
- * its lane busy, until it is done); NULL when none. */
+ * its lane busy, until it is done); NULL when none.  Tasks of a lane
+ * (journal work: a checkpoint, a commit round, a download's step) go
+ * before tasks of none (a finished small file's fdatasync): they are few,
+ * one a lane at a time, and a download or a whole batch waits for them,
+ * where a queue of syncs would hold a commit round back to its end. */
 static disk_task *next_task(disk *d)
 {
-    for (disk_task *t = d->todo; t; t = t->next) {
-        if (t->running || lane_busy(d, t->lane, t))
-            continue;
-        t->running = 1;
-        return t;
-    }
+    for (int pass = 0; pass < 2; pass++)
+        for (disk_task *t = d->todo; t; t = t->next) {
+            if (t->running || (pass == 0) != (t->lane != NULL) ||
+                lane_busy(d, t->lane, t))
+                continue;
+            t->running = 1;
+            return t;
+        }
     return NULL;
 }
 

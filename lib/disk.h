@@ -11,9 +11,10 @@
  * submits, a worker runs, the loop finishes.
  *
  * Tasks that share a lane (a download's journal, a batch's queue
- * journal) run one at a time, in the order submitted; tasks of different
- * lanes run in parallel (the file system folds concurrent fdatasyncs
- * together).  Worker threads block every signal.
+ * journal) run one at a time, in the order submitted, and before tasks
+ * without a lane; tasks of different lanes run in parallel (the file
+ * system folds concurrent fdatasyncs together).  Worker threads block
+ * every signal.
  *
  * Threads: disk_new, disk_submit, disk_take and disk_free from the loop
  * thread only; run() on a worker; wake() on a worker.
