@@ -27,6 +27,7 @@ struct dl_first {
     eng_req q;
     int running, ended;
     int big;          /* the body is too large for one GET */
+    int answered;     /* a request of it reached the server */
     sched_src health;
     int64_t next_at;
     checksum_hash *hash;
@@ -187,6 +188,7 @@ static void settle(sg_download *dl, int64_t now)
 {
     struct dl_first *f = dl->first;
     const eng_req *q = &f->q;
+    f->answered |= q->reached;
     if (q->end == EE_STOPPED || (q->end == EE_SINK && f->big) ||
         (q->end == EE_JUDGED && q->v.verdict == JV_BODY && q->v.partial &&
          q->v.total > q->v.len)) {
@@ -253,6 +255,7 @@ int dl_first_tick(sg_download *dl, int64_t now, int64_t *wake)
     q->if_modified_since = dl->if_modified_since;
     q->headers_only = 0;
     q->fresh = 0;
+    q->answered = f->answered;
     q->bufsize = 64 * 1024;
     q->stop_at = dl->first_limit; /* a body without a length, cut here */
     q->ops = &ops;

@@ -250,6 +250,7 @@ static sg_code start(sg_download *dl, int conn, int seg, int64_t now)
     q->if_none_match = q->if_modified_since = NULL;
     q->headers_only = 0;
     q->fresh = sc->fresh;
+    q->answered = 1; /* every source answered its probe */
     q->bufsize = x->bufsize;
     q->stop_at = dl->meta.ranges ? g->end + dl->base : INT64_MAX;
     q->ops = &ops;

@@ -99,6 +99,8 @@ struct eng_req {
     int headers_only;    /* only the headers matter: a small body is
                             read and dropped, a large one cut off */
     int fresh;           /* on a new connection */
+    int answered;        /* a server of this download answered before
+                            (policy_transient) */
     long bufsize;        /* receive buffer, 0: libcurl's */
     int64_t stop_at;     /* resource offset where writing stops; the
                             owner may lower it while the request runs */
@@ -110,6 +112,9 @@ struct eng_req {
     resp r;             /* and its headers */
     fail_kind fail;     /* EE_FAILED */
     int transient;      /* worth another try (policy.h) */
+    int reached;        /* a server took the connection (not an unknown
+                           host or a refused connection): later requests
+                           of the owner are answered ones */
     sg_code code;       /* SG_OK, or what this ends in if not retried */
     int64_t got;        /* body bytes written */
     sg_err err;         /* "shown: why" unless SG_OK */

@@ -283,7 +283,7 @@ static void failed(eng_req *q, fail_kind k, const char *why)
 {
     q->end = EE_FAILED;
     q->fail = k;
-    q->transient = policy_transient(k);
+    q->transient = policy_transient(k, q->answered);
     q->code = policy_code(k);
     (void)snprintf(q->why, sizeof q->why, "%s", why);
     err_set(&q->err, q->code, "%s: %s", q->shown, why);
@@ -383,6 +383,8 @@ void eng_finish(engine *g, struct eng_xfer *x, CURLcode cc)
             failed(q, policy_transient_status((int)connect) ? FK_CONNECT
                                                             : FK_PROXY,
                    why);
+            if (q->fail == FK_CONNECT)
+                q->transient = 1; /* the proxy answered: it is there */
         } else {
             failed(q, kind_of(cc),
                    x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc));
@@ -408,6 +410,9 @@ void eng_finish(engine *g, struct eng_xfer *x, CURLcode cc)
         q->end = EE_JUDGED;
         judged(q);
     }
+    q->reached = q->end != EE_FAILED ||
+                 (q->fail != FK_RESOLVE && q->fail != FK_CONNECT) ||
+                 q->transient;
     eng_detach(g, x);
     q->final_url = x->cur;
     q->final_user = x->user;

@@ -4,11 +4,12 @@
  */
 #include "policy.h"
 
-int policy_transient(fail_kind k)
+int policy_transient(fail_kind k, int answered)
 {
     switch (k) {
     case FK_RESOLVE:
     case FK_CONNECT:
+        return answered;
     case FK_TIMEOUT:
     case FK_RECV:
     case FK_SEND:

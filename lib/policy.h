@@ -37,8 +37,12 @@ typedef enum fail_kind {
     FK_OTHER,
 } fail_kind;
 
-/* Is a transport failure worth another try?  1 or 0. */
-int policy_transient(fail_kind k);
+/* Is a transport failure worth another try?  1 or 0.  answered: a
+ * server of this download has answered before.  An unknown host or a
+ * refused connection before that is final at once (nothing is there, as
+ * curl and wget conclude); once a server has answered, a lost or refused
+ * connection is worth another try. */
+int policy_transient(fail_kind k, int answered);
 
 /* The sg_code a transport failure ends in when it is not retried. */
 sg_code policy_code(fail_kind k);

@@ -26,6 +26,7 @@ void probe_start(probe *p, engine *g)
     p->running = p->ended = 0;
     p->next_at = 0;
     p->health = (sched_src){0};
+    p->answered = 0;
     probe_result_cleanup(&p->res);
 }
 
@@ -74,6 +75,7 @@ static int settle(probe *p, int64_t now)
 {
     const eng_req *q = &p->q;
     int body = q->end == EE_JUDGED && q->v.verdict == JV_BODY;
+    p->answered |= q->reached;
     if (p->stage == HEAD) {
         if (body && q->v.total >= 0 && q->r.accept_ranges && !q->r.encoded)
             return keep(p, q->v.total, 1);
@@ -124,6 +126,7 @@ int probe_tick(probe *p, int64_t now, int64_t *wake)
     q->if_range = q->if_none_match = q->if_modified_since = NULL;
     q->headers_only = 1;
     q->fresh = 0;
+    q->answered = p->answered;
     q->bufsize = 0;
     q->stop_at = INT64_MAX;
     q->ops = &ops;

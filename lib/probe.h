@@ -53,6 +53,7 @@ typedef struct probe {
     int ended;   /* ... and has ended, to be settled */
     sched_src health;
     int64_t next_at;
+    int answered; /* a request of it reached the server */
 } probe;
 
 /* Begin probing p->url on g (p zeroed once before its first use). */

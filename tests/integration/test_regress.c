@@ -25,6 +25,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cases.h"
 #include "content.h"
 #include "harness.h"
 
@@ -77,95 +78,41 @@ TestSuite(regress, .init = up, .fini = down, .timeout = 120);
 
 /* --- helpers --- */
 
-/* dir/name, in one of four rotating static buffers. */
+/* The steps of cases.h, in this suite's directory and queue. */
 static const char *in_dir(const char *name)
 {
-    static char buf[4][700];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
+    return case_path(dir, name);
 }
 
 static int64_t fsize(const char *path)
 {
-    struct stat st;
-    return stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
+    return case_size(path);
 }
 
-/* Start the empty download directory again. */
 static void fresh_dir(void)
 {
-    rm_tree(dir);
-    cr_assert_eq(mkdir(dir, 0755), 0);
+    case_fresh_dir(dir);
 }
 
-static void qadd(char *q, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void qadd(char *q, size_t cap, const char *fmt, ...)
-{
-    size_t n = strlen(q);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q + n, cap - n, fmt, ap);
-    va_end(ap);
-    n = strlen(q);
-    snprintf(q + n, cap - n, "\n");
-}
+#define qadd case_line
 
 static void write_queue(const char *text)
 {
-    FILE *f = fopen(qpath, "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    fclose(f);
+    case_write(qpath, text);
 }
 
-/* segget [opts...] -i queue, in dir. */
 static int batch(const char *const *opts, int timeout_s)
 {
-    const char *argv[32];
-    int n = 0;
-    for (int i = 0; opts && opts[i]; i++)
-        argv[n++] = opts[i];
-    argv[n++] = "-i";
-    argv[n++] = qpath;
-    argv[n] = NULL;
-    return run_segget(dir, argv, timeout_s);
+    return case_batch(dir, qpath, opts, timeout_s);
 }
 
-/* segget [opts...] url..., in dir. */
 static int single(const char *const *opts, const char *url, const char *url2,
                   int timeout_s)
 {
-    const char *argv[32];
-    int n = 0;
-    for (int i = 0; opts && opts[i]; i++)
-        argv[n++] = opts[i];
-    argv[n++] = url;
-    if (url2)
-        argv[n++] = url2;
-    argv[n] = NULL;
-    return run_segget(dir, argv, timeout_s);
+    return case_single(dir, opts, url, url2, timeout_s);
 }
 
-/* Start the fault server s with "--size size --seed seed" and more. */
-static void fault(srv *s, int64_t size, uint64_t seed,
-                  const char *const *more)
-{
-    static char sz[2][32], sd[2][32];
-    static int k;
-    k ^= 1;
-    snprintf(sz[k], sizeof sz[k], "%lld", (long long)size);
-    snprintf(sd[k], sizeof sd[k], "%llu", (unsigned long long)seed);
-    const char *args[40] = {"--size", sz[k], "--seed", sd[k]};
-    int n = 4;
-    for (int i = 0; more && more[i] && n < 38; i++)
-        args[n++] = more[i];
-    args[n] = NULL;
-    fsrv_start(s, args);
-}
+#define fault case_fault
 
 /* The largest data file in dir (journals and the queue's state aside),
  * or -1 when there is none. */

@@ -14,7 +14,7 @@
 static const struct {
     fail_kind k;
     const char *name;
-    int transient;
+    int transient; /* once a server of the download has answered */
     sg_code code;
 } kinds[] = {
     {FK_NONE, "FK_NONE", 0, SG_OK},
@@ -48,8 +48,22 @@ Test(unit_policy, every_fail_kind_is_in_the_table)
 Test(unit_policy, transient_fail_kinds)
 {
     for (size_t i = 0; i < NKINDS; i++)
-        cr_expect_eq(policy_transient(kinds[i].k), kinds[i].transient,
+        cr_expect_eq(policy_transient(kinds[i].k, 1), kinds[i].transient,
                      "policy_transient(%s)", kinds[i].name);
+}
+
+Test(unit_policy, nothing_there_before_any_answer_is_final)
+{
+    /* An unknown host or a refused connection before any server of the
+     * download answered fails at once, as in curl; everything else is
+     * judged as after an answer. */
+    for (size_t i = 0; i < NKINDS; i++) {
+        int cold = kinds[i].k == FK_RESOLVE || kinds[i].k == FK_CONNECT
+                       ? 0
+                       : kinds[i].transient;
+        cr_expect_eq(policy_transient(kinds[i].k, 0), cold,
+                     "policy_transient(%s, 0)", kinds[i].name);
+    }
 }
 
 Test(unit_policy, fail_kind_codes)
@@ -72,8 +86,10 @@ Test(unit_policy, transient_kinds_end_in_a_network_error)
 Test(unit_policy, fail_kinds_are_answers_of_0_or_1)
 {
     for (size_t i = 0; i < NKINDS; i++) {
-        int t = policy_transient(kinds[i].k);
-        cr_expect(t == 0 || t == 1, "%s: %d", kinds[i].name, t);
+        for (int a = 0; a < 2; a++) {
+            int t = policy_transient(kinds[i].k, a);
+            cr_expect(t == 0 || t == 1, "%s: %d", kinds[i].name, t);
+        }
     }
 }
 

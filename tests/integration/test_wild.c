@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What servers in the wild do, on every path (single download, batch,
+ * mirrors): hosts that are not there, runs killed again and again,
+ * connections that stall at the end, signed URLs that expire, servers
+ * that cap connections per client, and reruns of a finished command.
+ *
+ * Nothing here sleeps to synchronise: a test waits for an event (a line
+ * in a log, a child ending) with a deadline.  Servers and spawned seggets
+ * are torn down by the suite's fini, also after a failed assertion.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cases.h"
+#include "content.h"
+#include "harness.h"
+#include "wait.h"
+
+#define KiB (INT64_C(1) << 10)
+#define MiB (INT64_C(1) << 20)
+
+static srv S, M;
+static const char *dir;
+static char qpath[600];
+static pid_t child;
+
+static void up(void)
+{
+    memset(&S, 0, sizeof S);
+    memset(&M, 0, sizeof M);
+    child = 0;
+    dir = tmp_dir();
+    snprintf(qpath, sizeof qpath, "%s/../queue.txt", dir);
+}
+
+static void stop(srv *s)
+{
+    if (s->root[0])
+        srv_stop(s);
+    memset(s, 0, sizeof *s);
+}
+
+static void down(void)
+{
+    if (child > 0) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        child = 0;
+    }
+    segget_env(NULL);
+    stop(&S);
+    stop(&M);
+    tmp_cleanup();
+}
+
+TestSuite(wild, .init = up, .fini = down, .timeout = 120);
+
+/* --- nothing answers: fail fast --- */
+
+/* A port on 127.0.0.1 that nobody listens on (it was bound, then
+ * closed), as "http://127.0.0.1:PORT/name" in buf. */
+static const char *refused_url(char *buf, size_t cap, const char *name)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    snprintf(buf, cap, "http://127.0.0.1:%d/%s", ntohs(a.sin_port), name);
+    return buf;
+}
+
+/* What a run that gave up at once says: no retry was announced. */
+static void assert_no_retry(const char *what)
+{
+    const char *err = last_stderr();
+    cr_expect_null(strstr(err, "retrying"), "%s: retried: %s", what, err);
+}
+
+Test(wild, refused_connection_fails_at_once_single)
+{
+    char url[128];
+    refused_url(url, sizeof url, "f");
+    int64_t t0 = mono_ms();
+    const char *o[] = {"--max-tries", "5", NULL};
+    int rc = case_single(dir, o, url, NULL, 30);
+    int64_t ms = mono_ms() - t0;
+    cr_assert_eq(rc, 2, "exit %d: %s", rc, last_stderr());
+    cr_expect(strstr(last_stderr(), "onnect"), "no reason: %s",
+              last_stderr());
+    assert_no_retry("single");
+    /* Five tries with backoff took 5-6 s; one try takes milliseconds.
+     * The bound leaves room for a loaded machine and sanitizers. */
+    cr_expect_lt(ms, 1000, "took %lld ms", (long long)ms);
+    cr_expect_eq(dir_entries(dir), 0, "litter");
+}
+
+Test(wild, unknown_host_fails_at_once_single)
+{
+    /* .invalid never resolves (RFC 6761).  How long the resolver takes
+     * to say so is not segget's: the test asks only that it is asked
+     * once. */
+    const char *o[] = {"--max-tries", "5", NULL};
+    int rc = case_single(dir, o, "http://segget-test.invalid/f", NULL, 60);
+    cr_assert_eq(rc, 2, "exit %d: %s", rc, last_stderr());
+    cr_expect(strstr(last_stderr(), "resolve"), "no reason: %s",
+              last_stderr());
+    assert_no_retry("single");
+}
+
+Test(wild, refused_connection_fails_at_once_batch)
+{
+    /* Refused entries fail without retries; the reachable one is
+     * fetched. */
+    case_fault(&S, 300 * KiB, 71, NULL);
+    char q[2048] = "", url[128];
+    case_line(q, sizeof q, "%s", refused_url(url, sizeof url, "a"));
+    case_line(q, sizeof q, "%s", srv_url(&S, "b"));
+    case_line(q, sizeof q, "%s", refused_url(url, sizeof url, "c"));
+    case_write(qpath, q);
+    int64_t t0 = mono_ms();
+    const char *o[] = {"--max-tries", "5", NULL};
+    int rc = case_batch(dir, qpath, o, 60);
+    int64_t ms = mono_ms() - t0;
+    cr_expect_eq(rc, 2, "exit %d: %s", rc, last_stderr());
+    cr_expect(same_content(case_path(dir, "b"), 71, 300 * KiB),
+              "the reachable entry is not exact");
+    cr_expect(!exists(case_path(dir, "a")) && !exists(case_path(dir, "c")));
+    assert_no_retry("batch");
+    cr_expect_lt(ms, 1000, "took %lld ms", (long long)ms);
+}
+
+Test(wild, refused_mirror_is_left_out_at_once)
+{
+    case_fault(&S, 2 * MiB, 72, NULL);
+    char url[128];
+    refused_url(url, sizeof url, "data");
+    const char *o[] = {"-n", "4", "--max-tries", "5", NULL};
+    int64_t t0 = mono_ms();
+    int rc = case_single(dir, o, srv_url(&S, "data"), url, 60);
+    int64_t ms = mono_ms() - t0;
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_expect(same_content(case_path(dir, "data"), 72, 2 * MiB));
+    cr_expect(strstr(last_stderr(), url + 7), "the mirror is not named: %s",
+              last_stderr());
+    assert_no_retry("mirror");
+    cr_expect_lt(ms, 1000, "took %lld ms", (long long)ms);
+}
+
+Test(wild, a_server_that_answered_is_asked_again_when_it_refuses)
+{
+    /* Once the probe was answered, a refused connection is a server
+     * restarting: retried with backoff.  The server goes away after its
+     * first answers; the run is then retrying, and fails after its
+     * tries. */
+    case_fault(&S, 4 * MiB, 73, (const char *[]){"--rate", "200000", NULL});
+    char url[256];
+    snprintf(url, sizeof url, "%s", srv_url(&S, "data"));
+    const char *argv[] = {"-q", "-n", "2", "--max-tries", "2", url, NULL};
+    child = spawn_segget(dir, argv);
+    AWAIT(wait_requests(&S, 200, 0, child, WAIT_MS)); /* the HEAD */
+    stop(&S);
+    int rc = wait_child(child, 60);
+    child = 0;
+    cr_expect_eq(rc, 2, "exit %d: %s", rc, last_stderr());
+    cr_expect(strstr(last_stderr(), "after 2 tries"), "not retried: %s",
+              last_stderr());
+}
