@@ -136,7 +136,9 @@ typedef struct sg_options {
     int max_tries;           /* consecutive failures per range, default 5 */
     long connect_timeout_ms; /* default 30000 */
     long stall_timeout_ms;   /* no byte for this long: retry, default 30000 */
-    long checkpoint_ms;      /* checkpoint at least this often, 1000 */
+    long checkpoint_ms;      /* checkpoints at most this far apart
+                                (ms), 1000; they come every 50 ms while
+                                they take under a quarter of that */
     int64_t checkpoint_bytes; /* and after this many new bytes, 4 MiB */
     int insecure;             /* skip TLS verification */
     const char *checksum;     /* "sha256=HEX" or "sha512=HEX": the finished

@@ -65,6 +65,7 @@ struct dl_task {
     sg_code rc;
     sg_err err;
     char note[512];     /* a notice for the loop thread to give */
+    int64_t t_submit;   /* when it was queued (ms) */
     sg_segment *snap;   /* a checkpoint's snapshot */
     int nsnap;
 };
@@ -147,6 +148,7 @@ struct sg_download {
     int disk_busy;
     int disk_next;       /* a step waiting for a checkpoint to end */
     int64_t durable;     /* bytes the journal has committed */
+    int64_t ckpt_cost;   /* ms the last checkpoint took, queue included */
     int ckpt_failed;
 };
 

@@ -451,6 +451,7 @@ static void submit(sg_download *dl, int kind)
             dl->ckpt_failed = 1;
     }
     dl->disk_busy = 1;
+    t->t_submit = now_ms();
     eng_disk(dl->g, &t->t);
 }
 
@@ -464,6 +465,7 @@ static void done(disk_task *dt)
             dl->ckpt_failed = 1;
         else if (t->snap && dl->j)
             dl->durable = plan_written(t->snap, t->nsnap);
+        dl->ckpt_cost = now_ms() - t->t_submit;
     }
     if (t->kind == DT_CKPT) {
         if (t->rc && !dl->err.code)

@@ -9,7 +9,11 @@
  * the first L bytes (a 206 for them) in NAME.part and goes on as a
  * download of its own, which adopts them when its probe finds the same
  * size and validator; a server that ignores the range and sends more than
- * L is cut off, and the file starts over as a download.  A revalidation
+ * L is cut off, and the file starts over as a download.  A first GET
+ * that proves the file larger (206 with a larger total) ends after
+ * FIRST_BIG_MS: its bytes are kept, and the file gets its connections
+ * and its checkpoints (nothing of a GET is durable before it ends, so a
+ * kill during a slow one lost all of it).  A revalidation
  * (-N) asks without a Range, with If-None-Match / If-Modified-Since: a
  * 304 leaves the file as it is.  Failures are retried by the same health
  * rules as every request (sched_strike).
@@ -23,11 +27,14 @@
 #include "output.h"
 #include "util.h"
 
+#define FIRST_BIG_MS 100
+
 struct dl_first {
     eng_req q;
     int running, ended;
     int big;          /* the body is too large for one GET */
     int answered;     /* a request of it reached the server */
+    int64_t big_at;   /* the file proved larger than L then (ms), 0 */
     sched_src health;
     int64_t next_at;
     checksum_hash *hash;
@@ -41,6 +48,8 @@ static sg_code accept_body(eng_req *q, sg_err *e)
         f->big = 1; /* the whole of a large file: not in one GET */
         return err_set(e, SG_EPROTO, "too large for one request");
     }
+    if (q->v.partial && q->v.total > q->v.len)
+        f->big_at = now_ms();
     if (dl->fd >= 0) {
         /* A retry: the same file, from its start. */
         if (ftruncate(dl->fd, 0) < 0)
@@ -225,6 +234,13 @@ static void settle(sg_download *dl, int64_t now)
 int dl_first_tick(sg_download *dl, int64_t now, int64_t *wake)
 {
     struct dl_first *f = dl->first;
+    if (f->running && f->big_at > 0) {
+        /* A large file: keep what came, then on with its connections. */
+        if (now - f->big_at >= FIRST_BIG_MS)
+            f->q.stop_at = f->q.got;
+        else if (f->big_at + FIRST_BIG_MS < *wake)
+            *wake = f->big_at + FIRST_BIG_MS;
+    }
     if (f->running)
         return 0;
     if (f->ended) {
@@ -261,6 +277,7 @@ int dl_first_tick(sg_download *dl, int64_t now, int64_t *wake)
     q->ops = &ops;
     q->owner = dl;
     f->big = 0;
+    f->big_at = 0;
     if (eng_start(dl->g, q, &dl->err) != SG_OK) {
         dl_fail(dl, SG_ENOMEM);
         return 1;

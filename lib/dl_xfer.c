@@ -30,6 +30,15 @@
 #define RECV_MAX (256L * 1024)
 #define PROGRESS_MS 200
 
+/* Checkpoints: what a kill loses is what arrived since the last one
+ * began, so they come often from the first byte on -- at most every
+ * CKPT_GAP_MS, or CKPT_COST_SHARE times what the last one took (a slow
+ * disk is not kept busy with them), and at least every checkpoint_ms and
+ * checkpoint_bytes.  A fast download is bound by the bytes anyway: its
+ * checkpoints run back to back. */
+#define CKPT_GAP_MS 50
+#define CKPT_COST_SHARE 4
+
 struct creq {
     eng_req q;
     sg_download *dl;
@@ -384,6 +393,15 @@ static void hold(sg_download *dl, int64_t now)
     dl_progress(dl, now, 0, SG_STATE_PAUSED);
 }
 
+/* Time between checkpoints now (ms). */
+static int64_t ckpt_gap(const sg_download *dl)
+{
+    int64_t gap = dl->ckpt_cost * CKPT_COST_SHARE;
+    if (gap < CKPT_GAP_MS)
+        gap = CKPT_GAP_MS;
+    return gap < dl->o.checkpoint_ms ? gap : dl->o.checkpoint_ms;
+}
+
 int dl_xfer_tick(sg_download *dl, int64_t now, int64_t *wake)
 {
     struct dl_xfer *x = dl->x;
@@ -420,12 +438,16 @@ int dl_xfer_tick(sg_download *dl, int64_t now, int64_t *wake)
         stop(dl, XV_DONE, SG_OK, NULL);
         goto end;
     }
-    if (!dl->disk_busy &&
-        (now - x->last_ckpt >= dl->o.checkpoint_ms ||
-         x->since_ckpt >= dl->o.checkpoint_bytes)) {
-        dl_disk(dl, DT_CKPT);
-        x->last_ckpt = now;
-        x->since_ckpt = 0;
+    if (x->since_ckpt > 0) {
+        int64_t gap = ckpt_gap(dl);
+        if (!dl->disk_busy && (now - x->last_ckpt >= gap ||
+                               x->since_ckpt >= dl->o.checkpoint_bytes)) {
+            dl_disk(dl, DT_CKPT);
+            x->last_ckpt = now;
+            x->since_ckpt = 0;
+        } else if (x->last_ckpt + gap < *wake) {
+            *wake = x->last_ckpt + gap;
+        }
     }
     dl_progress(dl, now, 0, SG_STATE_DOWNLOADING);
     return 0;
