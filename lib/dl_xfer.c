@@ -102,10 +102,23 @@ static sg_code write_body(eng_req *q, const char *p, size_t n, int64_t off,
     sched_conn *sc = &x->s.conns[k->conn];
     sg_segment *g = &dl->segs[sc->seg];
     int64_t at = off - dl->base;
-    if (at != g->done)
+    if (at > g->done)
         return err_set(e, SG_EPROTO, "%s: bytes for offset %lld, expected "
                                      "%lld",
                        q->shown, (long long)at, (long long)g->done);
+    if (at < g->done) {
+        /* Behind in a race (sched.h, hedge): the other runner wrote
+         * these already; only what goes past it is new. */
+        if (at + (int64_t)n <= g->done)
+            return SG_OK;
+        size_t skip = (size_t)(g->done - at);
+        p += skip;
+        n -= skip;
+        at = g->done;
+    }
+    if (x->s.rt[sc->seg].hedge == k->conn)
+        (void)sched_overtaken(&x->s, sc->seg); /* the owner is stopped
+                                                  at the next tick */
     if (dl->hash && g->done == dl->hashed) {
         checksum_update(dl->hash, p, n);
         dl->hashed += (int64_t)n;
@@ -157,8 +170,12 @@ static void on_done(eng_req *q)
         if (q->got > 0) {
             /* The response proved malformed after some of it was
              * written: claim none of it, and say so at once (a
-             * checkpoint may have claimed some already). */
+             * checkpoint may have claimed some already).  A race for
+             * the segment is over: its other runner starts again. */
             g->done = k->req_start;
+            for (int c = 0; c < x->s.nconns; c++)
+                if (c != k->conn && x->s.conns[c].seg == seg)
+                    x->s.conns[c].lost = 1;
             if (dl->hashed > k->req_start)
                 dl->hashed = -1;
             dl_disk(dl, DT_CKPT);
@@ -426,6 +443,9 @@ int dl_xfer_tick(sg_download *dl, int64_t now, int64_t *wake)
             stop(dl, XV_FAILED, SG_ENOMEM, NULL);
             goto end;
         }
+    /* The other runner of a race that is decided. */
+    for (int i = 0, c; i < x->s.nconns && (c = sched_loser(&x->s)) >= 0; i++)
+        drop(dl, c, now);
     /* Splits may have moved a running request's end. */
     for (int i = 0; i < x->s.nconns; i++)
         if (x->c[i].running && dl->meta.ranges)

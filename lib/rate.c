@@ -33,6 +33,18 @@ double rate_sample(rate_meter *m, int64_t now, int64_t got)
     return m->rate;
 }
 
+double rate_recent(const rate_meter *m, int k)
+{
+    if (k < 1 || k >= m->n)
+        return -1;
+    int last = (m->at + RATE_RING - 1) % RATE_RING;
+    int from = (m->at + RATE_RING - 1 - k) % RATE_RING;
+    int64_t span = m->t[last] - m->t[from];
+    if (span <= 0)
+        return -1;
+    return (double)(m->got[last] - m->got[from]) * 1000.0 / (double)span;
+}
+
 double rate_median(double *v, int n)
 {
     if (n <= 0)

@@ -31,6 +31,11 @@ void rate_start(rate_meter *m, int64_t now);
  * samples span at least two intervals.  Returns the rate (or -1). */
 double rate_sample(rate_meter *m, int64_t now, int64_t got);
 
+/* The rate over the last k sample intervals only (k >= 1), -1 while
+ * fewer are recorded: how fast the connection goes now, for deciding
+ * that it stalled. */
+double rate_recent(const rate_meter *m, int k);
+
 /* A token bucket for --limit-rate: bytes flow while it holds tokens; it
  * refills at rate bytes per second and holds at most RATE_BURST_MS worth,
  * so an idle moment cannot be spent later as a burst.  A write of any size

@@ -23,6 +23,13 @@
 #define STEAL_MIN (64 * 1024) /* never split off less than this */
 #define STEAL_KEEP (64 * 1024) /* the owner keeps at least this */
 #define STEAL_WORTH 0.3       /* seconds of work left that justify a split */
+#define HEDGE_AGE_MS 500      /* an owner is judged after this long, */
+#define HEDGE_WINDOW 2        /* by its rate over the last 2 samples */
+#define HEDGE_FACTOR 4.0      /* "hopeless": this many times a fresh one */
+#define HEDGE_SETUP_S 0.3     /* what a fresh connection needs to start */
+#define HEDGE_WORTH_S 0.5     /* and at least this much time to win */
+#define HEDGE_PER_CONN 2      /* hedge budget per connection */
+#define REF_DECAY 0.97        /* per sample: the best rate fades in ~6 s */
 
 int sched_init(sched *s, sg_segment *segs, int *n, int cap, int nconns,
                int nsrcs, int ranges, int max_tries)
@@ -42,7 +49,7 @@ int sched_init(sched *s, sg_segment *segs, int *n, int cap, int nconns,
     if (!(s->rt = calloc((size_t)cap, sizeof *s->rt)))
         return -1;
     for (int i = 0; i < cap; i++)
-        s->rt[i] = (sched_seg){-1, 0, -1, 0};
+        s->rt[i] = (sched_seg){.conn = -1, .hedge = -1, .wait_src = -1};
     for (int i = 0; i < *n; i++)
         segs[i].active = 0;
     for (int i = 0; i < s->nconns; i++) {
@@ -109,7 +116,8 @@ static int steal(sched *s)
     double best_t = STEAL_WORTH;
     for (int i = 0; i < *s->n; i++) {
         const sg_segment *g = &s->segs[i];
-        if (s->rt[i].conn < 0 || g->end - g->done < STEAL_KEEP + STEAL_MIN)
+        if (s->rt[i].conn < 0 || s->rt[i].hedge >= 0 ||
+            g->end - g->done < STEAL_KEEP + STEAL_MIN)
             continue;
         double r = seg_rate(s, i, med);
         /* Rates unknown yet: judge by bytes, as if 1 MB/s. */
@@ -133,13 +141,44 @@ static int steal(sched *s)
         return -1;
     int i = plan_split_at(s->segs, s->n, s->cap, best, g->done + keep);
     if (i >= 0)
-        s->rt[i] = (sched_seg){-1, 0, -1, 0};
+        s->rt[i] = (sched_seg){.conn = -1, .hedge = -1, .wait_src = -1};
     return i;
+}
+
+/* A running segment whose owner would need far longer for the rest than
+ * a fresh connection at the best rate seen lately, for a hedge; the one
+ * with the most time to win, or -1. */
+static int hedge(sched *s, int64_t now)
+{
+    if (s->no_replace || s->hedges >= s->nconns * HEDGE_PER_CONN ||
+        s->ref_rate <= 0)
+        return -1;
+    int best = -1;
+    double best_gain = HEDGE_WORTH_S;
+    for (int i = 0; i < *s->n; i++) {
+        const sched_seg *r = &s->rt[i];
+        const sg_segment *g = &s->segs[i];
+        if (r->conn < 0 || r->hedge >= 0 || g->done >= g->end)
+            continue;
+        const sched_conn *k = &s->conns[r->conn];
+        double rate = rate_recent(&k->meter, HEDGE_WINDOW);
+        if (now - k->t_start < HEDGE_AGE_MS || rate < 0 || k->lost)
+            continue;
+        double left = (double)(g->end - g->done);
+        double own = left / (rate > 1 ? rate : 1);
+        double fresh = HEDGE_SETUP_S + left / s->ref_rate;
+        if (own < HEDGE_FACTOR * fresh || own - fresh <= best_gain)
+            continue;
+        best = i;
+        best_gain = own - fresh;
+    }
+    return best;
 }
 
 /* A segment for a free connection to src: an unfinished one nobody
  * fetches (one waiting out a failure of src only when its wait is over),
- * or a part of the one with the most time left.  -1 when none. */
+ * or a part of the one with the most time left, or else a hedge.  -1
+ * when none. */
 static int pick(sched *s, int src, int64_t now, int64_t *wake)
 {
     int waiting = 0;
@@ -158,7 +197,8 @@ static int pick(sched *s, int src, int64_t now, int64_t *wake)
      * leave it to whoever finishes last. */
     if (!s->ranges || waiting)
         return -1;
-    return steal(s);
+    int i = steal(s);
+    return i >= 0 ? i : hedge(s, now);
 }
 
 /* A source for connection k: its home while usable (so a source that
@@ -214,11 +254,44 @@ void sched_start(sched *s, int conn, int seg, int64_t now)
     k->seg = seg;
     k->gen = s->srcs[k->src].gen;
     k->got = 0;
+    k->lost = 0;
     k->t_start = now;
     rate_start(&k->meter, now);
-    s->rt[seg].conn = conn;
+    k->raced = 0;
+    if (s->rt[seg].conn >= 0) {
+        s->rt[seg].hedge = conn;
+        s->hedges++;
+        k->raced = s->conns[s->rt[seg].conn].raced = 1;
+    } else {
+        s->rt[seg].conn = conn;
+    }
     s->segs[seg].active = 1;
     s->srcs[k->src].conns++;
+}
+
+int sched_overtaken(sched *s, int seg)
+{
+    sched_seg *r = &s->rt[seg];
+    if (r->hedge < 0 || r->conn < 0)
+        return -1;
+    int old = r->conn;
+    r->conn = r->hedge;
+    r->hedge = old;
+    s->conns[old].lost = 1;
+    return old;
+}
+
+int sched_loser(const sched *s)
+{
+    for (int c = 0; c < s->nconns; c++) {
+        const sched_conn *k = &s->conns[c];
+        if (k->seg < 0)
+            continue;
+        const sg_segment *g = &s->segs[k->seg];
+        if (k->lost || (g->done >= g->end && k->raced))
+            return c;
+    }
+    return -1;
 }
 
 int sched_strike(sched_src *src, int gen, int max_tries, int64_t retry_after,
@@ -258,9 +331,20 @@ sched_act sched_finish(sched *s, int conn, sched_end e, int64_t retry_after,
     *srcp = k->src;
     if (seg < 0)
         return SA_NONE;
-    s->rt[seg].conn = -1;
-    s->segs[seg].active = 0;
+    /* In a race, the segment stays with the other runner. */
+    sched_seg *r = &s->rt[seg];
+    int raced = r->hedge >= 0;
+    if (r->hedge == conn) {
+        r->hedge = -1;
+    } else if (raced) {
+        r->conn = r->hedge;
+        r->hedge = -1;
+    } else {
+        r->conn = -1;
+        s->segs[seg].active = 0;
+    }
     k->seg = -1;
+    k->lost = 0;
     src->conns--;
     if (!s->ranges) {
         /* A stream's bytes are kept only if they go further than any
@@ -294,8 +378,10 @@ sched_act sched_finish(sched *s, int conn, sched_end e, int64_t retry_after,
     if (e == SE_SOURCE)
         return drop_source(s, k->src);
     int tries = k->got > 0 ? 1 : src->strikes + 1;
-    s->rt[seg].next_at = now + policy_backoff_ms(tries, retry_after, rnd);
-    s->rt[seg].wait_src = k->src;
+    if (!raced) {
+        s->rt[seg].next_at = now + policy_backoff_ms(tries, retry_after, rnd);
+        s->rt[seg].wait_src = k->src;
+    }
     if (k->got > 0)
         return SA_NONE; /* a connection lost mid-body: just go on */
     int exhausted =
@@ -329,17 +415,24 @@ int sched_adapt(sched *s, int64_t now)
     if (now - s->last_adapt < RATE_SAMPLE_MS)
         return -1;
     s->last_adapt = now;
+    double top = 0;
     for (int i = 0; i < s->nconns; i++)
-        if (s->conns[i].seg >= 0)
-            (void)rate_sample(&s->conns[i].meter, now, s->conns[i].got);
+        if (s->conns[i].seg >= 0) {
+            double r =
+                rate_sample(&s->conns[i].meter, now, s->conns[i].got);
+            if (r > top)
+                top = r;
+        }
+    s->ref_rate = top > s->ref_rate ? top : s->ref_rate * REF_DECAY;
     if (!s->ranges || s->no_replace ||
         s->replaced >= s->nconns * REPLACE_PER_CONN)
         return -1;
     for (int i = 0; i < s->nconns; i++) {
         sched_conn *k = &s->conns[i];
         double r = k->meter.rate;
-        if (k->seg < 0 || r < 0 || now - k->t_start < SLOW_AGE_MS)
-            continue;
+        if (k->seg < 0 || r < 0 || now - k->t_start < SLOW_AGE_MS ||
+            s->rt[k->seg].hedge >= 0)
+            continue; /* a race settles itself */
         double med = median_rate(s, i, 2);
         if (med <= 0 || r * SLOW_FACTOR >= med)
             continue;

@@ -15,6 +15,14 @@
  *             finish, its end shrinks);
  *   adapt     a connection far slower than its peers is replaced by a
  *             fresh one (to the fastest source), within a budget;
+ *   hedge     when nothing else is left to take, a free connection
+ *             duplicates the rest of a range whose owner would need far
+ *             longer for it than a fresh connection at the best rate
+ *             seen lately: both fetch it, the one ahead writes (the
+ *             owner's frontier is the segment's done), and the first to
+ *             pass the other wins -- a hedge that overtakes its owner
+ *             takes the range over (sched_overtaken), an owner that
+ *             finishes ends the race;
  *   health    a failure counts once against its source per round of
  *             backoff (parallel requests failing together are one
  *             strike); a source is asked again only after its backoff; a
@@ -57,6 +65,8 @@ typedef struct sched_conn {
     int fresh;       /* the next request opens a new TCP connection */
     int home;        /* the source it goes back to when usable */
     int move_to;     /* replaced: the source of its next request, -1 */
+    int lost;        /* overtaken by its hedge: to be stopped */
+    int raced;       /* its request is (or was) in a race */
     int64_t t_start; /* request start (ms) */
     int64_t got;     /* body bytes written by this request */
     rate_meter meter;
@@ -65,6 +75,7 @@ typedef struct sched_conn {
 /* Per segment. */
 typedef struct sched_seg {
     int conn;        /* the connection fetching it, -1 */
+    int hedge;       /* a second connection racing it for the rest, -1 */
     int64_t next_at; /* after a failure: not before this (ms) ... */
     int wait_src;    /* ... from the source that failed (others may take
                         it at once) */
@@ -84,6 +95,8 @@ typedef struct sched {
     int ranges;       /* 0: one stream from byte 0, one connection */
     int max_tries;
     int replaced;     /* slow connections replaced so far */
+    int hedges;       /* hedges started so far */
+    double ref_rate;  /* the best rate of a connection lately (decays) */
     int no_replace;   /* a rate limit holds connections back on purpose */
     int64_t last_adapt;
 } sched;
@@ -102,8 +115,18 @@ void sched_cleanup(sched *s);
  * when one might (a source's backoff ending). */
 int sched_next(sched *s, int64_t now, int *conn, int *seg, int64_t *wake);
 
-/* The request of conn on seg began at now. */
+/* The request of conn on seg began at now.  When seg has an owner
+ * already, conn is its hedge: it asks for the same [done, end). */
 void sched_start(sched *s, int conn, int seg, int64_t now);
+
+/* The hedge of seg wrote bytes past its owner's: it owns seg from now on.
+ * Returns the connection it overtook, whose request the caller stops
+ * (sched_finish with SE_DROPPED), or -1 when seg has no hedge. */
+int sched_overtaken(sched *s, int seg);
+
+/* A connection that no longer needs to run: the other of a race whose
+ * segment is complete.  -1 when none. */
+int sched_loser(const sched *s);
 
 /* How a request ended. */
 typedef enum sched_end {
