@@ -95,7 +95,8 @@ static int host_of(sg_batch *b, const char *url, sg_err *e)
         return -1;
     }
     b->hosts = v;
-    v[b->nhosts] = (struct host){h, 0};
+    v[b->nhosts] = (struct host){.name = h};
+    cap_init(&v[b->nhosts].cap, b->o.max_per_host);
     return b->nhosts++;
 }
 

@@ -15,6 +15,7 @@
 #include "journal.h"
 #include "queue.h"
 #include "rate.h"
+#include "sched.h"
 
 #define STATUS_MS 200
 #define SCAN_AHEAD 256 /* queued entries looked at for a free host */
@@ -23,7 +24,9 @@ enum kind { K_SMALL, K_BIG };
 
 struct host {
     char *name;
-    int busy; /* connections in use */
+    int busy;      /* connections in use */
+    sched_cap cap; /* how many it serves at once (sched.h) */
+    int said_cap;
 };
 
 struct bent {
@@ -56,6 +59,7 @@ struct sg_batch {
     int n;
     struct host *hosts;
     int nhosts;
+    int caps_unsaid;  /* a host's cap went down and is not said yet */
     sg_err err;
     atomic_int cancel;
     int ran;

@@ -22,6 +22,8 @@
 #include "output.h"
 #include "util.h"
 
+#define CAP_SAY_MS 500 /* a cap is said once it held this long */
+
 static int streq(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) == 0;
@@ -151,11 +153,21 @@ static sg_code decide(sg_batch *b, struct bent *en)
     return SG_OK;
 }
 
+/* The connections en's host allows now: --max-per-host, or fewer when
+ * the host turned connections away (sched_cap). */
+static int host_limit(sg_batch *b, struct bent *en)
+{
+    struct host *h = &b->hosts[en->host];
+    cap_grow(&h->cap, h->busy, now_ms());
+    return h->cap.limit < b->o.max_per_host ? h->cap.limit
+                                            : b->o.max_per_host;
+}
+
 /* The connections a download of en may use on its host now: at least
  * one, or 0 when the host has none free. */
 static int free_slots(sg_batch *b, struct bent *en, int held)
 {
-    int spare = b->o.max_per_host - b->hosts[en->host].busy + held;
+    int spare = host_limit(b, en) - b->hosts[en->host].busy + held;
     return spare < 1 ? 0 : spare < en->connections ? spare : en->connections;
 }
 
@@ -234,7 +246,12 @@ static void finished(sg_download *dl, void *ud, sg_code rc, int unchanged)
     release(en);
     b->running--;
     b->bytes += download_received(dl);
-    if (rc == SG_OK) {
+    if (download_deferred(dl)) {
+        /* Its host's cap: again when a connection is free. */
+        en->state = SG_ENTRY_QUEUED;
+        if (en - b->e < b->cursor)
+            b->cursor = (int)(en - b->e);
+    } else if (rc == SG_OK) {
         if (unchanged)
             en->size = en->row.size;
         batch_state(en, unchanged ? SG_ENTRY_SKIPPED : SG_ENTRY_DONE);
@@ -247,7 +264,48 @@ static void finished(sg_download *dl, void *ud, sg_code rc, int unchanged)
     sg_download_free(dl);
 }
 
-static const dl_hooks hooks = {grant, publish, finished};
+/* dl_hooks.refused: turned away while others of its host are at work,
+ * the host's cap; turned away alone, a failure. */
+static int refused(sg_download *dl, void *ud, int64_t retry_after)
+{
+    struct bent *en = ud;
+    struct host *h = &en->b->hosts[en->host];
+    (void)dl;
+    int others = h->busy - en->slots;
+    if (others <= 0)
+        return 0;
+    (void)cap_refused(&h->cap, others, retry_after, now_ms());
+    en->b->caps_unsaid |= !h->said_cap;
+    release(en); /* now: the next refusal counts the others right */
+    return 1;
+}
+
+static const dl_hooks hooks = {grant, publish, finished, refused};
+
+/* A host's cap is said once it has held for a while. */
+static void say_caps(sg_batch *b, int64_t now)
+{
+    if (!b->caps_unsaid)
+        return;
+    b->caps_unsaid = 0;
+    for (int i = 0; i < b->nhosts; i++) {
+        struct host *h = &b->hosts[i];
+        if (!h->cap.capped || h->said_cap)
+            continue;
+        if (now - h->cap.refused_at < CAP_SAY_MS) {
+            b->caps_unsaid = 1;
+            continue;
+        }
+        h->said_cap = 1;
+        if (b->o.dl.notice) {
+            char line[512];
+            (void)snprintf(line, sizeof line,
+                           "%s serves %d connections at a time: using %d",
+                           h->name, h->cap.limit, h->cap.limit);
+            b->o.dl.notice(line, b->o.dl.userdata);
+        }
+    }
+}
 
 static void entry_notice(const char *msg, void *ud)
 {
@@ -272,8 +330,8 @@ static int64_t first_limit(const sg_batch *b)
 static int start(sg_batch *b, struct bent *en)
 {
     int slots = en->kind == K_BIG ? free_slots(b, en, 0)
-                : b->hosts[en->host].busy < b->o.max_per_host ? 1
-                                                               : 0;
+                : b->hosts[en->host].busy < host_limit(b, en) ? 1
+                                                              : 0;
     if (slots < 1)
         return 0;
     sg_options o = b->o.dl;
@@ -357,6 +415,7 @@ static int tick(eng_job *j, int64_t now, int64_t *wake)
     if (!cancel)
         start_more(b);
     committer_tick(b->cm, now, wake);
+    say_caps(b, now);
     status(b, now, 0);
     /* Over when nothing runs or waits for a commit and nothing is left
      * to start (start_more always starts one when nothing runs). */

@@ -113,6 +113,7 @@ struct sg_download {
     int restarts, force_get, noranges;
     int probed;      /* pr holds a probe this run may use */
     int unchanged;   /* a revalidation answered 304 */
+    int deferred;    /* turned away by its host's cap (dl_hooks) */
     probe pr;
     probe *mp;       /* the mirrors' probes */
     int mirrors_started;

@@ -222,6 +222,14 @@ static void settle(sg_download *dl, int64_t now)
         dl->st = ST_END;
         return;
     }
+    if (q->transient && q->got == 0 &&
+        policy_refusal(q->r.status, q->end == EE_FAILED ? q->fail : FK_NONE) &&
+        dl->hooks->refused &&
+        dl->hooks->refused(dl, dl->hooks_ud, q->r.retry_after)) {
+        dl->deferred = 1;
+        fail(dl, SG_ENETWORK, "deferred: its host serves fewer connections");
+        return;
+    }
     if (q->transient &&
         !sched_strike(&f->health, f->health.gen, dl->o.max_tries,
                       q->r.retry_after, eng_random(), now)) {

@@ -38,6 +38,7 @@
  * checkpoints run back to back. */
 #define CKPT_GAP_MS 50
 #define CKPT_COST_SHARE 4
+#define CAP_SETTLE_MS 500
 
 struct creq {
     eng_req q;
@@ -52,6 +53,7 @@ struct creq {
 struct src {
     const char *url, *shown, *etag, *last_modified;
     int user;
+    int said_cap;  /* its cap on connections was announced */
     char why[256]; /* its last failure */
 };
 
@@ -164,7 +166,8 @@ static void on_done(eng_req *q)
             break;
         }
         if (q->transient) {
-            se = SE_TRANSIENT;
+            se = policy_refusal(q->r.status, FK_NONE) ? SE_REFUSED
+                                                       : SE_TRANSIENT;
             break;
         }
         if (q->got > 0) {
@@ -193,7 +196,10 @@ static void on_done(eng_req *q)
         se = SE_TRANSIENT;
         break;
     case EE_FAILED:
-        se = q->transient ? SE_TRANSIENT : SE_SOURCE;
+        se = !q->transient                      ? SE_SOURCE
+             : q->got == 0 && !q->r.status &&
+                       policy_refusal(0, q->fail) ? SE_REFUSED
+                                                  : SE_TRANSIENT;
         break;
     case EE_SINK:
         if (k->noranges && src != 0) {
@@ -207,14 +213,16 @@ static void on_done(eng_req *q)
     }
     int from;
     int64_t a = dl->meta.ranges ? g->done : g->start, b = g->end - 1;
-    if (se == SE_TRANSIENT || se == SE_SOURCE)
+    if (se == SE_TRANSIENT || se == SE_SOURCE || se == SE_REFUSED)
         (void)snprintf(x->src[src].why, sizeof x->src[src].why, "%s",
                        q->why);
     sched_act act = sched_finish(&x->s, k->conn, se, q->r.retry_after,
                                  eng_random(), now_ms(), &from);
-    if (act == SA_FAIL) {
+    if (act == SA_CAPPED) {
+        /* Said once the cap settled (dl_xfer_tick). */
+    } else if (act == SA_FAIL) {
         char msg[1024];
-        if (se == SE_TRANSIENT)
+        if (se == SE_TRANSIENT || se == SE_REFUSED)
             (void)snprintf(msg, sizeof msg,
                            "%s: giving up on bytes %lld-%lld after %d "
                            "tries: %s",
@@ -230,7 +238,7 @@ static void on_done(eng_req *q)
         dl_notice(dl, "%s dropped after %d failures (%s); its ranges go to "
                       "the other servers",
                   src_name(x, from), x->s.srcs[from].strikes, q->why);
-    } else if (se == SE_TRANSIENT) {
+    } else if (se == SE_TRANSIENT || se == SE_REFUSED) {
         long ms = (long)(x->s.rt[seg].next_at - now_ms());
         dl_notice(dl, "%s: retrying bytes %lld-%lld in %.1fs: %s",
                   src_name(x, from), (long long)a, (long long)b,
@@ -319,13 +327,13 @@ sg_code dl_xfer_begin(sg_download *dl)
     dl->verdict = XV_NONE;
     const probe_result *p = &dl->pr.res;
     x->src[0] = (struct src){p->effective_url, dl->shown, p->etag,
-                             p->last_modified, p->same_origin, ""};
+                             p->last_modified, p->same_origin, 0, ""};
     int nsrc = 1;
     for (int i = 0; dl->meta.ranges && i < dl->nusable; i++) {
         const probe_result *m = &dl->mp[dl->usable[i]].res;
         x->src[nsrc++] = (struct src){m->effective_url,
                                       dl->mshown[dl->usable[i]], m->etag,
-                                      m->last_modified, 0, ""};
+                                      m->last_modified, 0, 0, ""};
     }
     if (sched_init(&x->s, dl->segs, &dl->n, PLAN_MAX_SEGMENTS,
                    dl->o.connections, nsrc, dl->meta.ranges,
@@ -450,6 +458,18 @@ int dl_xfer_tick(sg_download *dl, int64_t now, int64_t *wake)
     for (int i = 0; i < x->s.nconns; i++)
         if (x->c[i].running && dl->meta.ranges)
             x->c[i].q.stop_at = dl->segs[x->s.conns[i].seg].end + dl->base;
+    /* A cap is said once it has held for a while: the first round of
+     * refusals lowers it step by step. */
+    for (int i = 0; i < x->s.nsrcs; i++) {
+        const sched_cap *c = &x->s.srcs[i].cap;
+        if (c->capped && !x->src[i].said_cap &&
+            now - c->refused_at >= CAP_SETTLE_MS) {
+            dl_notice(dl, "%s serves %d connections at a time (%s): using "
+                          "%d",
+                      x->src[i].shown, c->limit, x->src[i].why, c->limit);
+            x->src[i].said_cap = 1;
+        }
+    }
     x->s.no_replace = eng_limited(dl->g);
     int slow = sched_adapt(&x->s, now);
     if (slow >= 0)

@@ -55,6 +55,11 @@ void dl_state(sg_download *dl, sg_state s, int64_t total, int64_t got)
     dl->o.progress(&p, dl->o.userdata);
 }
 
+int download_deferred(const sg_download *dl)
+{
+    return dl->deferred;
+}
+
 int64_t download_received(const sg_download *dl)
 {
     return dl_xfer_received(dl);

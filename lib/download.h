@@ -28,6 +28,12 @@ typedef struct dl_hooks {
     /* The download is over with rc (SG_OK: done; unchanged: a 304 to
      * the revalidation, nothing written).  The batch may free dl. */
     void (*finished)(sg_download *dl, void *ud, sg_code rc, int unchanged);
+    /* The first GET was turned away (policy_refusal) before any byte:
+     * return 1 when that is the host's cap on connections (the batch
+     * lowers it), and the download ends at once, deferred
+     * (download_deferred), to be started again when a connection to the
+     * host is free; 0 to treat it as a failure. */
+    int (*refused)(sg_download *dl, void *ud, int64_t retry_after);
 } dl_hooks;
 
 /* Run dl, made by sg_download_new, on engine g of a batch, with hooks.
@@ -53,6 +59,10 @@ void download_part_is_ours(sg_download *dl);
 
 /* Bytes received by this run (for a batch's counts). */
 int64_t download_received(const sg_download *dl);
+
+/* dl ended because its host's cap turned it away (dl_hooks.refused):
+ * nothing was written; it may start again. */
+int download_deferred(const sg_download *dl);
 
 /* Check options as sg_download_new does (ranges, timeouts, header
  * syntax).  SG_EUSAGE with a message. */

@@ -62,6 +62,14 @@ int policy_transient_status(int status)
     }
 }
 
+int policy_refusal(int status, fail_kind k)
+{
+    if (status)
+        return status == 503 || status == 429;
+    return k == FK_CONNECT || k == FK_RECV || k == FK_SEND ||
+           k == FK_NOTHING;
+}
+
 long policy_backoff_ms(int tries, int64_t retry_after, uint64_t rnd)
 {
     long ms = 500;

@@ -52,6 +52,13 @@ sg_code policy_code(fail_kind k);
  * 511)?  1 or 0. */
 int policy_transient_status(int status);
 
+/* Is a failure what a server that caps connections per client does to
+ * the ones over its cap: 503 or 429, or a connection reset or refused
+ * before any response (status 0 with a transport failure)?  1 or 0.
+ * Whether it is a cap depends on the other connections to the server
+ * (sched.h, sched_cap). */
+int policy_refusal(int status, fail_kind k);
+
 /* The wait before try number tries + 1 (tries >= 1 failed so far):
  * exponential from 500 ms, capped at 30 s, with jitter taking it to
  * between half and all of that (rnd: any random number).  At least

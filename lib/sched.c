@@ -52,6 +52,8 @@ int sched_init(sched *s, sg_segment *segs, int *n, int cap, int nconns,
         s->rt[i] = (sched_seg){.conn = -1, .hedge = -1, .wait_src = -1};
     for (int i = 0; i < *n; i++)
         segs[i].active = 0;
+    for (int i = 0; i < s->nsrcs; i++)
+        cap_init(&s->srcs[i].cap, s->nconns);
     for (int i = 0; i < s->nconns; i++) {
         s->conns[i].seg = -1;
         s->conns[i].move_to = -1;
@@ -203,17 +205,18 @@ static int pick(sched *s, int src, int64_t now, int64_t *wake)
 
 /* A source for connection k: its home while usable (so a source that
  * backs off is asked again after it), else the live one with the fewest
- * connections that is not backing off; -1 when every live source is
- * backing off (*wake lowered to the first end). */
+ * connections that is not backing off; never one at its cap; -1 when
+ * every live source is backing off (*wake lowered to the first end) or
+ * at its cap. */
 static int source_for(sched *s, sched_conn *k, int64_t now, int64_t *wake)
 {
     const sched_src *own = &s->srcs[k->home];
-    if (!own->dead && own->next_at <= now)
+    if (!own->dead && own->next_at <= now && own->conns < own->cap.limit)
         return k->home;
     int best = -1;
     for (int i = 0; i < s->nsrcs; i++) {
         const sched_src *c = &s->srcs[i];
-        if (c->dead)
+        if (c->dead || c->conns >= c->cap.limit)
             continue;
         if (c->next_at > now) {
             if (c->next_at < *wake)
@@ -226,8 +229,41 @@ static int source_for(sched *s, sched_conn *k, int64_t now, int64_t *wake)
     return best;
 }
 
+void cap_init(sched_cap *c, int max)
+{
+    *c = (sched_cap){.limit = max, .max = max, .grow_ms = CAP_GROW_MS};
+}
+
+int cap_refused(sched_cap *c, int others, int64_t retry_after, int64_t now)
+{
+    int was = c->limit;
+    c->refused_at = now;
+    c->limit = others < 1 ? 1 : others < c->limit ? others : c->limit;
+    if (c->probing) /* the last growth went too far */
+        c->grow_ms = c->grow_ms * 2 > CAP_GROW_MAX_MS ? CAP_GROW_MAX_MS
+                                                      : c->grow_ms * 2;
+    c->probing = 0;
+    c->grow_at = now + c->grow_ms;
+    if (retry_after > 0 && now + retry_after * 1000 > c->grow_at)
+        c->grow_at = now + retry_after * 1000;
+    if (c->limit < was)
+        c->capped = 1;
+    return c->limit < was;
+}
+
+void cap_grow(sched_cap *c, int busy, int64_t now)
+{
+    if (c->limit < c->max && busy >= c->limit && now >= c->grow_at) {
+        c->limit++;
+        c->probing = 1;
+        c->grow_at = now + c->grow_ms;
+    }
+}
+
 int sched_next(sched *s, int64_t now, int *conn, int *seg, int64_t *wake)
 {
+    for (int i = 0; i < s->nsrcs; i++)
+        cap_grow(&s->srcs[i].cap, s->srcs[i].conns, now);
     for (int c = 0; c < s->nconns; c++) {
         sched_conn *k = &s->conns[c];
         if (k->seg >= 0)
@@ -359,6 +395,16 @@ sched_act sched_finish(sched *s, int conn, sched_end e, int64_t retry_after,
         src->strikes = 0; /* bytes prove the source works */
         src->delivered = 1;
     }
+    if (e == SE_REFUSED) {
+        /* Others of its source at work: a cap, not a failure.  The
+         * range goes to them at once. */
+        if (src->conns > 0 && !src->dead) {
+            k->fresh = 1;
+            (void)cap_refused(&src->cap, src->conns, retry_after, now);
+            return SA_CAPPED;
+        }
+        e = SE_TRANSIENT;
+    }
     switch (e) {
     case SE_DONE:
         return SA_NONE;
@@ -370,6 +416,7 @@ sched_act sched_finish(sched *s, int conn, sched_end e, int64_t retry_after,
         return SA_NONE;
     case SE_TRANSIENT:
     case SE_SOURCE:
+    case SE_REFUSED:
         k->fresh = 1;
         break;
     }

@@ -48,6 +48,37 @@
 #define SCHED_MAX_CONNS 64
 #define SCHED_MAX_SRCS 17 /* the URL and 16 mirrors */
 
+/* A server's cap on connections per client, learnt by additive
+ * increase and multiplicative decrease: a refusal (policy_refusal) while
+ * other connections to it are at work lowers the limit to those others
+ * (they are what it serves); while every allowed connection is busy, the
+ * limit grows by one after grow_ms, which doubles (up to CAP_GROW_MAX_MS)
+ * each time such a probe is refused, so a server is asked rarely once
+ * its cap is known. */
+#define CAP_GROW_MS 2000
+#define CAP_GROW_MAX_MS 32000
+
+typedef struct sched_cap {
+    int limit;       /* connections allowed now */
+    int max;         /* what was asked for */
+    long grow_ms;
+    int64_t grow_at; /* no growth before this (ms) */
+    int capped;      /* it has been lowered */
+    int probing;     /* it grew since the last refusal */
+    int64_t refused_at; /* the last refusal (ms) */
+} sched_cap;
+
+void cap_init(sched_cap *c, int max);
+
+/* A connection was refused while others connections to the server were
+ * at work: limit = others (at least 1) if that is lower.  retry_after (s, -1) postpones
+ * growth.  Returns 1 when the limit went down. */
+int cap_refused(sched_cap *c, int others, int64_t retry_after, int64_t now);
+
+/* busy connections to the server at now: grow the limit by one when all
+ * that are allowed are busy and growth is due. */
+void cap_grow(sched_cap *c, int busy, int64_t now);
+
 typedef struct sched_src {
     int strikes;     /* failures in a row, one per round */
     int gen;         /* rounds so far: a failure of a request begun in an
@@ -56,6 +87,7 @@ typedef struct sched_src {
     int dead;
     int delivered;   /* it has sent bytes of this download */
     int conns;       /* connections fetching from it now */
+    sched_cap cap;   /* how many it serves at once */
 } sched_src;
 
 typedef struct sched_conn {
@@ -134,6 +166,8 @@ typedef enum sched_end {
     SE_DROPPED,   /* stopped on purpose (replaced, paused): no strike */
     SE_TRANSIENT, /* a failure worth another try */
     SE_SOURCE,    /* this source cannot serve the download at all */
+    SE_REFUSED,   /* turned away (policy_refusal): a cap when others of
+                     its source are at work, else SE_TRANSIENT */
 } sched_end;
 
 /* What the owner must do after sched_finish. */
@@ -141,6 +175,8 @@ typedef enum sched_act {
     SA_NONE,
     SA_SRC_DROPPED, /* *src was dropped (say so); the rest goes on */
     SA_FAIL,        /* no source is left: the download fails */
+    SA_CAPPED,      /* a refusal taken as *src's cap (sched_cap): not a
+                       failure, the range goes on elsewhere */
 } sched_act;
 
 /* conn's request ended with e; retry_after is the server's (seconds, -1)

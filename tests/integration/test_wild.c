@@ -239,3 +239,108 @@ Test(wild, five_kills_soon_after_the_first_byte_lose_little_batch,
     double r = kill_loop(1);
     cr_expect_leq(r, 1.10, "the server sent %.3f x the file", r);
 }
+
+/* --- servers that cap connections per client --- */
+
+/* nginx serving K requests at a time per client (limit_conn), each at
+ * 1 MiB/s, with extra ones answered status; segget -n 8 on a 12 MiB
+ * file, single or batch.  Returns the seconds it took. */
+static double capped(int k, int status, int batch)
+{
+    char conf[256];
+    snprintf(conf, sizeof conf,
+             "limit_conn perip %d; limit_conn_status %d; limit_rate 1m; "
+             "sendfile_max_chunk 64k;",
+             k, status);
+    srv_start(&S, conf);
+    const int64_t size = 12 * MiB;
+    char src[600];
+    snprintf(src, sizeof src, "%s", srv_file(&S, "data", size, 75));
+    char url[256];
+    snprintf(url, sizeof url, "%s", srv_url(&S, "data"));
+    char q[512] = "";
+    case_line(q, sizeof q, "%s", url);
+    case_write(qpath, q);
+    const char *argv[] = {"-n", "8", batch ? "-i" : url, batch ? qpath : NULL,
+                          NULL};
+    int64_t t0 = mono_ms();
+    int rc = run_segget(dir, argv, 120);
+    double s = (double)(mono_ms() - t0) / 1000.0;
+    const char *err = last_stderr();
+    cr_assert_eq(rc, 0, "K=%d: exit %d: %s", k, rc, err);
+    cr_assert(same_file(src, case_path(dir, "data")), "K=%d: not exact", k);
+    wait_srv_idle(&S, WAIT_MS);
+    int refused = srv_requests(&S, status);
+    cr_log_info("cap K=%d (%d)%s: %.2f s (K x 1 MiB/s: %.2f s), %d refusals",
+                k, status, batch ? " batch" : "", s, 12.0 / k, refused);
+    /* Said once, naming the server and the number it settled on. */
+    const char *say = strstr(err, "connections at a time");
+    cr_expect(say, "K=%d: the cap is not reported: %s", k, err);
+    cr_expect(!say || !strstr(say + 22, "connections at a time"),
+              "K=%d: reported more than once: %s", k, err);
+    char using[32];
+    snprintf(using, sizeof using, "using %d", k);
+    cr_expect(!say || strstr(say, using), "K=%d: settled elsewhere: %s", k,
+              err);
+    /* Not hammered: the first round's extra connections, then a probe
+     * every few seconds at most. */
+    cr_expect_leq(refused, 8 + (int)(s / 2), "K=%d: %d refusals in %.1f s",
+                  k, refused, s);
+    return s;
+}
+
+Test(wild, a_cap_of_2_connections_with_503, .timeout = 120)
+{
+    double s = capped(2, 503, 0);
+    cr_expect_lt(s, 6.0 * 1.5, "took %.1f s", s);
+}
+
+Test(wild, a_cap_of_3_connections_with_429, .timeout = 120)
+{
+    double s = capped(3, 429, 0);
+    cr_expect_lt(s, 4.0 * 1.5, "took %.1f s", s);
+}
+
+Test(wild, a_cap_of_2_connections_with_503_batch, .timeout = 120)
+{
+    double s = capped(2, 503, 1);
+    cr_expect_lt(s, 6.0 * 1.5, "took %.1f s", s);
+}
+
+Test(wild, a_cap_of_2_connections_with_503_batch_of_small_files,
+     .timeout = 120)
+{
+    /* 40 files of 200 KB, 8 at a time, from a server serving 2: every
+     * file arrives (before, files failed after their tries), at the
+     * server's pace, with few refusals. */
+    srv_start(&S, "limit_conn perip 2; limit_rate 1m; "
+                  "sendfile_max_chunk 64k;");
+    char q[8192] = "", name[32];
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof name, "f%02d", i);
+        srv_file(&S, name, 200 * 1000, 100 + (uint64_t)i);
+        case_line(q, sizeof q, "%s", srv_url(&S, name));
+    }
+    case_write(qpath, q);
+    int64_t t0 = mono_ms();
+    const char *o[] = {"-j", "8", NULL};
+    int rc = case_batch(dir, qpath, o, 120);
+    double s = (double)(mono_ms() - t0) / 1000.0;
+    const char *err = last_stderr();
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof name, "f%02d", i);
+        cr_expect_eq(case_size(case_path(dir, name)), 200 * 1000, "%s",
+                     name);
+    }
+    wait_srv_idle(&S, WAIT_MS);
+    int refused = srv_requests(&S, 503);
+    cr_log_info("cap K=2 batch of 40 small files: %.2f s (2 x 1 MiB/s: "
+                "%.2f s), %d refusals", s, 8.0 / 2.1, refused);
+    const char *say = strstr(err, "2 connections at a time");
+    cr_expect(say, "the cap is not reported: %s", err);
+    cr_expect(!say || !strstr(say + 24, "connections at a time"),
+              "reported more than once: %s", err);
+    cr_expect_leq(refused, 8 + (int)(s / 2), "%d refusals in %.1f s",
+                  refused, s);
+}

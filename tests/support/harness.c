@@ -168,6 +168,7 @@ static void nginx_start(srv *s, const char *server_conf, int tls)
             " fastcgi_temp_path %s/t3; uwsgi_temp_path %s/t4;\n"
             " scgi_temp_path %s/t5;\n"
             " sendfile on; keepalive_requests 10000;\n"
+            " limit_conn_zone $binary_remote_addr zone=perip:1m;\n"
             " server { listen 127.0.0.1:%d%s; root %s; %s %s }\n"
             "}\n",
             geteuid() == 0 ? "user root;\n" : "", s->root, s->root, s->root,

@@ -23,8 +23,9 @@ typedef struct srv {
 } srv;
 
 /* Start nginx serving s->www with extra directives inside server {}
- * (for example "limit_rate 8m;" or "max_ranges 0;").  Fails the test on
- * error. */
+ * (for example "limit_rate 8m;" or "max_ranges 0;"; the zone "perip" of
+ * limit_conn, keyed by the client's address, is declared).  Fails the
+ * test on error. */
 void srv_start(srv *s, const char *server_conf);
 
 /* Start the fault server (FAULTSRV_BIN) with the given options
