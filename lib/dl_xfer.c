@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "dl.h"
+#include "dl_xfer.h"
 #include "output.h"
 #include "plan.h"
 #include "util.h"
@@ -39,35 +40,6 @@
 #define CKPT_GAP_MS 50
 #define CKPT_COST_SHARE 4
 #define CAP_SETTLE_MS 500
-
-struct creq {
-    eng_req q;
-    sg_download *dl;
-    int conn;
-    int running;
-    int noranges;    /* a whole body answered a range request */
-    int64_t req_start; /* file offsets asked for */
-    int64_t req_end;
-};
-
-struct src {
-    const char *url, *shown, *etag, *last_modified;
-    int user;
-    int said_cap;  /* its cap on connections was announced */
-    char why[256]; /* its last failure */
-};
-
-struct dl_xfer {
-    sched s;
-    struct creq c[SCHED_MAX_CONNS];
-    struct src src[SCHED_MAX_SRCS];
-    long bufsize;
-    int held;           /* paused: no request runs */
-    int64_t last_ckpt, since_ckpt;
-    int64_t resumed;    /* bytes on disk at the start */
-    int64_t t0, last_sample, last_report, sample_bytes;
-    double rate;
-};
 
 static void stop(sg_download *dl, xfer_verdict v, sg_code rc,
                  const char *msg)
@@ -132,6 +104,7 @@ static sg_code write_body(eng_req *q, const char *p, size_t n, int64_t off,
         return rc;
     g->done += (int64_t)n;
     sc->got += (int64_t)n;
+    x->src[sc->src].fresh_bytes = 1;
     dl->received += (int64_t)n;
     x->since_ckpt += (int64_t)n;
     return SG_OK;
@@ -182,6 +155,11 @@ static void on_done(eng_req *q)
             if (dl->hashed > k->req_start)
                 dl->hashed = -1;
             dl_disk(dl, DT_CKPT);
+        }
+        if (q->v.verdict == JV_HTTP && policy_expired(q->v.status) &&
+            dl_renew_start(dl, src, q)) {
+            se = SE_DROPPED; /* the range waits for the new address */
+            break;
         }
         if (src == 0 && (q->v.verdict == JV_CHANGED ||
                          q->v.verdict == JV_RESIZED)) {
@@ -326,14 +304,21 @@ sg_code dl_xfer_begin(sg_download *dl)
     dl->x = x;
     dl->verdict = XV_NONE;
     const probe_result *p = &dl->pr.res;
-    x->src[0] = (struct src){p->effective_url, dl->shown, p->etag,
-                             p->last_modified, p->same_origin, 0, ""};
+    x->src[0] = (struct src){.url = p->effective_url,
+                             .shown = dl->shown,
+                             .etag = p->etag,
+                             .last_modified = p->last_modified,
+                             .user = p->same_origin,
+                             .orig = dl->url,
+                             .orig_user = 1};
     int nsrc = 1;
     for (int i = 0; dl->meta.ranges && i < dl->nusable; i++) {
         const probe_result *m = &dl->mp[dl->usable[i]].res;
-        x->src[nsrc++] = (struct src){m->effective_url,
-                                      dl->mshown[dl->usable[i]], m->etag,
-                                      m->last_modified, 0, 0, ""};
+        x->src[nsrc++] = (struct src){.url = m->effective_url,
+                                      .shown = dl->mshown[dl->usable[i]],
+                                      .etag = m->etag,
+                                      .last_modified = m->last_modified,
+                                      .orig = dl->mirrors[dl->usable[i]]};
     }
     if (sched_init(&x->s, dl->segs, &dl->n, PLAN_MAX_SEGMENTS,
                    dl->o.connections, nsrc, dl->meta.ranges,
@@ -366,6 +351,7 @@ void dl_xfer_end(sg_download *dl)
         drop(dl, i, now);
         eng_req_cleanup(&x->c[i].q);
     }
+    dl_renew_end(dl);
     sched_cleanup(&x->s);
     free(x);
     dl->x = NULL;
@@ -470,6 +456,9 @@ int dl_xfer_tick(sg_download *dl, int64_t now, int64_t *wake)
             x->src[i].said_cap = 1;
         }
     }
+    dl_renew_tick(dl, now, wake);
+    if (dl->verdict != XV_NONE)
+        goto end;
     x->s.no_replace = eng_limited(dl->g);
     int slow = sched_adapt(&x->s, now);
     if (slow >= 0)

@@ -70,6 +70,11 @@ int policy_refusal(int status, fail_kind k)
            k == FK_NOTHING;
 }
 
+int policy_expired(int status)
+{
+    return status == 400 || status == 401 || status == 403 || status == 410;
+}
+
 long policy_backoff_ms(int tries, int64_t retry_after, uint64_t rnd)
 {
     long ms = 500;

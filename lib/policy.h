@@ -59,6 +59,11 @@ int policy_transient_status(int status);
  * (sched.h, sched_cap). */
 int policy_refusal(int status, fail_kind k);
 
+/* Is a status what an object store or CDN answers to a signed address
+ * that expired (400, 401, 403, 410)?  From an address that worked, the
+ * original address is worth resolving again.  1 or 0. */
+int policy_expired(int status);
+
 /* The wait before try number tries + 1 (tries >= 1 failed so far):
  * exponential from 500 ms, capped at 30 s, with jitter taking it to
  * between half and all of that (rnd: any random number).  At least

@@ -211,12 +211,13 @@ static int pick(sched *s, int src, int64_t now, int64_t *wake)
 static int source_for(sched *s, sched_conn *k, int64_t now, int64_t *wake)
 {
     const sched_src *own = &s->srcs[k->home];
-    if (!own->dead && own->next_at <= now && own->conns < own->cap.limit)
+    if (!own->dead && !own->held && own->next_at <= now &&
+        own->conns < own->cap.limit)
         return k->home;
     int best = -1;
     for (int i = 0; i < s->nsrcs; i++) {
         const sched_src *c = &s->srcs[i];
-        if (c->dead || c->conns >= c->cap.limit)
+        if (c->dead || c->held || c->conns >= c->cap.limit)
             continue;
         if (c->next_at > now) {
             if (c->next_at < *wake)
@@ -346,6 +347,15 @@ int sched_strike(sched_src *src, int gen, int max_tries, int64_t retry_after,
     if (until > src->next_at)
         src->next_at = until;
     return src->strikes >= max_tries;
+}
+
+static sched_act drop_source(sched *s, int src);
+
+sched_act sched_drop(sched *s, int src)
+{
+    if (s->srcs[src].dead)
+        return sched_alive(s) ? SA_SRC_DROPPED : SA_FAIL;
+    return drop_source(s, src);
 }
 
 /* src is dropped: ranges waiting out its failures may go at once. */

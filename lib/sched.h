@@ -88,6 +88,8 @@ typedef struct sched_src {
     int delivered;   /* it has sent bytes of this download */
     int conns;       /* connections fetching from it now */
     sched_cap cap;   /* how many it serves at once */
+    int held;        /* no new request to it for now (its owner is
+                        resolving its address again) */
 } sched_src;
 
 typedef struct sched_conn {
@@ -192,6 +194,10 @@ sched_act sched_finish(sched *s, int conn, sched_end e, int64_t retry_after,
  * SE_DROPPED; the next request of it goes to the fastest source on a new
  * connection), or -1. */
 int sched_adapt(sched *s, int64_t now);
+
+/* Give up on src (its owner says why): its ranges go to the others.
+ * SA_SRC_DROPPED, or SA_FAIL when no source is left. */
+sched_act sched_drop(sched *s, int src);
 
 /* Sources still usable.  */
 int sched_alive(const sched *s);
