@@ -37,7 +37,7 @@ static const char usage_text[] =
     "\n"
     "  -n, --connections N    parallel connections, 1-64 (default 8)\n"
     "  -o, --output FILE      save as FILE (default: name from the URL)\n"
-    "  -P, --dir DIR          save into DIR (must exist)\n"
+    "  -P, --dir DIR          save into DIR (made if missing)\n"
     "  -J, --content-disposition  without -o, use the name the server\n"
     "                         proposes, stripped of any directory\n"
     "  -f, --force            replace an existing file; discard a stray\n"

@@ -127,7 +127,9 @@ typedef struct sg_options {
     int connections;         /* 1..64, default 8 */
     int64_t min_split;       /* smallest range worth a connection, 1 MiB */
     const char *output;      /* file name; NULL: derived from the URL */
-    const char *dir;         /* directory for the output; NULL: "." */
+    const char *dir;         /* directory for the output; NULL: "."; made
+                                with its parents (mkdir -p) by the run when
+                                missing */
     int content_disposition; /* without output: take the server's proposed
                                 name (Content-Disposition), made safe */
     int force;               /* replace an existing output, discard a foreign
@@ -184,8 +186,9 @@ SG_API void sg_global_cleanup(void);
 /* Create a download of url with options o (copied).  On success *out owns a
  * new download; on failure *out is either NULL (SG_ENOMEM) or a download
  * whose sg_download_error() explains the problem; free it either way.
- * Checks the URL, the options and that the output directory exists; no
- * network I/O and no file is created. */
+ * Checks the URL, the options and that the output directory exists (or,
+ * for dir, that what exists of it is directories: sg_download_run makes
+ * the rest); no network I/O and no file is created. */
 SG_API sg_code sg_download_new(sg_download **out, const char *url,
                         const sg_options *o);
 

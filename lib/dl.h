@@ -152,9 +152,12 @@ struct sg_download {
 
 /* dl_new.c */
 /* Work out NAME, NAME.part and NAME.segget from name (or, when NULL, the
- * output option or the URL path); the directory must exist.  An error
- * is recorded in dl->err. */
+ * output option or the URL path); NAME's directory must exist, unless
+ * the -P directory is still to be made (then what exists of it must be
+ * directories).  An error is recorded in dl->err.  Loop thread. */
 sg_code dl_make_paths(sg_download *dl, const char *name, const char *urlpath);
+/* NAME's directory exists: SG_OK, else SG_EUSAGE in e.  Any thread. */
+sg_code dl_check_dir(const sg_download *dl, sg_err *e);
 /* Forget the mirrors' probes. */
 void dl_drop_mirrors(sg_download *dl);
 

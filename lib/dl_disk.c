@@ -396,6 +396,11 @@ static void run(disk_task *dt)
     sg_code rc = SG_OK;
     switch (t->kind) {
     case ST_OPEN:
+        /* -P DIR: made now, parents too (mkdir -p). */
+        if (dl->o.dir && dl->o.dir[0] &&
+            ((rc = output_mkdirs(dl->o.dir, &t->err)) ||
+             (rc = dl_check_dir(dl, &t->err))))
+            break;
         rc = open_journal(dl, t);
         if (rc == SG_OK && !dl->fresh)
             rc = finished_before(dl, &t->err);

@@ -14,6 +14,7 @@
 #include "dl.h"
 #include "hdr.h"
 #include "name.h"
+#include "output.h"
 #include "util.h"
 
 void sg_options_init(sg_options *o)
@@ -86,6 +87,18 @@ sg_code dl_make_paths(sg_download *dl, const char *name,
     if (!dl->path || !(dl->part = str_cat(dl->path, ".part")) ||
         !(dl->jpath = str_cat(dl->path, ".segget")))
         return err_set(e, SG_ENOMEM, "out of memory");
+    if (dl->o.dir && dl->o.dir[0]) {
+        /* -P makes what is missing of it when the download runs. */
+        int missing = 0;
+        sg_code rc = output_check_dirs(dl->o.dir, &missing, e);
+        if (rc || missing)
+            return rc;
+    }
+    return dl_check_dir(dl, e);
+}
+
+sg_code dl_check_dir(const sg_download *dl, sg_err *e)
+{
     const char *slash = strrchr(dl->path, '/');
     char *d = slash ? strndup(dl->path, (size_t)(slash - dl->path + 1))
                     : strdup(".");

@@ -140,3 +140,80 @@ int output_is_symlink(const char *path)
         return errno == ENOENT ? 0 : -1;
     return S_ISLNK(st.st_mode) ? 1 : 0;
 }
+
+/* Walk the components of dir: call step(prefix) for each ("a", "a/b",
+ * ...), stopping at the first result that is not SG_OK or at *stop. */
+static sg_code each_prefix(const char *dir, sg_code (*step)(const char *p,
+                                                            int *stop,
+                                                            sg_err *e),
+                           int *stop, sg_err *e)
+{
+    *stop = 0;
+    if (!dir[0])
+        return SG_OK;
+    char *p = strdup(dir);
+    if (!p)
+        return err_set(e, SG_ENOMEM, "out of memory");
+    sg_code rc = SG_OK;
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        if (s[-1] == '/') { /* "a//b", or a trailing slash */
+            if (!*s)
+                break;
+            continue;
+        }
+        char c = *s;
+        *s = '\0';
+        rc = step(p, stop, e);
+        *s = c;
+        if (!c || rc || *stop)
+            break;
+    }
+    free(p);
+    return rc;
+}
+
+static sg_code not_a_dir(const char *p, sg_err *e)
+{
+    return err_set(e, SG_EUSAGE, "'%s' exists and is not a directory", p);
+}
+
+static sg_code check_step(const char *p, int *stop, sg_err *e)
+{
+    struct stat st;
+    if (stat(p, &st) < 0) {
+        *stop = errno == ENOENT ? 1 : 2;
+        return SG_OK;
+    }
+    return S_ISDIR(st.st_mode) ? SG_OK : not_a_dir(p, e);
+}
+
+sg_code output_check_dirs(const char *dir, int *missing, sg_err *e)
+{
+    int stop = 0;
+    sg_code rc = each_prefix(dir, check_step, &stop, e);
+    *missing = stop == 1;
+    return rc;
+}
+
+static sg_code mkdir_step(const char *p, int *stop, sg_err *e)
+{
+    struct stat st;
+    (void)stop;
+    if (mkdir(p, 0777) == 0)
+        return output_sync_dir(p, e); /* its parent holds the new entry */
+    if (errno != EEXIST)
+        return err_set(e, SG_EIO, "cannot create directory %s: %s", p,
+                       strerror(errno));
+    if (stat(p, &st) < 0)
+        return err_set(e, SG_EIO, "cannot create directory %s: %s", p,
+                       strerror(errno));
+    return S_ISDIR(st.st_mode) ? SG_OK : not_a_dir(p, e);
+}
+
+sg_code output_mkdirs(const char *dir, sg_err *e)
+{
+    int stop = 0;
+    return each_prefix(dir, mkdir_step, &stop, e);
+}
