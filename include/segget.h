@@ -219,6 +219,13 @@ SG_API const char *sg_download_path(const sg_download *dl);
  * dl, valid until the next call on dl. */
 SG_API const char *sg_download_error(const sg_download *dl);
 
+/* 1 when sg_download_run() returned SG_OK because the output was already
+ * complete: it existed, its extended attributes (set by the run that
+ * downloaded it) named this URL, size and validator, and one HEAD request
+ * found the server's file unchanged; nothing was fetched or written.
+ * Otherwise 0. */
+SG_API int sg_download_already_complete(const sg_download *dl);
+
 /* Free a download and everything it owns.  NULL is a no-op.  Must not be
  * called while sg_download_run() runs. */
 SG_API void sg_download_free(sg_download *dl);

@@ -7,7 +7,8 @@
  *   dl_disk.c   its steps that wait for the disk, run on the disk pool;
  *   dl_xfer.c   the transfer: the scheduler's decisions turned into
  *               engine requests, checkpoints and progress;
- *   dl_first.c  a batch's first GET, which is all a small file needs.
+ *   dl_first.c  a batch's first GET, which is all a small file needs;
+ *   dl_rerun.c  the same command after success: is NAME complete?
  *
  * Everything here belongs to the loop thread, except what a disk task of
  * the download touches while it runs (one at a time: the download's
@@ -23,6 +24,7 @@
 #include "download.h"
 #include "engine.h"
 #include "journal.h"
+#include "origin.h"
 #include "probe.h"
 #include "sched.h"
 #include "segget.h"
@@ -55,7 +57,17 @@ typedef enum xfer_verdict {
     XV_CANCELLED,
 } xfer_verdict;
 
-struct dl_xfer; /* dl_xfer.c */
+struct dl_xfer; /* dl_rerun.c */
+/* ST_OPEN's disk task, when NAME exists without a journal and without
+ * --force: SG_OK with dl->check and dl->rec set when NAME's origin names
+ * this download (a HEAD must decide), else the refusal in e (SG_EUNSAFE,
+ * or SG_ECHECKSUM when NAME does not match --checksum).  Disk thread. */
+sg_code dl_rerun_open(sg_download *dl, sg_err *e);
+/* The HEAD of a check ended (dl->pr): end the download, SG_OK when NAME
+ * is complete (dl->already_complete), else why not.  Loop thread. */
+void dl_rerun_judge(sg_download *dl);
+
+/* dl_xfer.c */
 
 /* The one disk task a download may have under way. */
 struct dl_task {
@@ -112,6 +124,10 @@ struct sg_download {
     int restarts, force_get, noranges;
     int probed;      /* pr holds a probe this run may use */
     int unchanged;   /* a revalidation answered 304 */
+    int check;       /* NAME exists and its origin (rec) names this
+                        download: one HEAD decides (dl_rerun.c) */
+    origin rec;
+    int already_complete; /* ... and it found NAME complete */
     probe pr;
     probe *mp;       /* the mirrors' probes */
     int mirrors_started;
@@ -140,6 +156,9 @@ struct sg_download {
     sg_segment *segs;
     int n;
     int resume;       /* ST_PREPARE: resume (1) or start over (0) */
+    int moved;        /* the journal's download came from another URL
+                         (the probe decides whether it is the same
+                         resource) */
     int finished_before; /* ST_OPEN found it verified by an earlier run */
     checksum_hash *hash; /* the data hashed as it arrived, in order */
     int64_t hashed;      /* up to here; -1 when it was not in order */
@@ -158,6 +177,9 @@ struct sg_download {
 sg_code dl_make_paths(sg_download *dl, const char *name, const char *urlpath);
 /* NAME's directory exists: SG_OK, else SG_EUSAGE in e.  Any thread. */
 sg_code dl_check_dir(const sg_download *dl, sg_err *e);
+/* The --range spec, pointing into dl->ident, or NULL without one.  Any
+ * thread. */
+const char *dl_range_spec(const sg_download *dl);
 /* Forget the mirrors' probes. */
 void dl_drop_mirrors(sg_download *dl);
 
@@ -181,6 +203,16 @@ void dl_disk(sg_download *dl, int kind);
 /* Is the journal's partial data resumable with what the probe saw?
  * NULL, or why not. */
 const char *dl_resume_blocker(const sg_download *dl);
+
+/* dl_rerun.c */
+/* ST_OPEN's disk task, when NAME exists without a journal and without
+ * --force: SG_OK with dl->check and dl->rec set when NAME's origin names
+ * this download (a HEAD must decide), else the refusal in e (SG_EUNSAFE,
+ * or SG_ECHECKSUM when NAME does not match --checksum).  Disk thread. */
+sg_code dl_rerun_open(sg_download *dl, sg_err *e);
+/* The HEAD of a check ended (dl->pr): end the download, SG_OK when NAME
+ * is complete (dl->already_complete), else why not.  Loop thread. */
+void dl_rerun_judge(sg_download *dl);
 
 /* dl_xfer.c */
 sg_code dl_xfer_begin(sg_download *dl);

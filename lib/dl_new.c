@@ -233,6 +233,12 @@ out:
     return rc;
 }
 
+const char *dl_range_spec(const sg_download *dl)
+{
+    /* ident is "SHOWN bytes=SPEC" with --range. */
+    return dl->has_range ? dl->ident + strlen(dl->shown) + 7 : NULL;
+}
+
 void download_part_is_ours(sg_download *dl)
 {
     dl->part_ours = 1;
@@ -293,6 +299,7 @@ void sg_download_free(sg_download *dl)
     free(dl->mirrors);
     free(dl->mshown);
     free(dl->ident);
+    origin_cleanup(&dl->rec);
     free(dl->userpwd);
     free(dl->proxy);
     free(dl->adopt.etag);

@@ -116,6 +116,7 @@ static void start_probe(sg_download *dl)
     dl->pr.shown = dl->shown;
     dl->pr.user = 1;
     dl->pr.force_get = dl->force_get;
+    dl->pr.head_only = dl->check; /* a check never asks for a body */
     dl->pr.max_tries = dl->o.max_tries;
     probe_start(&dl->pr, dl->g);
     dl->probed = 0;
@@ -148,6 +149,8 @@ static void choose_mirrors(sg_download *dl)
             dl->usable[dl->nusable++] = i;
     }
 }
+
+static void publish(sg_download *dl);
 
 /* The probes answered: on to the journal or the plan. */
 static void probed(sg_download *dl)
@@ -183,8 +186,17 @@ static void probed(sg_download *dl)
             return;
         }
         if (why)
-            dl_notice(dl, "cannot resume: %s; starting over", why);
+            dl_notice(dl, "cannot resume%s: %s; starting over",
+                      dl->moved ? " from the new URL" : "", why);
         dl->resume = !why;
+        if (why)
+            dl->finished_before = 0; /* its data is not this resource */
+        if (!why && dl->finished_before) {
+            /* Verified by an earlier run from another URL that serves
+             * the same resource: only its name is missing. */
+            publish(dl);
+            return;
+        }
     }
     dl->meta.ranges = ranges; /* start over reads the plan's shape here */
     dl->st = ST_PREPARE;
@@ -195,6 +207,14 @@ static void probe_step(sg_download *dl, int64_t now, int64_t *wake)
 {
     if (!probe_tick(&dl->pr, now, wake))
         return;
+    if (dl->check && (dl->pr.rc || apply_range(dl) == SG_OK)) {
+        dl_rerun_judge(dl);
+        return;
+    }
+    if (dl->check) {
+        dl_fail(dl, dl->err.code);
+        return;
+    }
     if (dl->pr.rc) {
         err_set(&dl->err, dl->pr.rc, "%s", err_msg(&dl->pr.err));
         dl_fail(dl, dl->pr.rc);
@@ -338,7 +358,9 @@ void dl_stepped(sg_download *dl)
     int cancel = atomic_load(&dl->cancel);
     switch (dl->st) {
     case ST_OPEN:
-        if (dl->finished_before) {
+        if (dl->check && dl->probed) {
+            dl_rerun_judge(dl); /* -J probed already */
+        } else if (dl->finished_before && !dl->moved) {
             publish(dl);
         } else if (cancel) {
             interrupted(dl);
