@@ -36,6 +36,8 @@ enum dl_state {
     ST_GRANT,   /* larger than one GET: waiting for connections */
     ST_OPEN,    /* disk: journal opened and trusted, or created */
     ST_PROBE,   /* probing the URL, then the mirrors */
+    ST_SAMPLE,  /* resuming from another URL: a sample of the data kept,
+                   asked from the new one (dl_rerun.c) */
     ST_PREPARE, /* disk: resume, or plan and create NAME.part */
     ST_XFER,    /* transferring */
     ST_SETTLE,  /* disk: the last checkpoint of a transfer */
@@ -66,6 +68,23 @@ sg_code dl_rerun_open(sg_download *dl, sg_err *e);
 /* The HEAD of a check ended (dl->pr): end the download, SG_OK when NAME
  * is complete (dl->already_complete), else why not.  Loop thread. */
 void dl_rerun_judge(sg_download *dl);
+/* Resuming from another URL (dl->moved) whose probe showed the recorded
+ * size and validator: validators name a version of one resource, and two
+ * resources may share them (nginx's ETag is mtime and size), so the new
+ * URL is also asked for the last bytes (up to 64 KiB) of the largest
+ * durable prefix, which ST_PREPARE compares with the file.  Returns 1
+ * when that request started (ST_SAMPLE), 0 when there is nothing to
+ * compare.  Loop thread. */
+int dl_sample_begin(sg_download *dl);
+/* Drive ST_SAMPLE; it moves on to ST_PREPARE (resume, or start over when
+ * the new URL answered for another version) or fails the download. */
+void dl_sample_tick(sg_download *dl, int64_t now, int64_t *wake);
+/* ST_PREPARE's disk task, before resuming: 1 when the sample equals the
+ * file's bytes or there is none, 0 when it differs (*e untouched), -1
+ * with the failure in e.  Disk thread. */
+int dl_sample_matches(sg_download *dl, int fd, sg_err *e);
+/* Stop the sample's request and free it.  NULL sample: a no-op. */
+void dl_sample_end(sg_download *dl);
 
 /* dl_xfer.c */
 
@@ -138,6 +157,7 @@ struct sg_download {
     xfer_verdict verdict;
     struct dl_xfer *x;
     struct dl_first *first;
+    struct dl_sample *sample; /* ST_SAMPLE's bytes, until ST_PREPARE */
     struct {       /* the first GET's bytes, kept for the download */
         int64_t len, size;
         char *etag, *last_modified;
@@ -213,6 +233,23 @@ sg_code dl_rerun_open(sg_download *dl, sg_err *e);
 /* The HEAD of a check ended (dl->pr): end the download, SG_OK when NAME
  * is complete (dl->already_complete), else why not.  Loop thread. */
 void dl_rerun_judge(sg_download *dl);
+/* Resuming from another URL (dl->moved) whose probe showed the recorded
+ * size and validator: validators name a version of one resource, and two
+ * resources may share them (nginx's ETag is mtime and size), so the new
+ * URL is also asked for the last bytes (up to 64 KiB) of the largest
+ * durable prefix, which ST_PREPARE compares with the file.  Returns 1
+ * when that request started (ST_SAMPLE), 0 when there is nothing to
+ * compare.  Loop thread. */
+int dl_sample_begin(sg_download *dl);
+/* Drive ST_SAMPLE; it moves on to ST_PREPARE (resume, or start over when
+ * the new URL answered for another version) or fails the download. */
+void dl_sample_tick(sg_download *dl, int64_t now, int64_t *wake);
+/* ST_PREPARE's disk task, before resuming: 1 when the sample equals the
+ * file's bytes or there is none, 0 when it differs (*e untouched), -1
+ * with the failure in e.  Disk thread. */
+int dl_sample_matches(sg_download *dl, int fd, sg_err *e);
+/* Stop the sample's request and free it.  NULL sample: a no-op. */
+void dl_sample_end(sg_download *dl);
 
 /* dl_xfer.c */
 sg_code dl_xfer_begin(sg_download *dl);

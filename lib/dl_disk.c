@@ -176,6 +176,19 @@ static sg_code resume(sg_download *dl, struct dl_task *t, int *ok)
         note(t, "%s has the wrong size; starting over", dl->part);
         return SG_OK;
     }
+    int same = dl_sample_matches(dl, dl->fd, &t->err);
+    if (same < 0)
+        return t->err.code;
+    if (!same && dl->o.on_change == SG_CHANGE_FAIL)
+        return err_set(&t->err, SG_ECHANGED,
+                       "cannot resume %s: the new URL serves other bytes "
+                       "than those on disk (partial data kept)",
+                       dl->path);
+    if (!same) {
+        note(t, "cannot resume from the new URL: it serves other bytes "
+                "than those on disk; starting over");
+        return SG_OK;
+    }
     sg_segment *v = realloc(dl->segs, PLAN_MAX_SEGMENTS * sizeof *v);
     if (!v)
         return err_set(&t->err, SG_ENOMEM, "out of memory");
@@ -388,14 +401,6 @@ static sg_code verify(sg_download *dl, struct dl_task *t)
  * already happened, nothing. */
 static sg_code publish(sg_download *dl, struct dl_task *t)
 {
-    const char *data = dl->finished_before == 2 ? dl->path : dl->part;
-    if (dl->finished_before && dl->moved)
-        /* Verified by an earlier run from another URL of the same
-         * resource (the probe compared): the file names this one now. */
-        record_origin(dl, t, origin_set_path(data, dl->shown,
-                                             dl_range_spec(dl),
-                                             dl->meta.size, dl->meta.etag,
-                                             dl->meta.last_modified));
     if (dl->finished_before == 2)
         return SG_OK;
     return output_publish(dl->part, dl->path, &t->err);

@@ -287,6 +287,7 @@ void sg_download_free(sg_download *dl)
         return;
     dl_first_end(dl);
     dl_xfer_end(dl);
+    dl_sample_end(dl);
     probe_cleanup(&dl->pr);
     dl_drop_mirrors(dl);
     for (int i = 0; dl->headers && i < dl->o.nheaders; i++)

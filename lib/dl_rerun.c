@@ -21,7 +21,15 @@
  *           when HEAD gave no length; NAME left alone
  *
  * A batch never comes here: its queue journal knows its files.
+ *
+ * Also here, the other rerun: a partial download continued from another
+ * URL.  The probe compared size and validator with the journal's; before
+ * the bytes on disk are kept, a sample of them is asked from the new URL
+ * (one range request, judged as every request is) and compared with the
+ * file by ST_PREPARE (dl_sample_matches), because two resources may share
+ * a validator: nginx's ETag is the file's mtime and size.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,4 +149,208 @@ void dl_rerun_judge(sg_download *dl)
 int sg_download_already_complete(const sg_download *dl)
 {
     return dl && dl->already_complete;
+}
+
+/* --- a sample of the data kept, from the new URL --- */
+
+#define SAMPLE_MAX (64 * 1024)
+
+struct dl_sample {
+    eng_req q;
+    int running, ended;
+    sched_src health;
+    int64_t next_at;
+    int64_t at, len; /* file offsets [at, at + len) */
+    char buf[SAMPLE_MAX];
+};
+
+static sg_code sample_accept(eng_req *q, sg_err *e)
+{
+    if (!q->v.partial)
+        return err_set(e, SG_EPROTO, "the new URL does not serve ranges");
+    return SG_OK;
+}
+
+static sg_code sample_write(eng_req *q, const char *p, size_t n, int64_t off,
+                            sg_err *e)
+{
+    sg_download *dl = q->owner;
+    struct dl_sample *s = dl->sample;
+    int64_t at = off - dl->base - s->at;
+    /* The judge and stop_at keep the body inside the range asked. */
+    if (at < 0 || at + (int64_t)n > s->len)
+        return err_set(e, SG_EPROTO, "bytes outside the range asked");
+    memcpy(s->buf + at, p, n);
+    return SG_OK;
+}
+
+static void sample_done(eng_req *q)
+{
+    sg_download *dl = q->owner;
+    dl->sample->running = 0;
+    dl->sample->ended = 1;
+}
+
+static const eng_ops sample_ops = {sample_accept, sample_write, sample_done};
+
+int dl_sample_begin(sg_download *dl)
+{
+    int best = -1;
+    for (int i = 0; i < dl->n; i++) {
+        const sg_segment *g = &dl->segs[i];
+        if (g->done > g->start &&
+            (best < 0 || g->done - g->start >
+                             dl->segs[best].done - dl->segs[best].start))
+            best = i;
+    }
+    if (best < 0)
+        return 0; /* nothing is kept */
+    struct dl_sample *s = calloc(1, sizeof *s);
+    if (!s) {
+        err_set(&dl->err, SG_ENOMEM, "out of memory");
+        dl_fail(dl, SG_ENOMEM);
+        return 1;
+    }
+    const sg_segment *g = &dl->segs[best];
+    s->len = g->done - g->start < SAMPLE_MAX ? g->done - g->start
+                                             : SAMPLE_MAX;
+    s->at = g->done - s->len;
+    dl->sample = s;
+    dl->st = ST_SAMPLE;
+    return 1;
+}
+
+void dl_sample_end(sg_download *dl)
+{
+    struct dl_sample *s = dl->sample;
+    if (!s)
+        return;
+    if (dl->g)
+        eng_stop(dl->g, &s->q);
+    eng_req_cleanup(&s->q);
+    free(s);
+    dl->sample = NULL;
+}
+
+/* On to ST_PREPARE: resume (comparing the sample there) or start over. */
+static void prepare(sg_download *dl)
+{
+    dl->st = ST_PREPARE;
+    dl_disk(dl, ST_PREPARE);
+}
+
+/* The new URL answered for another version of the resource. */
+static void other(sg_download *dl, const char *why)
+{
+    if (dl->o.on_change == SG_CHANGE_FAIL) {
+        err_reset(&dl->err);
+        err_set(&dl->err, SG_ECHANGED,
+                "cannot resume %s: %s (partial data kept)", dl->path, why);
+        dl_fail(dl, SG_ECHANGED);
+        return;
+    }
+    dl_notice(dl, "cannot resume from the new URL: %s; starting over", why);
+    dl_sample_end(dl);
+    dl->resume = 0;
+    prepare(dl);
+}
+
+/* Judge the sample's request: 1 when ST_SAMPLE is over. */
+static int settle(sg_download *dl, int64_t now)
+{
+    struct dl_sample *s = dl->sample;
+    const eng_req *q = &s->q;
+    if (q->end == EE_JUDGED && q->v.verdict == JV_BODY && q->got == s->len) {
+        prepare(dl);
+        return 1;
+    }
+    if (q->end == EE_JUDGED &&
+        (q->v.verdict == JV_CHANGED || q->v.verdict == JV_RESIZED)) {
+        other(dl, "the remote file changed");
+        return 1;
+    }
+    if (q->end == EE_SINK) { /* a 200: the whole body, no range */
+        other(dl, "it does not serve the range asked for");
+        return 1;
+    }
+    if (q->transient &&
+        !sched_strike(&s->health, s->health.gen, dl->o.max_tries,
+                      q->r.retry_after, eng_random(), now)) {
+        s->next_at = s->health.next_at;
+        return 0;
+    }
+    err_set(&dl->err, q->code ? q->code : SG_ENETWORK, "%s",
+            err_msg(&q->err)[0] ? err_msg(&q->err) : "the request failed");
+    dl_fail(dl, dl->err.code);
+    return 1;
+}
+
+void dl_sample_tick(sg_download *dl, int64_t now, int64_t *wake)
+{
+    struct dl_sample *s = dl->sample;
+    if (s->running)
+        return;
+    if (s->ended) {
+        s->ended = 0;
+        if (settle(dl, now))
+            return;
+    }
+    if (s->next_at > now) {
+        if (s->next_at < *wake)
+            *wake = s->next_at;
+        return;
+    }
+    const probe_result *p = &dl->pr.res;
+    eng_req *q = &s->q;
+    q->url = p->effective_url;
+    q->shown = dl->shown;
+    q->user = p->same_origin;
+    q->ask = (judge_ask){.first = dl->base + s->at,
+                         .last = dl->base + s->at + s->len - 1,
+                         .total = dl->total,
+                         .etag = p->etag,
+                         .last_modified = p->last_modified};
+    q->if_range = p->etag ? p->etag : p->last_modified;
+    q->if_none_match = q->if_modified_since = NULL;
+    q->headers_only = 0;
+    q->fresh = 0;
+    q->bufsize = 0;
+    q->stop_at = dl->base + s->at + s->len;
+    q->ops = &sample_ops;
+    q->owner = dl;
+    if (eng_start(dl->g, q, &dl->err) != SG_OK) {
+        dl_fail(dl, SG_ENOMEM);
+        return;
+    }
+    s->running = 1;
+}
+
+int dl_sample_matches(sg_download *dl, int fd, sg_err *e)
+{
+    struct dl_sample *s = dl->sample;
+    if (!s)
+        return 1;
+    char *mine = malloc(SAMPLE_MAX);
+    if (!mine) {
+        err_set(e, SG_ENOMEM, "out of memory");
+        return -1;
+    }
+    int64_t got = 0;
+    int same = -1;
+    while (got < s->len) {
+        ssize_t n = pread(fd, mine + got, (size_t)(s->len - got),
+                          (off_t)(s->at + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            err_set(e, SG_EIO, "cannot read %s: %s", dl->part,
+                    n < 0 ? strerror(errno) : "unexpected end of file");
+            goto out;
+        }
+        got += n;
+    }
+    same = memcmp(mine, s->buf, (size_t)s->len) == 0;
+out:
+    free(mine);
+    return same;
 }

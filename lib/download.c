@@ -65,6 +65,7 @@ void dl_fail(sg_download *dl, sg_code rc)
     dl->rc = rc;
     dl_first_end(dl);
     dl_xfer_end(dl);
+    dl_sample_end(dl);
     probe_cleanup(&dl->pr);
     dl_drop_mirrors(dl);
     dl->st = ST_CLOSE;
@@ -150,8 +151,6 @@ static void choose_mirrors(sg_download *dl)
     }
 }
 
-static void publish(sg_download *dl);
-
 /* The probes answered: on to the journal or the plan. */
 static void probed(sg_download *dl)
 {
@@ -189,16 +188,11 @@ static void probed(sg_download *dl)
             dl_notice(dl, "cannot resume%s: %s; starting over",
                       dl->moved ? " from the new URL" : "", why);
         dl->resume = !why;
-        if (why)
-            dl->finished_before = 0; /* its data is not this resource */
-        if (!why && dl->finished_before) {
-            /* Verified by an earlier run from another URL that serves
-             * the same resource: only its name is missing. */
-            publish(dl);
-            return;
-        }
     }
     dl->meta.ranges = ranges; /* start over reads the plan's shape here */
+    /* From another URL, the data kept must also be what it serves. */
+    if (dl->resume && dl->moved && dl_sample_begin(dl))
+        return;
     dl->st = ST_PREPARE;
     dl_disk(dl, ST_PREPARE);
 }
@@ -362,6 +356,14 @@ void dl_stepped(sg_download *dl)
             dl_rerun_judge(dl); /* -J probed already */
         } else if (dl->finished_before && !dl->moved) {
             publish(dl);
+        } else if (dl->finished_before) {
+            /* Verified data of another URL: resumed (with nothing
+             * missing) only once this one proves to serve it. */
+            dl->finished_before = 0;
+            if (dl->probed)
+                probed(dl);
+            else
+                start_probe(dl);
         } else if (cancel) {
             interrupted(dl);
         } else if (dl->probed) {
@@ -372,6 +374,7 @@ void dl_stepped(sg_download *dl)
         }
         return;
     case ST_PREPARE:
+        dl_sample_end(dl); /* compared, if there was one */
         if (cancel) {
             interrupted(dl);
             return;
@@ -464,6 +467,7 @@ static void cancel_now(sg_download *dl)
     case ST_FIRST:
     case ST_GRANT:
     case ST_PROBE:
+    case ST_SAMPLE:
         interrupted(dl);
         return;
     case ST_XFER:
@@ -495,6 +499,9 @@ static int dl_tick(eng_job *j, int64_t now, int64_t *wake)
         break;
     case ST_PROBE:
         probe_step(dl, now, wake);
+        break;
+    case ST_SAMPLE:
+        dl_sample_tick(dl, now, wake);
         break;
     case ST_XFER:
         if (dl_xfer_tick(dl, now, wake)) {

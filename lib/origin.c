@@ -7,14 +7,11 @@
  * crash between two fsetxattr calls) has no URL and is no record.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/xattr.h>
-#include <unistd.h>
 
 #include "hdr.h"
 #include "origin.h"
@@ -61,22 +58,6 @@ int origin_set(int fd, const char *url, const char *range, int64_t size,
         }
     }
     return 0;
-}
-
-int origin_set_path(const char *path, const char *url, const char *range,
-                    int64_t size, const char *etag,
-                    const char *last_modified)
-{
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return errno;
-    int err = fstat(fd, &st) < 0 ? errno
-              : !S_ISREG(st.st_mode)
-                  ? EINVAL
-                  : origin_set(fd, url, range, size, etag, last_modified);
-    close(fd);
-    return err;
 }
 
 /* The value of attribute name of path, heap and NUL-terminated, or NULL:

@@ -43,11 +43,6 @@ typedef struct origin {
 int origin_set(int fd, const char *url, const char *range, int64_t size,
                const char *etag, const char *last_modified);
 
-/* The same for the file at path (not through a symlink). */
-int origin_set_path(const char *path, const char *url, const char *range,
-                    int64_t size, const char *etag,
-                    const char *last_modified);
-
 /* Read the record of the file at path (not through a symlink) into *o,
  * which the caller frees with origin_cleanup whatever the result.
  * Returns 1 when there is one (a URL and a size), else 0: no attributes,
