@@ -57,7 +57,7 @@ static sg_code make_parents(const char *path, sg_err *e)
     char *d = strndup(path, slash ? (size_t)(slash - path) : 0);
     if (!d)
         return err_set(e, SG_ENOMEM, "out of memory");
-    sg_code rc = output_mkdirs(d, e);
+    sg_code rc = output_mkdirs(d, NULL, e);
     free(d);
     return rc;
 }
@@ -390,7 +390,7 @@ sg_code sg_batch_run(sg_batch *b)
     if (!sp)
         return err_set(&b->err, SG_ENOMEM, "out of memory");
     /* -P DIR: made now, parents too (mkdir -p). */
-    if (b->dir && (rc = output_mkdirs(b->dir, &b->err))) {
+    if (b->dir && (rc = output_mkdirs(b->dir, NULL, &b->err))) {
         free(sp);
         return rc;
     }

@@ -172,6 +172,7 @@ struct sg_download {
     int fresh;        /* the journal holds no download */
     int made_journal; /* this run created the journal file */
     int made_part;    /* this run created NAME.part */
+    char *made_dir;   /* the outermost -P directory this run made */
     journal_meta meta;
     sg_segment *segs;
     int n;

@@ -431,6 +431,8 @@ static void close_run(sg_download *dl)
     if (dl->fd >= 0)
         close(dl->fd);
     dl->fd = -1;
+    if (dl->rc && dl->made_dir) /* -P made them for nothing */
+        output_rmdirs(dl->o.dir, dl->made_dir);
 }
 
 static void run(disk_task *dt)
@@ -442,7 +444,7 @@ static void run(disk_task *dt)
     case ST_OPEN:
         /* -P DIR: made now, parents too (mkdir -p). */
         if (dl->o.dir && dl->o.dir[0] &&
-            ((rc = output_mkdirs(dl->o.dir, &t->err)) ||
+            ((rc = output_mkdirs(dl->o.dir, &dl->made_dir, &t->err)) ||
              (rc = dl_check_dir(dl, &t->err))))
             break;
         rc = open_journal(dl, t);

@@ -313,6 +313,7 @@ void sg_download_free(sg_download *dl)
     free(dl->path);
     free(dl->part);
     free(dl->jpath);
+    free(dl->made_dir);
     journal_close(dl->j);
     journal_meta_cleanup(&dl->meta);
     free(dl->segs);

@@ -61,10 +61,16 @@ sg_code output_check_dirs(const char *dir, int *missing, sg_err *e);
 
 /* mkdir -p: make dir and its missing parents, mode 0777 less the umask,
  * fsyncing the parent of each directory made so that the new entry is
- * as durable as the files that go into it.  A component that exists and
- * is not a directory is SG_EUSAGE; a mkdir or sync that fails, SG_EIO.
- * Any thread (the disk threads call it). */
-sg_code output_mkdirs(const char *dir, sg_err *e);
+ * as durable as the files that go into it.  *made (when not NULL)
+ * receives the outermost directory this call made (heap, the caller's),
+ * or NULL when it made none.  A component that exists and is not a
+ * directory is SG_EUSAGE; a mkdir or sync that fails, SG_EIO.  Any
+ * thread (the disk threads call it). */
+sg_code output_mkdirs(const char *dir, char **made, sg_err *e);
+
+/* Undo output_mkdirs after a failure: remove dir, then its parents up to
+ * and including made, each only while it is empty.  Never fails. */
+void output_rmdirs(const char *dir, const char *made);
 
 /* 1 if path exists as a symlink, 0 if not, -1 on other errors. */
 int output_is_symlink(const char *path);

@@ -173,7 +173,7 @@ Test(nginx, usage_errors)
         {{"ftp://127.0.0.1/x", NULL}},
         {{"not a url", NULL}},
         {{"http://", NULL}},
-        {{"-P", "/nonexistent/dir", "http://127.0.0.1/x", NULL}},
+        {{"-P", "/dev/null/dir", "http://127.0.0.1/x", NULL}},
         {{"-o", "/nonexistent/dir/f", "http://127.0.0.1/x", NULL}},
         {{"--bogus", "http://127.0.0.1/x", NULL}},
         {{NULL}},

@@ -972,6 +972,18 @@ Test(rerun, c_dir_is_made_with_its_parents)
     cr_expect_eq(rc, 1, "exit %d: %s", rc, last_stderr());
     cr_expect(strstr(last_stderr(), "is not a directory"), "%s",
               last_stderr());
+    /* A download that fails leaves no directory it made behind. */
+    char missing[256];
+    url_of(missing, sizeof missing, &S, "missing");
+    const char *gone[] = {"-q", "-P", "other/a/b", missing, NULL};
+    rc = run(gone);
+    cr_expect_eq(rc, 3, "exit %d: %s", rc, last_stderr());
+    cr_expect(!exists(in_dir("other")), "directories left behind");
+    const char *inside[] = {"-q", "-P", "new/sub/x", missing, NULL};
+    rc = run(inside);
+    cr_expect_eq(rc, 3, "exit %d: %s", rc, last_stderr());
+    cr_expect(!exists(in_dir("new/sub/x")), "directory left behind");
+    cr_expect(exists(in_dir("new/sub/dir/data")));
     cr_expect_eq(dir_entries(dir), 2, "new and plain only");
 }
 
