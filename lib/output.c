@@ -236,7 +236,7 @@ void output_rmdirs(const char *dir, const char *made)
     for (size_t n = strlen(p); n >= stop && n > 0;) {
         while (n > 1 && p[n - 1] == '/') /* "a/b/" */
             p[--n] = '\0';
-        if (rmdir(p) < 0 || n == stop)
+        if ((rmdir(p) < 0 && errno != ENOENT) || n == stop)
             break;
         char *slash = strrchr(p, '/');
         if (!slash)
