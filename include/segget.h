@@ -132,8 +132,9 @@ typedef struct sg_options {
                                 missing */
     int content_disposition; /* without output: take the server's proposed
                                 name (Content-Disposition), made safe */
-    int force;               /* replace an existing output, discard a foreign
-                                or corrupt journal and a stray .part */
+    int force;               /* replace an existing output (even one found
+                                complete), discard a foreign or corrupt
+                                journal and a stray .part */
     sg_on_change on_change;  /* default SG_CHANGE_RESTART */
     int max_tries;           /* consecutive failures per range, default 5 */
     long connect_timeout_ms; /* default 30000 */
@@ -194,7 +195,16 @@ SG_API sg_code sg_download_new(sg_download **out, const char *url,
 
 /* Run the download to completion on the calling thread: probe, plan or
  * resume, transfer, verify, rename.  Returns SG_OK only when the file under
- * its final name holds exactly the server's bytes.  May be called once. */
+ * its final name holds exactly the server's bytes.  May be called once.
+ *
+ * Run again after an interruption it resumes, also from another URL for
+ * the same output when that URL serves the same resource (size, strong
+ * ETag or Last-Modified, and a sample of the data kept).  Run again after
+ * success, on an output whose extended attributes (written on success)
+ * name this URL, it sends one HEAD: SG_OK when the size and validator are
+ * unchanged (sg_download_already_complete), SG_ECHANGED when they are not;
+ * the output is left alone either way.  Without such attributes an
+ * existing output is SG_EUNSAFE unless force. */
 SG_API sg_code sg_download_run(sg_download *dl);
 
 /* Ask a running download to stop: it checkpoints and returns
