@@ -59,34 +59,8 @@ typedef enum xfer_verdict {
     XV_CANCELLED,
 } xfer_verdict;
 
-struct dl_xfer; /* dl_rerun.c */
-/* ST_OPEN's disk task, when NAME exists without a journal and without
- * --force: SG_OK with dl->check and dl->rec set when NAME's origin names
- * this download (a HEAD must decide), else the refusal in e (SG_EUNSAFE,
- * or SG_ECHECKSUM when NAME does not match --checksum).  Disk thread. */
-sg_code dl_rerun_open(sg_download *dl, sg_err *e);
-/* The HEAD of a check ended (dl->pr): end the download, SG_OK when NAME
- * is complete (dl->already_complete), else why not.  Loop thread. */
-void dl_rerun_judge(sg_download *dl);
-/* Resuming from another URL (dl->moved) whose probe showed the recorded
- * size and validator: validators name a version of one resource, and two
- * resources may share them (nginx's ETag is mtime and size), so the new
- * URL is also asked for the last bytes (up to 64 KiB) of the largest
- * durable prefix, which ST_PREPARE compares with the file.  Returns 1
- * when that request started (ST_SAMPLE), 0 when there is nothing to
- * compare.  Loop thread. */
-int dl_sample_begin(sg_download *dl);
-/* Drive ST_SAMPLE; it moves on to ST_PREPARE (resume, or start over when
- * the new URL answered for another version) or fails the download. */
-void dl_sample_tick(sg_download *dl, int64_t now, int64_t *wake);
-/* ST_PREPARE's disk task, before resuming: 1 when the sample equals the
- * file's bytes or there is none, 0 when it differs (*e untouched), -1
- * with the failure in e.  Disk thread. */
-int dl_sample_matches(sg_download *dl, int fd, sg_err *e);
-/* Stop the sample's request and free it.  NULL sample: a no-op. */
-void dl_sample_end(sg_download *dl);
-
-/* dl_xfer.c */
+struct dl_xfer;   /* dl_xfer.c */
+struct dl_sample; /* dl_rerun.c */
 
 /* The one disk task a download may have under way. */
 struct dl_task {
@@ -143,10 +117,7 @@ struct sg_download {
     int restarts, force_get, noranges;
     int probed;      /* pr holds a probe this run may use */
     int unchanged;   /* a revalidation answered 304 */
-    int check;       /* NAME exists and its origin (rec) names this
-                        download: one HEAD decides (dl_rerun.c) */
-    origin rec;
-    int already_complete; /* ... and it found NAME complete */
+    int already_complete; /* a rerun found NAME complete (dl_rerun.c) */
     probe pr;
     probe *mp;       /* the mirrors' probes */
     int mirrors_started;
@@ -157,7 +128,6 @@ struct sg_download {
     xfer_verdict verdict;
     struct dl_xfer *x;
     struct dl_first *first;
-    struct dl_sample *sample; /* ST_SAMPLE's bytes, until ST_PREPARE */
     struct {       /* the first GET's bytes, kept for the download */
         int64_t len, size;
         char *etag, *last_modified;
@@ -177,6 +147,11 @@ struct sg_download {
     sg_segment *segs;
     int n;
     int resume;       /* ST_PREPARE: resume (1) or start over (0) */
+    int check;        /* NAME exists and its origin (rec) names this
+                         download: one HEAD decides (dl_rerun.c) */
+    origin rec;
+    struct dl_sample *sample; /* ST_SAMPLE's bytes, compared by
+                                 ST_PREPARE */
     int moved;        /* the journal's download came from another URL
                          (the probe decides whether it is the same
                          resource) */
