@@ -448,7 +448,7 @@ static void run(disk_task *dt)
              (rc = dl_check_dir(dl, &t->err))))
             break;
         rc = open_journal(dl, t);
-        if (rc == SG_OK && !dl->fresh)
+        if (rc == SG_OK && !dl->fresh && !dl->check)
             rc = finished_before(dl, &t->err);
         break;
     case ST_PREPARE:

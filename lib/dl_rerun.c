@@ -106,7 +106,7 @@ void dl_rerun_judge(sg_download *dl)
     if (dl->pr.rc) {
         err_set(&dl->err, dl->pr.rc,
                 "%s exists and cannot be checked against the server (%s); "
-                "it is left as it is",
+                "it is left as it is (--force downloads it again)",
                 dl->path, err_msg(&dl->pr.err));
         dl_fail(dl, dl->pr.rc);
         return;
