@@ -387,8 +387,10 @@ static sg_code verify(sg_download *dl, struct dl_task *t)
         record_origin(dl, t, origin_set(dl->fd, dl->shown, dl_range_spec(dl),
                                         size, m.etag, m.last_modified));
     journal_meta_cleanup(&m);
-    /* The attributes go before the sync: on a journaling file system the
-     * commit that makes the data and the rename durable carries them. */
+    /* The attributes go before the sync and the rename: on ext4 and XFS,
+     * whose one log orders metadata, the directory's sync after the
+     * rename makes them durable too.  Elsewhere a crash may lose them,
+     * which costs the next run only its shortcut. */
     if (rc || (rc = output_sync(dl->fd, e)) ||
         (rc = journal_mark_verified(dl->j, e)))
         return rc;
