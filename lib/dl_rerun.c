@@ -93,8 +93,8 @@ sg_code dl_rerun_open(sg_download *dl, sg_err *e)
         origin_cleanup(&o);
     if (why)
         return err_set(e, SG_EUNSAFE,
-                       "%s exists (%s); pass --force to replace it",
-                       dl->path, why);
+                       "%s exists (%s); pass --force to replace it", dl->path,
+                       why);
     return err_set(e, SG_EUNSAFE, "%s exists; pass --force to replace it",
                    dl->path);
 }
@@ -128,10 +128,9 @@ void dl_rerun_judge(sg_download *dl)
             (void)snprintf(what, sizeof what, "ETag %.400s, was %.400s",
                            p->etag ? p->etag : "none", o->etag);
         else
-            (void)snprintf(what, sizeof what,
-                           "Last-Modified %.400s, was %.400s",
-                           p->last_modified ? p->last_modified : "none",
-                           o->last_modified);
+            (void)snprintf(
+                what, sizeof what, "Last-Modified %.400s, was %.400s",
+                p->last_modified ? p->last_modified : "none", o->last_modified);
         err_set(&dl->err, SG_ECHANGED,
                 "%s changed on the server since it was downloaded (%s); "
                 "pass --force to replace it",
@@ -199,8 +198,8 @@ int dl_sample_begin(sg_download *dl)
     for (int i = 0; i < dl->n; i++) {
         const sg_segment *g = &dl->segs[i];
         if (g->done > g->start &&
-            (best < 0 || g->done - g->start >
-                             dl->segs[best].done - dl->segs[best].start))
+            (best < 0 ||
+             g->done - g->start > dl->segs[best].done - dl->segs[best].start))
             best = i;
     }
     if (best < 0)
@@ -212,8 +211,7 @@ int dl_sample_begin(sg_download *dl)
         return 1;
     }
     const sg_segment *g = &dl->segs[best];
-    s->len = g->done - g->start < SAMPLE_MAX ? g->done - g->start
-                                             : SAMPLE_MAX;
+    s->len = g->done - g->start < SAMPLE_MAX ? g->done - g->start : SAMPLE_MAX;
     s->at = g->done - s->len;
     dl->sample = s;
     dl->st = ST_SAMPLE;
@@ -338,8 +336,8 @@ int dl_sample_matches(sg_download *dl, int fd, sg_err *e)
     int64_t got = 0;
     int same = -1;
     while (got < s->len) {
-        ssize_t n = pread(fd, mine + got, (size_t)(s->len - got),
-                          (off_t)(s->at + got));
+        ssize_t n =
+            pread(fd, mine + got, (size_t)(s->len - got), (off_t)(s->at + got));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {

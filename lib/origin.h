@@ -26,11 +26,11 @@
 #include <stdint.h>
 
 typedef struct origin {
-    char *url;            /* heap, or NULL */
-    char *range;          /* heap, or NULL */
-    char *etag;           /* heap, or NULL: strong only */
-    char *last_modified;  /* heap, or NULL */
-    int64_t size;         /* -1 when unknown */
+    char *url;           /* heap, or NULL */
+    char *range;         /* heap, or NULL */
+    char *etag;          /* heap, or NULL: strong only */
+    char *last_modified; /* heap, or NULL */
+    int64_t size;        /* -1 when unknown */
 } origin;
 
 /* Record the origin of the open regular file fd: url (without
