@@ -141,7 +141,8 @@ int cli_batch(cli_opts *cl)
         sg_batch_counts(b, &st);
         events_batch_end(&c.ev, &st, cli_exit_status(rc), msg);
     } else if (json) {
-        events_end(&c.ev, NULL, cli_exit_status(rc), sg_strerror(rc), 0, 0);
+        events_end(&c.ev, NULL, cli_exit_status(rc), sg_strerror(rc), 0, 0,
+                   0);
     }
     if (b && (rc == SG_OK || !msg[0] || c.nfailed)) {
         sg_batch_status st;

@@ -175,7 +175,8 @@ void events_notice(const char *msg, void *userdata)
 }
 
 void events_end(events *ev, const char *path, int exit_status,
-                const char *error, double seconds, int64_t size)
+                const char *error, double seconds, int64_t size,
+                int complete)
 {
     FILE *f = ev->out;
     if (exit_status == 0) {
@@ -183,6 +184,8 @@ void events_end(events *ev, const char *path, int exit_status,
         str(f, path);
         fprintf(f, ",\"size\":%lld,\"seconds\":%.3f,\"exit\":0",
                 (long long)size, seconds);
+        if (complete)
+            fputs(",\"already_complete\":true", f);
     } else {
         fprintf(f, "{\"event\":\"error\",\"exit\":%d,\"message\":",
                 exit_status);

@@ -31,9 +31,11 @@ void events_progress(const sg_progress *p, void *userdata);
 /* sg_notice_fn. */
 void events_notice(const char *msg, void *userdata);
 
-/* The last event of a single download: finish (exit 0) or error. */
+/* The last event of a single download: finish (exit 0; complete: the
+ * file was already complete, nothing fetched) or error. */
 void events_end(events *ev, const char *path, int exit_status,
-                const char *error, double seconds, int64_t size);
+                const char *error, double seconds, int64_t size,
+                int complete);
 
 /* sg_batch_event_fn and sg_batch_status_fn. */
 void events_file(const sg_batch_event *e, void *userdata);

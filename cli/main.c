@@ -149,16 +149,20 @@ static void report(struct cli *c, sg_download *dl, sg_code rc, int quiet)
 {
     const char *msg = dl ? sg_download_error(dl) : "";
     double secs = now_s() - c->start;
+    int complete = rc == SG_OK && sg_download_already_complete(dl);
     if (c->json) {
         events_end(&c->ev, dl ? sg_download_path(dl) : NULL,
                    cli_exit_status(rc), msg[0] ? msg : sg_strerror(rc),
-                   secs, c->total > 0 ? c->total : 0);
+                   secs, c->total > 0 ? c->total : 0, complete);
         events_free(&c->ev);
     }
     if (rc != SG_OK) {
         fprintf(stderr, "segget: %s\n", msg[0] ? msg : sg_strerror(rc));
         if (rc == SG_EUSAGE)
             fprintf(stderr, "Try 'segget --help'.\n");
+    } else if (complete && !quiet && !c->json) {
+        fprintf(stderr, "segget: %s is already complete\n",
+                sg_download_path(dl));
     } else if (!quiet && !c->json) {
         char size[32], rate[32];
         int64_t n = c->total > 0 ? c->total : 0;

@@ -127,11 +127,14 @@ typedef struct sg_options {
     int connections;         /* 1..64, default 8 */
     int64_t min_split;       /* smallest range worth a connection, 1 MiB */
     const char *output;      /* file name; NULL: derived from the URL */
-    const char *dir;         /* directory for the output; NULL: "." */
+    const char *dir;         /* directory for the output; NULL: "."; made
+                                with its parents (mkdir -p) by the run when
+                                missing */
     int content_disposition; /* without output: take the server's proposed
                                 name (Content-Disposition), made safe */
-    int force;               /* replace an existing output, discard a foreign
-                                or corrupt journal and a stray .part */
+    int force;               /* replace an existing output (even one found
+                                complete), discard a foreign or corrupt
+                                journal and a stray .part */
     sg_on_change on_change;  /* default SG_CHANGE_RESTART */
     int max_tries;           /* consecutive failures per range, default 5 */
     long connect_timeout_ms; /* default 30000 */
@@ -186,14 +189,24 @@ SG_API void sg_global_cleanup(void);
 /* Create a download of url with options o (copied).  On success *out owns a
  * new download; on failure *out is either NULL (SG_ENOMEM) or a download
  * whose sg_download_error() explains the problem; free it either way.
- * Checks the URL, the options and that the output directory exists; no
- * network I/O and no file is created. */
+ * Checks the URL, the options and that the output directory exists (or,
+ * for dir, that what exists of it is directories: sg_download_run makes
+ * the rest); no network I/O and no file is created. */
 SG_API sg_code sg_download_new(sg_download **out, const char *url,
                         const sg_options *o);
 
 /* Run the download to completion on the calling thread: probe, plan or
  * resume, transfer, verify, rename.  Returns SG_OK only when the file under
- * its final name holds exactly the server's bytes.  May be called once. */
+ * its final name holds exactly the server's bytes.  May be called once.
+ *
+ * Run again after an interruption it resumes, also from another URL for
+ * the same output when that URL serves the same resource (size, strong
+ * ETag or Last-Modified, and a sample of the data kept).  Run again after
+ * success, on an output whose extended attributes (written on success)
+ * name this URL, it sends one HEAD: SG_OK when the size and validator are
+ * unchanged (sg_download_already_complete), SG_ECHANGED when they are not;
+ * the output is left alone either way.  Without such attributes an
+ * existing output is SG_EUNSAFE unless force. */
 SG_API sg_code sg_download_run(sg_download *dl);
 
 /* Ask a running download to stop: it checkpoints and returns
@@ -217,6 +230,13 @@ SG_API const char *sg_download_path(const sg_download *dl);
 /* A one-line description of the last failure, or "" when none.  Owned by
  * dl, valid until the next call on dl. */
 SG_API const char *sg_download_error(const sg_download *dl);
+
+/* 1 when sg_download_run() returned SG_OK because the output was already
+ * complete: it existed, its extended attributes (set by the run that
+ * downloaded it) named this URL, size and validator, and one HEAD request
+ * found the server's file unchanged; nothing was fetched or written.
+ * Otherwise 0. */
+SG_API int sg_download_already_complete(const sg_download *dl);
 
 /* Free a download and everything it owns.  NULL is a no-op.  Must not be
  * called while sg_download_run() runs. */

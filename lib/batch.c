@@ -27,12 +27,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "batch.h"
 #include "download.h"
 #include "name.h"
+#include "output.h"
 #include "util.h"
 
 void sg_batch_options_init(sg_batch_options *o)
@@ -274,11 +274,9 @@ sg_code sg_batch_new(sg_batch **out, const char *text, size_t len,
         return rc;
     if (b->q.n == 0)
         return err_set(&b->err, SG_EUSAGE, "the queue holds no URL");
-    struct stat st;
-    const char *dir = b->dir && b->dir[0] ? b->dir : ".";
-    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-        return err_set(&b->err, SG_EUSAGE, "directory '%s' does not exist",
-                       dir);
+    int missing = 0; /* sg_batch_run makes the directory */
+    if (b->dir && (rc = output_check_dirs(b->dir, &missing, &b->err)))
+        return rc;
     if (!(all = calloc((size_t)b->q.n, sizeof *all)))
         return err_set(&b->err, SG_ENOMEM, "out of memory");
     int keep = 0;

@@ -8,7 +8,6 @@
  * engine (its tick starts entries and reports), each entry's download is
  * another, and the committer's rounds come back to it as disk tasks.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -56,18 +55,12 @@ static sg_code note_dir(sg_batch *b, const char *path, sg_err *e)
 /* Create the directories of an out= name with subdirectories. */
 static sg_code make_parents(const char *path, sg_err *e)
 {
-    char *p = strdup(path);
-    if (!p)
+    const char *slash = strrchr(path, '/');
+    char *d = strndup(path, slash ? (size_t)(slash - path) : 0);
+    if (!d)
         return err_set(e, SG_ENOMEM, "out of memory");
-    sg_code rc = SG_OK;
-    for (char *s = strchr(p + 1, '/'); s && !rc; s = strchr(s + 1, '/')) {
-        *s = '\0';
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-            rc = err_set(e, SG_EIO, "cannot create directory %s: %s", p,
-                         strerror(errno));
-        *s = '/';
-    }
-    free(p);
+    sg_code rc = output_mkdirs(d, NULL, e);
+    free(d);
     return rc;
 }
 
@@ -455,6 +448,11 @@ sg_code sg_batch_run(sg_batch *b)
     char *sp = state_path(b);
     if (!sp)
         return err_set(&b->err, SG_ENOMEM, "out of memory");
+    /* -P DIR: made now, parents too (mkdir -p). */
+    if (b->dir && (rc = output_mkdirs(b->dir, NULL, &b->err))) {
+        free(sp);
+        return rc;
+    }
     rc = qjournal_open(&b->j, sp, &b->err);
     free(sp);
     if (rc)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "commit.h"
+#include "origin.h"
 #include "output.h"
 #include "util.h"
 
@@ -51,6 +52,11 @@ static void wait_round(committer *c, commit_item *it)
 static void sync_run(disk_task *t)
 {
     commit_item *it = (commit_item *)(void *)t;
+    /* The origin goes on NAME.part with its data (origin.h); a file
+     * system without user attributes only loses the next single run's
+     * shortcut, never the file. */
+    (void)origin_set(it->fd, it->url, NULL, it->size, it->etag,
+                     it->last_modified);
     it->rc = output_sync(it->fd, &it->err);
 }
 

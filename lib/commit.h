@@ -3,9 +3,9 @@
  * commit.h - group commits for a batch: finished files made durable many
  * at a time, on the engine's disk pool.
  *
- * A finished file's item is first fdatasync'd (on any disk thread: the
- * file system folds concurrent syncs together), then waits for the next
- * round.  A round marks every waiting item verified in the queue journal
+ * A finished file's item first gets its origin (origin.h) and is
+ * fdatasync'd (on any disk thread: the file system folds concurrent syncs
+ * together), then waits for the next round.  A round marks every waiting item verified in the queue journal
  * in one transaction, and only then renames each NAME.part to NAME.  The
  * rule of a single download holds file by file -- no verified row without
  * synced data, no name without a verified row -- while a batch of small
@@ -29,7 +29,8 @@ typedef struct commit_item commit_item;
 struct commit_item {
     disk_task t;         /* the group's */
     /* Set by the submitter; borrowed until done. */
-    int fd;              /* >= 0: fdatasync it first; -1: already synced */
+    int fd;              /* >= 0: record its origin and fdatasync it
+                            first; -1: already done */
     const char *name;    /* the journal row */
     const char *url;
     int64_t size;

@@ -7,7 +7,8 @@
  *   dl_disk.c   its steps that wait for the disk, run on the disk pool;
  *   dl_xfer.c   the transfer: the scheduler's decisions turned into
  *               engine requests, checkpoints and progress;
- *   dl_first.c  a batch's first GET, which is all a small file needs.
+ *   dl_first.c  a batch's first GET, which is all a small file needs;
+ *   dl_rerun.c  the same command after success: is NAME complete?
  *
  * Everything here belongs to the loop thread, except what a disk task of
  * the download touches while it runs (one at a time: the download's
@@ -23,6 +24,7 @@
 #include "download.h"
 #include "engine.h"
 #include "journal.h"
+#include "origin.h"
 #include "probe.h"
 #include "sched.h"
 #include "segget.h"
@@ -34,6 +36,8 @@ enum dl_state {
     ST_GRANT,   /* larger than one GET: waiting for connections */
     ST_OPEN,    /* disk: journal opened and trusted, or created */
     ST_PROBE,   /* probing the URL, then the mirrors */
+    ST_SAMPLE,  /* resuming from another URL: a sample of the data kept,
+                   asked from the new one (dl_rerun.c) */
     ST_PREPARE, /* disk: resume, or plan and create NAME.part */
     ST_XFER,    /* transferring */
     ST_SETTLE,  /* disk: the last checkpoint of a transfer */
@@ -55,7 +59,8 @@ typedef enum xfer_verdict {
     XV_CANCELLED,
 } xfer_verdict;
 
-struct dl_xfer; /* dl_xfer.c */
+struct dl_xfer;   /* dl_xfer.c */
+struct dl_sample; /* dl_rerun.c */
 
 /* The one disk task a download may have under way. */
 struct dl_task {
@@ -114,6 +119,7 @@ struct sg_download {
     int probed;      /* pr holds a probe this run may use */
     int unchanged;   /* a revalidation answered 304 */
     int deferred;    /* turned away by its host's cap (dl_hooks) */
+    int already_complete; /* a rerun found NAME complete (dl_rerun.c) */
     probe pr;
     probe *mp;       /* the mirrors' probes */
     int mirrors_started;
@@ -138,10 +144,19 @@ struct sg_download {
     int fresh;        /* the journal holds no download */
     int made_journal; /* this run created the journal file */
     int made_part;    /* this run created NAME.part */
+    char *made_dir;   /* the outermost -P directory this run made */
     journal_meta meta;
     sg_segment *segs;
     int n;
     int resume;       /* ST_PREPARE: resume (1) or start over (0) */
+    int check;        /* NAME exists and its origin (rec) names this
+                         download: one HEAD decides (dl_rerun.c) */
+    origin rec;
+    struct dl_sample *sample; /* ST_SAMPLE's bytes, compared by
+                                 ST_PREPARE */
+    int moved;        /* the journal's download came from another URL
+                         (the probe decides whether it is the same
+                         resource) */
     int finished_before; /* ST_OPEN found it verified by an earlier run */
     checksum_hash *hash; /* the data hashed as it arrived, in order */
     int64_t hashed;      /* up to here; -1 when it was not in order */
@@ -155,9 +170,15 @@ struct sg_download {
 
 /* dl_new.c */
 /* Work out NAME, NAME.part and NAME.segget from name (or, when NULL, the
- * output option or the URL path); the directory must exist.  An error
- * is recorded in dl->err. */
+ * output option or the URL path); NAME's directory must exist, unless
+ * the -P directory is still to be made (then what exists of it must be
+ * directories).  An error is recorded in dl->err.  Loop thread. */
 sg_code dl_make_paths(sg_download *dl, const char *name, const char *urlpath);
+/* NAME's directory exists: SG_OK, else SG_EUSAGE in e.  Any thread. */
+sg_code dl_check_dir(const sg_download *dl, sg_err *e);
+/* The --range spec, pointing into dl->ident, or NULL without one.  Any
+ * thread. */
+const char *dl_range_spec(const sg_download *dl);
 /* Forget the mirrors' probes. */
 void dl_drop_mirrors(sg_download *dl);
 
@@ -181,6 +202,33 @@ void dl_disk(sg_download *dl, int kind);
 /* Is the journal's partial data resumable with what the probe saw?
  * NULL, or why not. */
 const char *dl_resume_blocker(const sg_download *dl);
+
+/* dl_rerun.c */
+/* ST_OPEN's disk task, when NAME exists without a journal and without
+ * --force: SG_OK with dl->check and dl->rec set when NAME's origin names
+ * this download (a HEAD must decide), else the refusal in e (SG_EUNSAFE,
+ * or SG_ECHECKSUM when NAME does not match --checksum).  Disk thread. */
+sg_code dl_rerun_open(sg_download *dl, sg_err *e);
+/* The HEAD of a check ended (dl->pr): end the download, SG_OK when NAME
+ * is complete (dl->already_complete), else why not.  Loop thread. */
+void dl_rerun_judge(sg_download *dl);
+/* Resuming from another URL (dl->moved) whose probe showed the recorded
+ * size and validator: validators name a version of one resource, and two
+ * resources may share them (nginx's ETag is mtime and size), so the new
+ * URL is also asked for the last bytes (up to 64 KiB) of the largest
+ * durable prefix, which ST_PREPARE compares with the file.  Returns 1
+ * when that request started (ST_SAMPLE), 0 when there is nothing to
+ * compare.  Loop thread. */
+int dl_sample_begin(sg_download *dl);
+/* Drive ST_SAMPLE; it moves on to ST_PREPARE (resume, or start over when
+ * the new URL answered for another version) or fails the download. */
+void dl_sample_tick(sg_download *dl, int64_t now, int64_t *wake);
+/* ST_PREPARE's disk task, before resuming: 1 when the sample equals the
+ * file's bytes or there is none, 0 when it differs (*e untouched), -1
+ * with the failure in e.  Disk thread. */
+int dl_sample_matches(sg_download *dl, int fd, sg_err *e);
+/* Stop the sample's request and free it.  NULL sample: a no-op. */
+void dl_sample_end(sg_download *dl);
 
 /* dl_xfer.c */
 sg_code dl_xfer_begin(sg_download *dl);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "dl.h"
+#include "origin.h"
 #include "output.h"
 #include "plan.h"
 #include "util.h"
@@ -66,6 +67,21 @@ static sg_code discard_journal(sg_download *dl, sg_err *e)
     return SG_OK;
 }
 
+/* Is the journal's download this one?  It is the output's, and the same
+ * part of the resource (--range); the URL may be another, and then
+ * dl->moved: the probe decides whether it serves the same resource (size
+ * and validator, dl_resume_blocker). */
+static int same_download(sg_download *dl)
+{
+    const char *u = dl->meta.url;
+    const char *sp = u ? strchr(u, ' ') : NULL; /* URLs hold no space */
+    if (!u || !streq(dl->meta.output, dl->path) ||
+        strcmp(sp ? sp : "", dl->ident + strlen(dl->shown)) != 0)
+        return 0;
+    dl->moved = strcmp(u, dl->ident) != 0;
+    return 1;
+}
+
 /* Open (or create) the journal and decide whether its record is usable. */
 static sg_code open_journal(sg_download *dl, struct dl_task *t)
 {
@@ -75,16 +91,14 @@ static sg_code open_journal(sg_download *dl, struct dl_task *t)
         return err_set(e, SG_EUNSAFE, "%s is a symlink; refusing", dl->path);
     dl->made_journal = access(dl->jpath, F_OK) != 0;
     if (dl->made_journal && !dl->o.force && access(dl->path, F_OK) == 0)
-        return err_set(e, SG_EUNSAFE,
-                       "%s exists; pass --force to replace it", dl->path);
+        return dl_rerun_open(dl, e); /* complete, or refused */
     for (int attempt = 0;; attempt++) {
         rc = journal_open(&dl->j, dl->jpath, 1, &dl->fresh, e);
         if (rc == SG_OK && !dl->fresh) {
             rc = journal_read(dl->j, &dl->meta, &dl->segs, &dl->n, e);
             if (rc == SG_OK) {
                 plan_sort(dl->segs, dl->n);
-                if (!streq(dl->meta.url, dl->ident) ||
-                    !streq(dl->meta.output, dl->path))
+                if (!same_download(dl))
                     rc = err_set(e, SG_EJOURNAL,
                                  "%s belongs to another download (%s)",
                                  dl->jpath, dl->meta.url);
@@ -140,16 +154,7 @@ const char *dl_resume_blocker(const sg_download *dl)
     const probe_result *p = &dl->pr.res;
     if (!m->ranges || !p->ranges)
         return "the server does not support ranges";
-    if (m->size < 0 || p->size != m->size)
-        return "the remote size changed";
-    if (!m->etag && !m->last_modified)
-        return "the server gives no validator to prove the file unchanged";
-    if (resp_validator_differs(m->etag, p->etag) ||
-        resp_validator_differs(m->last_modified, p->last_modified) ||
-        (m->etag && !p->etag) ||
-        (!m->etag && m->last_modified && !p->last_modified))
-        return "the remote file changed";
-    return NULL;
+    return probe_same_resource(p, m->size, m->etag, m->last_modified);
 }
 
 /* Continue from the journal's plan; *ok = 0 when the partial file is
@@ -171,6 +176,19 @@ static sg_code resume(sg_download *dl, struct dl_task *t, int *ok)
         note(t, "%s has the wrong size; starting over", dl->part);
         return SG_OK;
     }
+    int same = dl_sample_matches(dl, dl->fd, &t->err);
+    if (same < 0)
+        return t->err.code;
+    if (!same && dl->o.on_change == SG_CHANGE_FAIL)
+        return err_set(&t->err, SG_ECHANGED,
+                       "cannot resume %s: the new URL serves other bytes "
+                       "than those on disk (partial data kept)",
+                       dl->path);
+    if (!same) {
+        note(t, "cannot resume from the new URL: it serves other bytes "
+                "than those on disk; starting over");
+        return SG_OK;
+    }
     sg_segment *v = realloc(dl->segs, PLAN_MAX_SEGMENTS * sizeof *v);
     if (!v)
         return err_set(&t->err, SG_ENOMEM, "out of memory");
@@ -181,10 +199,19 @@ static sg_code resume(sg_download *dl, struct dl_task *t, int *ok)
                               dl->o.min_split, 0) >= 0)
         ;
     plan_sort(dl->segs, dl->n);
-    if ((rc = journal_commit(dl->j, dl->segs, dl->n, &t->err)))
+    /* The URL of this run names the download from now on (it may be
+     * another URL of the same resource): no request is ever made from
+     * the journal's URLs. */
+    char *eff = eng_url_redact(dl->pr.res.effective_url);
+    if (!eff)
+        return err_set(&t->err, SG_ENOMEM, "out of memory");
+    rc = journal_resume(dl->j, dl->ident, eff, dl->segs, dl->n, &t->err);
+    free(eff);
+    if (rc)
         return rc;
     dl->durable = plan_written(dl->segs, dl->n);
-    note(t, "resuming: %lld of %lld bytes already on disk",
+    note(t, "resuming%s: %lld of %lld bytes already on disk",
+         dl->moved ? " from the new URL (same size and validator)" : "",
          (long long)dl->durable, (long long)size);
     *ok = 1;
     return SG_OK;
@@ -305,7 +332,19 @@ static sg_code prepare(sg_download *dl, struct dl_task *t)
     return ok ? SG_OK : start_over(dl, t, ranges);
 }
 
-/* Verify the finished data against the journal, sync it, mark it. */
+/* An origin_set result: a file system without user attributes is no
+ * news; another failure is worth a notice (the next run will not know
+ * the file is complete), never a failed download. */
+static void record_origin(sg_download *dl, struct dl_task *t, int err)
+{
+    if (err && err != ENOTSUP && err != EOPNOTSUPP)
+        note(t, "cannot record where %s came from as extended attributes "
+                "(%s); a rerun will not recognise it as complete",
+             dl->path, strerror(err));
+}
+
+/* Verify the finished data against the journal, sync it, record its
+ * origin, mark it. */
 static sg_code verify(sg_download *dl, struct dl_task *t)
 {
     sg_err *e = &t->err;
@@ -328,7 +367,6 @@ static sg_code verify(sg_download *dl, struct dl_task *t)
                      "verification failed: %s has %lld bytes, expected %lld",
                      dl->part, (long long)st.st_size, (long long)size);
     free(segs);
-    journal_meta_cleanup(&m);
     checksum_hash *h = dl->hash;
     dl->hash = NULL;
     if (rc == SG_OK && dl->has_sum && h && dl->hashed == size) {
@@ -345,6 +383,14 @@ static sg_code verify(sg_download *dl, struct dl_task *t)
                      why ? why : "checksum mismatch", dl->part);
         free(why);
     }
+    if (rc == SG_OK)
+        record_origin(dl, t, origin_set(dl->fd, dl->shown, dl_range_spec(dl),
+                                        size, m.etag, m.last_modified));
+    journal_meta_cleanup(&m);
+    /* The attributes go before the sync and the rename: on ext4 and XFS,
+     * whose one log orders metadata, the directory's sync after the
+     * rename makes them durable too.  Elsewhere a crash may lose them,
+     * which costs the next run only its shortcut. */
     if (rc || (rc = output_sync(dl->fd, e)) ||
         (rc = journal_mark_verified(dl->j, e)))
         return rc;
@@ -387,6 +433,8 @@ static void close_run(sg_download *dl)
     if (dl->fd >= 0)
         close(dl->fd);
     dl->fd = -1;
+    if (dl->rc && dl->made_dir) /* -P made them for nothing */
+        output_rmdirs(dl->o.dir, dl->made_dir);
 }
 
 static void run(disk_task *dt)
@@ -396,8 +444,13 @@ static void run(disk_task *dt)
     sg_code rc = SG_OK;
     switch (t->kind) {
     case ST_OPEN:
+        /* -P DIR: made now, parents too (mkdir -p). */
+        if (dl->o.dir && dl->o.dir[0] &&
+            ((rc = output_mkdirs(dl->o.dir, &dl->made_dir, &t->err)) ||
+             (rc = dl_check_dir(dl, &t->err))))
+            break;
         rc = open_journal(dl, t);
-        if (rc == SG_OK && !dl->fresh)
+        if (rc == SG_OK && !dl->fresh && !dl->check)
             rc = finished_before(dl, &t->err);
         break;
     case ST_PREPARE:

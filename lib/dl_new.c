@@ -14,6 +14,7 @@
 #include "dl.h"
 #include "hdr.h"
 #include "name.h"
+#include "output.h"
 #include "util.h"
 
 void sg_options_init(sg_options *o)
@@ -86,6 +87,18 @@ sg_code dl_make_paths(sg_download *dl, const char *name,
     if (!dl->path || !(dl->part = str_cat(dl->path, ".part")) ||
         !(dl->jpath = str_cat(dl->path, ".segget")))
         return err_set(e, SG_ENOMEM, "out of memory");
+    if (dl->o.dir && dl->o.dir[0]) {
+        /* -P makes what is missing of it when the download runs. */
+        int missing = 0;
+        sg_code rc = output_check_dirs(dl->o.dir, &missing, e);
+        if (rc || missing)
+            return rc;
+    }
+    return dl_check_dir(dl, e);
+}
+
+sg_code dl_check_dir(const sg_download *dl, sg_err *e)
+{
     const char *slash = strrchr(dl->path, '/');
     char *d = slash ? strndup(dl->path, (size_t)(slash - dl->path + 1))
                     : strdup(".");
@@ -220,6 +233,12 @@ out:
     return rc;
 }
 
+const char *dl_range_spec(const sg_download *dl)
+{
+    /* ident is "SHOWN bytes=SPEC" with --range. */
+    return dl->has_range ? dl->ident + strlen(dl->shown) + 7 : NULL;
+}
+
 void download_part_is_ours(sg_download *dl)
 {
     dl->part_ours = 1;
@@ -268,6 +287,7 @@ void sg_download_free(sg_download *dl)
         return;
     dl_first_end(dl);
     dl_xfer_end(dl);
+    dl_sample_end(dl);
     probe_cleanup(&dl->pr);
     dl_drop_mirrors(dl);
     for (int i = 0; dl->headers && i < dl->o.nheaders; i++)
@@ -280,6 +300,7 @@ void sg_download_free(sg_download *dl)
     free(dl->mirrors);
     free(dl->mshown);
     free(dl->ident);
+    origin_cleanup(&dl->rec);
     free(dl->userpwd);
     free(dl->proxy);
     free(dl->adopt.etag);
@@ -292,6 +313,7 @@ void sg_download_free(sg_download *dl)
     free(dl->path);
     free(dl->part);
     free(dl->jpath);
+    free(dl->made_dir);
     journal_close(dl->j);
     journal_meta_cleanup(&dl->meta);
     free(dl->segs);

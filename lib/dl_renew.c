@@ -9,8 +9,8 @@
  * given, before any redirect -- is probed again: the whole redirect
  * chain, once, while the source takes no new request (sched_src.held)
  * and the ranges it was fetching wait or go to other sources.  A fresh
- * address that serves the same resource (size, and strong ETag or else
- * Last-Modified) replaces the old one and the transfer goes on; one that
+ * address that serves the same resource (probe_same_resource, the rule
+ * of resuming) replaces the old one and the transfer goes on; one that
  * does not, or a probe that fails, drops the source, and the transfer
  * fails when it was the last.  A source is renewed again only after it
  * has sent bytes from its last renewal, so an address that is refused at
@@ -44,25 +44,6 @@ int dl_renew_start(sg_download *dl, int src, const eng_req *q)
     return 1;
 }
 
-/* Does the fresh resolution r serve the resource of source s? */
-static const char *same_resource(const sg_download *dl, const struct src *s,
-                                 const probe_result *r)
-{
-    if (r->size != dl->total)
-        return "it has another size now";
-    if (s->etag || r->etag) {
-        if (!s->etag || !r->etag || strcmp(s->etag, r->etag) != 0)
-            return "its ETag changed";
-    } else if (s->last_modified || r->last_modified) {
-        if (!s->last_modified || !r->last_modified ||
-            strcmp(s->last_modified, r->last_modified) != 0)
-            return "its Last-Modified changed";
-    }
-    if (!r->ranges)
-        return "it no longer serves byte ranges";
-    return NULL;
-}
-
 /* The resolution of source i has ended. */
 static void settle(sg_download *dl, int i)
 {
@@ -70,7 +51,11 @@ static void settle(sg_download *dl, int i)
     struct src *s = &x->src[i];
     probe *p = s->renew;
     char why[768];
-    const char *bad = p->rc ? err_msg(&p->err) : same_resource(dl, s, &p->res);
+    const char *bad =
+        p->rc          ? err_msg(&p->err)
+        : !p->res.ranges ? "it no longer serves byte ranges"
+                         : probe_same_resource(&p->res, dl->total, s->etag,
+                                               s->last_modified);
     char *url = bad ? NULL : strdup(p->res.effective_url);
     if (!bad && !url)
         bad = "out of memory";

@@ -70,6 +70,7 @@ void dl_fail(sg_download *dl, sg_code rc)
     dl->rc = rc;
     dl_first_end(dl);
     dl_xfer_end(dl);
+    dl_sample_end(dl);
     probe_cleanup(&dl->pr);
     dl_drop_mirrors(dl);
     dl->st = ST_CLOSE;
@@ -121,6 +122,7 @@ static void start_probe(sg_download *dl)
     dl->pr.shown = dl->shown;
     dl->pr.user = 1;
     dl->pr.force_get = dl->force_get;
+    dl->pr.head_only = dl->check; /* a check never asks for a body */
     dl->pr.max_tries = dl->o.max_tries;
     probe_start(&dl->pr, dl->g);
     dl->probed = 0;
@@ -128,8 +130,7 @@ static void start_probe(sg_download *dl)
 }
 
 /* Keep the mirrors that serve ranges of the resource the URL's probe
- * described: the same size, and the same strong ETag (when both have
- * one) or else the same Last-Modified. */
+ * described (probe_same_resource). */
 static void choose_mirrors(sg_download *dl)
 {
     const probe_result *u = &dl->pr.res;
@@ -143,9 +144,8 @@ static void choose_mirrors(sg_download *dl)
             why = "it does not serve byte ranges";
         else if (r->size != dl->total)
             why = "it has another size";
-        else if ((u->etag && r->etag) ? strcmp(u->etag, r->etag) != 0
-                 : !(u->last_modified && r->last_modified &&
-                     strcmp(u->last_modified, r->last_modified) == 0))
+        else if (probe_same_resource(r, dl->total, u->etag,
+                                     u->last_modified))
             why = "its validator (ETag or Last-Modified) differs";
         if (why)
             dl_notice(dl, "mirror %s not used: %s", dl->mshown[i], why);
@@ -188,10 +188,14 @@ static void probed(sg_download *dl)
             return;
         }
         if (why)
-            dl_notice(dl, "cannot resume: %s; starting over", why);
+            dl_notice(dl, "cannot resume%s: %s; starting over",
+                      dl->moved ? " from the new URL" : "", why);
         dl->resume = !why;
     }
     dl->meta.ranges = ranges; /* start over reads the plan's shape here */
+    /* From another URL, the data kept must also be what it serves. */
+    if (dl->resume && dl->moved && dl_sample_begin(dl))
+        return;
     dl->st = ST_PREPARE;
     dl_disk(dl, ST_PREPARE);
 }
@@ -200,6 +204,14 @@ static void probe_step(sg_download *dl, int64_t now, int64_t *wake)
 {
     if (!probe_tick(&dl->pr, now, wake))
         return;
+    if (dl->check && (dl->pr.rc || apply_range(dl) == SG_OK)) {
+        dl_rerun_judge(dl);
+        return;
+    }
+    if (dl->check) {
+        dl_fail(dl, dl->err.code);
+        return;
+    }
     if (dl->pr.rc) {
         err_set(&dl->err, dl->pr.rc, "%s", err_msg(&dl->pr.err));
         dl_fail(dl, dl->pr.rc);
@@ -343,8 +355,18 @@ void dl_stepped(sg_download *dl)
     int cancel = atomic_load(&dl->cancel);
     switch (dl->st) {
     case ST_OPEN:
-        if (dl->finished_before) {
+        if (dl->check && dl->probed) {
+            dl_rerun_judge(dl); /* -J probed already */
+        } else if (dl->finished_before && !dl->moved) {
             publish(dl);
+        } else if (dl->finished_before) {
+            /* Verified data of another URL: resumed (with nothing
+             * missing) only once this one proves to serve it. */
+            dl->finished_before = 0;
+            if (dl->probed)
+                probed(dl);
+            else
+                start_probe(dl);
         } else if (cancel) {
             interrupted(dl);
         } else if (dl->probed) {
@@ -355,6 +377,7 @@ void dl_stepped(sg_download *dl)
         }
         return;
     case ST_PREPARE:
+        dl_sample_end(dl); /* compared, if there was one */
         if (cancel) {
             interrupted(dl);
             return;
@@ -447,6 +470,7 @@ static void cancel_now(sg_download *dl)
     case ST_FIRST:
     case ST_GRANT:
     case ST_PROBE:
+    case ST_SAMPLE:
         interrupted(dl);
         return;
     case ST_XFER:
@@ -478,6 +502,9 @@ static int dl_tick(eng_job *j, int64_t now, int64_t *wake)
         break;
     case ST_PROBE:
         probe_step(dl, now, wake);
+        break;
+    case ST_SAMPLE:
+        dl_sample_tick(dl, now, wake);
         break;
     case ST_XFER:
         if (dl_xfer_tick(dl, now, wake)) {

@@ -359,6 +359,31 @@ sg_code journal_commit(journal *j, const sg_segment *segs, int n, sg_err *e)
     return jdb_end(j, put_segments(j, segs, n, e), e);
 }
 
+sg_code journal_resume(journal *j, const char *url, const char *effective_url,
+                       const sg_segment *segs, int n, sg_err *e)
+{
+    sqlite3_stmt *st = NULL;
+    sg_code rc = SG_OK;
+    if (jdb_exec(j, "BEGIN IMMEDIATE") != SQLITE_OK)
+        return jdb_err(j, e, "begin");
+    if (sqlite3_prepare_v2(j->db,
+                           "UPDATE download SET url=?, effective_url=?",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = jdb_err(j, e, "resume");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, effective_url, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = jdb_err(j, e, "resume");
+        goto out;
+    }
+    rc = put_segments(j, segs, n, e);
+out:
+    sqlite3_finalize(st);
+    return jdb_end(j, rc, e);
+}
+
 sg_code journal_mark_verified(journal *j, sg_err *e)
 {
     if (jdb_exec(j, "UPDATE download SET verified=1") != SQLITE_OK)

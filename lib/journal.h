@@ -29,7 +29,9 @@
 typedef struct journal journal;
 
 typedef struct journal_meta {
-    char *url;           /* as the user gave it */
+    char *url;           /* as the user gave it, without credentials,
+                            and " bytes=SPEC" with --range: the last
+                            URL a run of this download used */
     char *effective_url; /* after redirects; what segments fetch */
     char *output;        /* final path of the output */
     char *etag;          /* strong ETag, or NULL */
@@ -62,6 +64,15 @@ sg_code journal_reset(journal *j, const journal_meta *m,
  * moved become durable together or not at all.  Only call with offsets
  * whose bytes are already fdatasync'd. */
 sg_code journal_commit(journal *j, const sg_segment *segs, int n, sg_err *e);
+
+/* Resuming: the download goes on from url (the user's, without
+ * credentials: it names the download) and effective_url (after
+ * redirects), which may differ from the recorded ones when the same
+ * resource is now fetched from another URL, with segs, the plan re-split
+ * for this run; in one transaction.  As journal_commit, only with offsets
+ * whose bytes are fdatasync'd. */
+sg_code journal_resume(journal *j, const char *url, const char *effective_url,
+                       const sg_segment *segs, int n, sg_err *e);
 
 /* Record that the data was verified (before the rename). */
 sg_code journal_mark_verified(journal *j, sg_err *e);

@@ -140,3 +140,109 @@ int output_is_symlink(const char *path)
         return errno == ENOENT ? 0 : -1;
     return S_ISLNK(st.st_mode) ? 1 : 0;
 }
+
+/* Walk the components of dir: call step(prefix, ctx) for each ("a",
+ * "a/b", ...), stopping at the first result that is not SG_OK, or at 1
+ * from step. */
+static sg_code each_prefix(const char *dir,
+                           int (*step)(const char *p, void *ctx, sg_err *e),
+                           void *ctx, sg_err *e)
+{
+    if (!dir[0])
+        return SG_OK;
+    char *p = strdup(dir);
+    if (!p)
+        return err_set(e, SG_ENOMEM, "out of memory");
+    int r = 0;
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        if (s[-1] == '/') { /* "a//b", or a trailing slash */
+            if (!*s)
+                break;
+            continue;
+        }
+        char c = *s;
+        *s = '\0';
+        r = step(p, ctx, e);
+        *s = c;
+        if (!c || r)
+            break;
+    }
+    free(p);
+    return r < 0 ? e->code : SG_OK;
+}
+
+/* Steps return 0 to go on, 1 to stop, -1 with an error in e. */
+static int not_a_dir(const char *p, sg_err *e)
+{
+    err_set(e, SG_EUSAGE, "'%s' exists and is not a directory", p);
+    return -1;
+}
+
+static int check_step(const char *p, void *ctx, sg_err *e)
+{
+    struct stat st;
+    if (stat(p, &st) < 0) {
+        *(int *)ctx = errno == ENOENT;
+        return 1; /* the rest is for output_mkdirs */
+    }
+    return S_ISDIR(st.st_mode) ? 0 : not_a_dir(p, e);
+}
+
+sg_code output_check_dirs(const char *dir, int *missing, sg_err *e)
+{
+    *missing = 0;
+    return each_prefix(dir, check_step, missing, e);
+}
+
+static int mkdir_step(const char *p, void *ctx, sg_err *e)
+{
+    char **made = ctx;
+    struct stat st;
+    if (mkdir(p, 0777) == 0) {
+        if (!*made && !(*made = strdup(p))) {
+            err_set(e, SG_ENOMEM, "out of memory");
+            return -1;
+        }
+        /* Its parent holds the new entry. */
+        return output_sync_dir(p, e) ? -1 : 0;
+    }
+    if (errno != EEXIST || stat(p, &st) < 0) {
+        err_set(e, SG_EIO, "cannot create directory %s: %s", p,
+                strerror(errno));
+        return -1;
+    }
+    return S_ISDIR(st.st_mode) ? 0 : not_a_dir(p, e);
+}
+
+sg_code output_mkdirs(const char *dir, char **made, sg_err *e)
+{
+    char *first = NULL;
+    sg_code rc = each_prefix(dir, mkdir_step, &first, e);
+    if (made)
+        *made = first;
+    else
+        free(first);
+    return rc;
+}
+
+void output_rmdirs(const char *dir, const char *made)
+{
+    char *p = strdup(dir);
+    size_t stop = strlen(made);
+    if (!p)
+        return;
+    for (size_t n = strlen(p); n >= stop && n > 0;) {
+        while (n > 1 && p[n - 1] == '/') /* "a/b/" */
+            p[--n] = '\0';
+        if ((rmdir(p) < 0 && errno != ENOENT) || n == stop)
+            break;
+        char *slash = strrchr(p, '/');
+        if (!slash)
+            break;
+        *slash = '\0';
+        n = (size_t)(slash - p);
+    }
+    free(p);
+}

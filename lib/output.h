@@ -52,6 +52,26 @@ sg_code output_rename(const char *from, const char *to, sg_err *e);
 /* Rename from to to, then fsync their directory. */
 sg_code output_publish(const char *from, const char *to, sg_err *e);
 
+/* The -P directory before anything is made: every component of dir that
+ * exists must be a directory (a symlink to one will do), else SG_EUSAGE
+ * naming it.  *missing is set when a component does not exist yet
+ * (output_mkdirs makes it later); other stat errors are left for that
+ * call to report.  No file system change.  Any thread. */
+sg_code output_check_dirs(const char *dir, int *missing, sg_err *e);
+
+/* mkdir -p: make dir and its missing parents, mode 0777 less the umask,
+ * fsyncing the parent of each directory made so that the new entry is
+ * as durable as the files that go into it.  *made (when not NULL)
+ * receives the outermost directory this call made (heap, the caller's),
+ * or NULL when it made none.  A component that exists and is not a
+ * directory is SG_EUSAGE; a mkdir or sync that fails, SG_EIO.  Any
+ * thread (the disk threads call it). */
+sg_code output_mkdirs(const char *dir, char **made, sg_err *e);
+
+/* Undo output_mkdirs after a failure: remove dir, then its parents up to
+ * and including made, each only while it is empty.  Never fails. */
+void output_rmdirs(const char *dir, const char *made);
+
 /* 1 if path exists as a symlink, 0 if not, -1 on other errors. */
 int output_is_symlink(const char *path);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "probe.h"
+#include "resp.h"
 
 enum { HEAD = 1, GET, FINISHED };
 
@@ -79,6 +80,17 @@ static int settle(probe *p, int64_t now)
     if (p->stage == HEAD) {
         if (body && q->v.total >= 0 && q->r.accept_ranges && !q->r.encoded)
             return keep(p, q->v.total, 1);
+        if (p->head_only && body)
+            return keep(p, q->r.encoded ? -1 : q->v.total,
+                        q->r.accept_ranges);
+        if (p->head_only) {
+            if (!q->transient ||
+                sched_strike(&p->health, p->health.gen, p->max_tries,
+                             q->r.retry_after, eng_random(), now))
+                return fail(p);
+            p->next_at = p->health.next_at;
+            return 0;
+        }
         /* TLS, a forbidden redirect, a malformed reply: final. */
         if ((q->end == EE_FAILED && !q->transient) ||
             (q->end == EE_JUDGED && q->v.verdict == JV_PROTO))
@@ -158,4 +170,18 @@ void probe_result_cleanup(probe_result *r)
     free(r->disposition);
     memset(r, 0, sizeof *r);
     r->size = -1;
+}
+
+const char *probe_same_resource(const probe_result *r, int64_t size,
+                                const char *etag, const char *last_modified)
+{
+    if (size < 0 || r->size != size)
+        return "the remote size changed";
+    if (!etag && !last_modified)
+        return "the server gives no validator to prove the file unchanged";
+    if (resp_validator_differs(etag, r->etag) ||
+        resp_validator_differs(last_modified, r->last_modified) ||
+        (etag && !r->etag) || (!etag && !r->last_modified))
+        return "the remote file changed";
+    return NULL;
 }

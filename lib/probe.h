@@ -40,6 +40,8 @@ typedef struct probe {
     const char *shown;
     int user;      /* the user's headers and credentials may go */
     int force_get; /* skip HEAD (it proved to lie) */
+    int head_only; /* HEAD alone, never a body: a 2xx ends the probe
+                      (size -1 when it gave no usable length) */
     int max_tries;
     /* Results once probe_tick returned 1: rc, and res on SG_OK. */
     sg_code rc;
@@ -68,5 +70,15 @@ int probe_tick(probe *p, int64_t now, int64_t *wake);
 void probe_cleanup(probe *p);
 
 void probe_result_cleanup(probe_result *r);
+
+/* Does r still describe the resource recorded with size and validators
+ * (etag strong, or NULL)?  NULL when it does: the same size, and the
+ * same strong ETag, or without one recorded the same Last-Modified; else
+ * why not.  A record without any validator never matches: nothing
+ * proves the bytes unchanged.  The one rule for resuming a partial
+ * download, and for finding a finished one complete.  Pure. */
+const char *probe_same_resource(const probe_result *r, int64_t size,
+                                const char *etag,
+                                const char *last_modified);
 
 #endif

@@ -13,9 +13,10 @@
  * response to the log file:
  * "STATUS BYTES_SENT METHOD RANGE SERIAL SPEED IF-RANGE" (SPEED: slow or
  * fast, for --slow-every; spaces in RANGE and IF-RANGE become '_').
- * With --log-conditions each line goes on with " inm=V ims=V pa=yes|no":
- * the If-None-Match and If-Modified-Since the request carried ('-' when
- * absent, spaces as '_') and whether it carried Proxy-Authorization.
+ * With --log-conditions each line goes on with " inm=V ims=V pa=yes|no
+ * au=yes|no path=P": the If-None-Match and If-Modified-Since the request
+ * carried ('-' when absent, spaces as '_'), whether it carried
+ * Proxy-Authorization and Authorization, and the request target.
  *
  * Options added for the regression tests (tests/integration/test_regress.c):
  *   --length-all V       a literal "Content-Length: V" on every response
@@ -115,7 +116,8 @@ static __thread uint64_t cur_seed;  /* the resource version served */
 static __thread const char *cur_etag, *cur_lastmod;
 static __thread char if_range[2048];
 static __thread char req_inm[2048], req_ims[160];
-static __thread int req_proxy_auth;
+static __thread int req_proxy_auth, req_auth;
+static __thread char req_path[1024];
 static FILE *logfile;
 
 /* Take one from a shared budget; -1 means unlimited.  Returns 1 if taken. */
@@ -151,7 +153,9 @@ static void logline(const char *method, int status, int64_t sent,
             log_word(req_inm);
             fputs(" ims=", logfile);
             log_word(req_ims);
-            fprintf(logfile, " pa=%s", req_proxy_auth ? "yes" : "no");
+            fprintf(logfile, " pa=%s au=%s path=",
+                    req_proxy_auth ? "yes" : "no", req_auth ? "yes" : "no");
+            log_word(req_path);
         }
         fputc('\n', logfile);
         fflush(logfile);
@@ -265,7 +269,8 @@ static int serve(int fd, char *req)
     if (sscanf(req, "%15s %1023s", method, path) != 2)
         return -1;
     if_range[0] = req_inm[0] = req_ims[0] = '\0';
-    req_proxy_auth = 0;
+    req_proxy_auth = req_auth = 0;
+    snprintf(req_path, sizeof req_path, "%s", path);
     for (char *l = strstr(req, "\r\n"); l; l = strstr(l + 2, "\r\n")) {
         if (strncasecmp(l + 2, "Range:", 6) == 0)
             (void)sscanf(l + 8, " %127[^\r]", range);
@@ -277,6 +282,8 @@ static int serve(int fd, char *req)
             (void)sscanf(l + 20, " %159[^\r]", req_ims);
         if (strncasecmp(l + 2, "Proxy-Authorization:", 20) == 0)
             req_proxy_auth = 1;
+        if (strncasecmp(l + 2, "Authorization:", 14) == 0)
+            req_auth = 1;
     }
     for (char *c = if_range; *c; c++)
         if (*c == ' ')

@@ -16,7 +16,10 @@
  *                      bytes read to SG_SHIM_LOG (checksums read back);
  *   SG_SHIM=slowsync:MS  every fdatasync() of a .part file sleeps MS
  *                      milliseconds first, then syncs (a slow disk: commit
- *                      rounds stay in flight long enough to be cancelled).
+ *                      rounds stay in flight long enough to be cancelled);
+ *   SG_SHIM=noxattr    fsetxattr() of a .part file fails with ENOTSUP, as
+ *                      on a file system without user attributes;
+ *   SG_SHIM=xattrfull  ... with ENOSPC, as for a URL too long for it.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -27,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static int is_part(int fd)
@@ -194,4 +198,19 @@ int unlink(const char *path)
         return -1;
     }
     return real(path);
+}
+
+int fsetxattr(int fd, const char *name, const void *value, size_t size,
+              int flags)
+{
+    int (*real)(int, const char *, const void *, size_t, int) =
+        (int (*)(int, const char *, const void *, size_t, int))dlsym(
+            RTLD_NEXT, "fsetxattr");
+    int no = strcmp(mode(), "noxattr") == 0, full =
+        strcmp(mode(), "xattrfull") == 0;
+    if ((no || full) && is_part(fd)) {
+        errno = no ? ENOTSUP : ENOSPC;
+        return -1;
+    }
+    return real(fd, name, value, size, flags);
 }

@@ -96,6 +96,32 @@ Test(unit_journal, create_commit_reopen)
     cr_assert_neq(access(path, F_OK), 0, "journal left behind");
 }
 
+Test(unit_journal, resume_names_the_new_url_with_the_new_plan)
+{
+    journal *j = open_new();
+    sg_err e = {0};
+    journal_meta m = meta();
+    sg_segment s[2] = {{0, 100, 40, 0}, {100, 200, 150, 0}};
+    cr_assert_eq(journal_reset(j, &m, s, 2, &e), SG_OK, "%s", err_msg(&e));
+    sg_segment t[3] = {{0, 100, 40, 0}, {100, 150, 150, 0},
+                       {150, 200, 150, 0}};
+    cr_assert_eq(journal_resume(j, "http://g/x?sig=2", "http://g/z", t, 3,
+                                &e),
+                 SG_OK, "%s", err_msg(&e));
+    journal_meta r;
+    sg_segment *rs;
+    int n;
+    cr_assert_eq(journal_read(j, &r, &rs, &n, &e), SG_OK);
+    cr_expect_str_eq(r.url, "http://g/x?sig=2");
+    cr_expect_str_eq(r.effective_url, "http://g/z");
+    cr_expect_str_eq(r.output, "./out.bin", "the rest is kept");
+    cr_expect_str_eq(r.etag, "\"abc\"");
+    cr_expect_eq(n, 3);
+    free(rs);
+    journal_meta_cleanup(&r);
+    journal_close(j);
+}
+
 Test(unit_journal, commit_replaces_segments_atomically)
 {
     journal *j = open_new();
