@@ -10,11 +10,13 @@
  * chain, once, while the source takes no new request (sched_src.held)
  * and the ranges it was fetching wait or go to other sources.  A fresh
  * address that serves the same resource (probe_same_resource, the rule
- * of resuming) replaces the old one and the transfer goes on; one that
- * does not, or a probe that fails, drops the source, and the transfer
- * fails when it was the last.  A source is renewed again only after it
- * has sent bytes from its last renewal, so an address that is refused at
- * once after every renewal is given up on.
+ * of resuming) replaces the old one and the transfer goes on.  When the
+ * URL itself now serves another version, the download starts over (as
+ * for any change); a mirror that does, or a probe that fails, drops the
+ * source, and the transfer fails when it was the last.  A source is
+ * renewed again only after it has sent bytes from its last renewal, so
+ * an address that is refused at once after every renewal is given up
+ * on.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +58,18 @@ static void settle(sg_download *dl, int i)
         : !p->res.ranges ? "it no longer serves byte ranges"
                          : probe_same_resource(&p->res, dl->total, s->etag,
                                                s->last_modified);
+    if (bad && !p->rc && p->res.ranges && i == 0) {
+        /* The URL serves another version now: the download starts over
+         * (or stops with --fail-if-changed), as for any change. */
+        x->s.srcs[i].held = 0;
+        dl->verdict = XV_CHANGED;
+        if (!dl->err.code)
+            err_set(&dl->err, SG_ECHANGED, "%s: the address expired (%s) and "
+                                           "the URL now serves another "
+                                           "version: %s",
+                    s->shown, s->why, bad);
+        goto out;
+    }
     char *url = bad ? NULL : strdup(p->res.effective_url);
     if (!bad && !url)
         bad = "out of memory";
@@ -84,6 +98,7 @@ static void settle(sg_download *dl, int i)
             dl_notice(dl, "%s; its ranges go to the other servers", why);
         }
     }
+out:
     probe_cleanup(p);
     free(p);
     s->renew = NULL;

@@ -357,3 +357,75 @@ Test(wild, a_cap_of_2_connections_with_503_batch_of_small_files,
     cr_expect_leq(refused, 8 + (int)(s / 2), "%d refusals in %.1f s",
                   refused, s);
 }
+
+/* --- a connection that stalls: the tail is hedged --- */
+
+/* 8 MiB at 1 MB/s a connection, -n 4, from a fault server where the
+ * first range connection sends after bytes, then one byte a second;
+ * how: 0 single, 1 batch, 2 the trickling server is a mirror of a
+ * healthy one.  Returns the time against the same download without the
+ * fault, which a second server serves. */
+static double trickle(const char *after, int how)
+{
+    const int64_t size = 8 * MiB;
+    const char *ok[] = {"--rate", "1000000", NULL};
+    const char *bad[] = {"--rate", "1000000", "--trickle-every", "2",
+                         "--trickle-count", "1", "--trickle-after", after,
+                         "--trickle-bps", "1", NULL};
+    case_fault(&M, size, 76, ok);
+    case_fault(&S, size, 76, bad);
+    char good[256], slow[256];
+    snprintf(good, sizeof good, "%s", srv_url(&M, "data"));
+    snprintf(slow, sizeof slow, "%s", srv_url(&S, "data"));
+    const char *o[] = {"-q", "-n", "4", NULL};
+
+    int64_t t0 = mono_ms();
+    int rc = case_single(dir, o, good, NULL, 60);
+    double clean = (double)(mono_ms() - t0) / 1000.0;
+    cr_assert_eq(rc, 0, "fault-free: exit %d: %s", rc, last_stderr());
+    case_fresh_dir(dir);
+
+    char q[512] = "";
+    case_line(q, sizeof q, "%s", slow);
+    case_write(qpath, q);
+    t0 = mono_ms();
+    rc = how == 1   ? case_batch(dir, qpath, o, 60)
+         : how == 2 ? case_single(dir, o, good, slow, 60)
+                    : case_single(dir, o, slow, NULL, 60);
+    double s = (double)(mono_ms() - t0) / 1000.0;
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_assert(same_content(case_path(dir, "data"), 76, size), "not exact");
+    cr_log_info("trickle after %s bytes%s: %.2f s, fault-free %.2f s "
+                "(%.2fx)",
+                after, how == 1 ? " (batch)" : how == 2 ? " (mirror)" : "",
+                s, clean, s / clean);
+    return s / clean;
+}
+
+Test(wild, a_trickling_connection_costs_at_most_twice_the_time)
+{
+    /* It trickles from its 64th KiB on: replaced while the others run,
+     * hedged once they are done. */
+    double r = trickle("65536", 0);
+    cr_expect_leq(r, 2.0, "%.2f x the fault-free time", r);
+}
+
+Test(wild, a_connection_stalling_at_the_end_is_hedged)
+{
+    /* It stalls near the end of its range, as the others finish: only a
+     * hedge helps, not the 30 s stall timeout. */
+    double r = trickle("1900000", 0);
+    cr_expect_leq(r, 2.0, "%.2f x the fault-free time", r);
+}
+
+Test(wild, a_connection_stalling_at_the_end_is_hedged_batch)
+{
+    double r = trickle("1900000", 1);
+    cr_expect_leq(r, 2.0, "%.2f x the fault-free time", r);
+}
+
+Test(wild, a_connection_stalling_at_the_end_is_hedged_mirror)
+{
+    double r = trickle("1900000", 2);
+    cr_expect_leq(r, 2.0, "%.2f x the fault-free time", r);
+}
