@@ -75,9 +75,13 @@ $(TEST_BIN): $(TEST_OBJ) $(LIB_OBJ)
 	$(CC) $(SG_LDFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB_OBJ) \
 		$(LIBS) -lcriterion
 
-$(B)/faultsrv: tests/faultsrv/faultsrv.c tests/support/content.h
+# The fault server: options, connections and logs; its responses.
+FAULTSRV_SRC := tests/faultsrv/faultsrv.c tests/faultsrv/faultsrv_resp.c
+$(B)/faultsrv: $(FAULTSRV_SRC) tests/faultsrv/faultsrv.h \
+		tests/support/content.h
 	@mkdir -p $(@D)
-	$(CC) $(SG_CFLAGS) -D_GNU_SOURCE $(CFLAGS) $(SG_LDFLAGS) -o $@ $< -pthread
+	$(CC) $(SG_CFLAGS) -D_GNU_SOURCE $(CFLAGS) $(SG_LDFLAGS) -o $@ \
+		$(FAULTSRV_SRC) -pthread
 
 $(B)/failsync.so: tests/shim/failsync.c
 	@mkdir -p $(@D)
