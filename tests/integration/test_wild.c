@@ -429,3 +429,152 @@ Test(wild, a_connection_stalling_at_the_end_is_hedged_mirror)
     double r = trickle("1900000", 2);
     cr_expect_leq(r, 2.0, "%.2f x the fault-free time", r);
 }
+
+/* --- signed addresses that expire mid-download --- */
+
+/* Lines of the fault server's log with status (0: a connection reset
+ * without a response). */
+static int logged(const srv *s, int status)
+{
+    FILE *f = fopen(srv_log_path(s), "r");
+    cr_assert_not_null(f);
+    char line[4096];
+    int n = 0, st;
+    while (fgets(line, sizeof line, f))
+        n += sscanf(line, "%d", &st) == 1 && st == status;
+    fclose(f);
+    return n;
+}
+
+/* 8 MiB at 1 MB/s a connection, -n 4 (about 2 s), from a fault server
+ * whose URL redirects to signed addresses valid for 1 s.  how: 0 single,
+ * 1 batch, 2 the signed server is a mirror of a healthy one. */
+static void expiring(int how)
+{
+    const int64_t size = 8 * MiB;
+    /* Each response breaks after 1 MiB, so connections ask again after
+     * their address expired (servers check a signature when a request
+     * begins). */
+    const char *signer[] = {"--rate", "1000000", "--sign-ttl", "1000",
+                            "--expired-status", "403", "--drop-after",
+                            "1048576", "--drop-count", "-1", NULL};
+    case_fault(&S, size, 77, signer);
+    char url[256], good[256];
+    snprintf(url, sizeof url, "%s", srv_url(&S, "data"));
+    if (how == 2) {
+        case_fault(&M, size, 77,
+                   (const char *[]){"--rate", "1000000", "--drop-after",
+                                    "1048576", "--drop-count", "-1", NULL});
+        snprintf(good, sizeof good, "%s", srv_url(&M, "data"));
+    }
+    char q[512] = "";
+    case_line(q, sizeof q, "%s", url);
+    case_write(qpath, q);
+    const char *o[] = {"-n", "4", NULL};
+    int rc = how == 1   ? case_batch(dir, qpath, o, 60)
+             : how == 2 ? case_single(dir, o, good, url, 60)
+                        : case_single(dir, o, url, NULL, 60);
+    const char *err = last_stderr();
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
+    cr_assert(same_content(case_path(dir, "data"), 77, size), "not exact");
+    wait_srv_idle(&S, WAIT_MS);
+    int redirects = logged(&S, 302), expired = logged(&S, 403);
+    cr_log_info("expiring%s: %d redirects, %d expired answers",
+                how == 1 ? " (batch)" : how == 2 ? " (mirror)" : "",
+                redirects, expired);
+    cr_expect_gt(expired, 0, "nothing expired: the test proves nothing");
+    cr_expect(strstr(err, "resolved again"), "no notice: %s", err);
+    /* Once per expiry for all connections, not once per connection:
+     * the first resolution, then one per second at most. */
+    cr_expect_leq(redirects, 1 + 4, "%d redirects", redirects);
+}
+
+Test(wild, an_expiring_signed_address_is_resolved_again)
+{
+    expiring(0);
+}
+
+Test(wild, an_expiring_signed_address_is_resolved_again_batch)
+{
+    expiring(1);
+}
+
+Test(wild, an_expiring_signed_address_is_resolved_again_mirror)
+{
+    expiring(2);
+}
+
+Test(wild, a_resolution_that_fails_ends_with_a_clear_message)
+{
+    /* The URL is a redirect on nginx to a signed server; nginx goes
+     * away once the transfer runs, so when the address expires nothing
+     * resolves it again. */
+    const int64_t size = 8 * MiB;
+    case_fault(&M, size, 78,
+               (const char *[]){"--rate", "500000", "--sign-ttl", "1000",
+                                "--drop-after", "600000", "--drop-count",
+                                "-1", NULL});
+    char conf[512];
+    snprintf(conf, sizeof conf, "location = /data { return 302 %s; }",
+             srv_url(&M, "data"));
+    srv_start(&S, conf);
+    char url[256];
+    snprintf(url, sizeof url, "%s", srv_url(&S, "data"));
+    const char *argv[] = {"-n", "2", url, NULL};
+    child = spawn_segget(dir, argv);
+    AWAIT(wait_requests(&M, 302, 0, child, WAIT_MS));
+    wait_srv_ready(&S, WAIT_MS);
+    stop(&S);
+    int rc = wait_child(child, 60);
+    child = 0;
+    const char *err = last_stderr();
+    cr_expect_eq(rc, 2, "exit %d: %s", rc, err);
+    cr_expect(strstr(err, "expired") && strstr(err, "again failed"),
+              "no clear message: %s", err);
+    cr_expect(!exists(case_path(dir, "data")), "a partial file was named");
+}
+
+Test(wild, an_expired_address_whose_url_changed_starts_over)
+{
+    /* After the first expiry the resource is another version: the
+     * journal's validator does not match, so the download starts over
+     * (and with --fail-if-changed stops with exit 5). */
+    const int64_t size = 4 * MiB;
+    const char *x[] = {"--rate", "1000000", "--sign-ttl", "1000",
+                       "--drop-after", "600000", "--drop-count", "-1",
+                       "--change-after", "4", NULL};
+    case_fault(&S, size, 79, x);
+    char url[256];
+    snprintf(url, sizeof url, "%s", srv_url(&S, "data"));
+    const char *o[] = {"-n", "2", "--fail-if-changed", NULL};
+    int rc = case_single(dir, o, url, NULL, 60);
+    const char *err = last_stderr();
+    cr_expect_eq(rc, 5, "exit %d: %s", rc, err);
+    cr_expect(!exists(case_path(dir, "data")), "a mixed file was named");
+}
+
+/* --- a cap that resets connections --- */
+
+Test(wild, a_cap_that_resets_extra_connections)
+{
+    /* The fault server serves 3 responses at once and resets the
+     * connections over that. */
+    const int64_t size = 8 * MiB;
+    case_fault(&S, size, 80,
+               (const char *[]){"--rate", "1000000", "--cap", "3",
+                                "--cap-mode", "reset", NULL});
+    const char *o[] = {"-n", "8", NULL};
+    int64_t t0 = mono_ms();
+    int rc = case_single(dir, o, srv_url(&S, "data"), NULL, 60);
+    double s = (double)(mono_ms() - t0) / 1000.0;
+    const char *err = last_stderr();
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
+    cr_assert(same_content(case_path(dir, "data"), 80, size), "not exact");
+    wait_srv_idle(&S, WAIT_MS);
+    int resets = logged(&S, 0);
+    cr_log_info("cap K=3 (reset): %.2f s (K x rate: %.2f s), %d resets", s,
+                8.0 * 1.048576 / 3, resets);
+    cr_expect(strstr(err, "3 connections at a time"), "not settled on 3: %s",
+              err);
+    cr_expect_leq(resets, 8 + (int)(s / 2), "%d resets in %.1f s", resets, s);
+}
