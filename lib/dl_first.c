@@ -10,10 +10,11 @@
  * download of its own, which adopts them when its probe finds the same
  * size and validator; a server that ignores the range and sends more than
  * L is cut off, and the file starts over as a download.  A first GET
- * that proves the file larger (206 with a larger total) ends after
- * FIRST_BIG_MS: its bytes are kept, and the file gets its connections
- * and its checkpoints (nothing of a GET is durable before it ends, so a
- * kill during a slow one lost all of it).  A revalidation
+ * that proves the file larger (206 with a larger total) and would need
+ * more than FIRST_REST_MS for its rest ends after FIRST_BIG_MS: its bytes
+ * are kept, and the file gets its connections and its checkpoints
+ * (nothing of a GET is durable before it ends, so a kill during a slow
+ * one lost all of it).  A revalidation
  * (-N) asks without a Range, with If-None-Match / If-Modified-Since: a
  * 304 leaves the file as it is.  Failures are retried by the same health
  * rules as every request (sched_strike).
@@ -27,7 +28,8 @@
 #include "output.h"
 #include "util.h"
 
-#define FIRST_BIG_MS 100
+#define FIRST_BIG_MS 100   /* a large file's first GET is judged then, */
+#define FIRST_REST_MS 1000 /* and stopped if its rest needs longer */
 
 struct dl_first {
     eng_req q;
@@ -242,12 +244,19 @@ static void settle(sg_download *dl, int64_t now)
 int dl_first_tick(sg_download *dl, int64_t now, int64_t *wake)
 {
     struct dl_first *f = dl->first;
-    if (f->running && f->big_at > 0) {
-        /* A large file: keep what came, then on with its connections. */
-        if (now - f->big_at >= FIRST_BIG_MS)
-            f->q.stop_at = f->q.got;
-        else if (f->big_at + FIRST_BIG_MS < *wake)
-            *wake = f->big_at + FIRST_BIG_MS;
+    if (f->running && f->big_at > 0 && f->q.stop_at > f->q.got) {
+        /* A large file: when the rest of this GET would take more than
+         * FIRST_REST_MS at its pace, keep what came and go on with the
+         * file's connections (stopping a fast one would only waste what
+         * the server has sent on its way). */
+        int64_t ms = now - f->big_at, got = f->q.got;
+        if (ms < FIRST_BIG_MS) {
+            if (f->big_at + FIRST_BIG_MS < *wake)
+                *wake = f->big_at + FIRST_BIG_MS;
+        } else if ((double)(dl->first_limit - got) * (double)ms >
+                   (double)got * FIRST_REST_MS) {
+            f->q.stop_at = got;
+        }
     }
     if (f->running)
         return 0;
