@@ -26,7 +26,9 @@ struct host {
     char *name;
     int busy;      /* connections in use */
     sched_cap cap; /* how many it serves at once (sched.h) */
-    int said_cap;
+    int refusers;  /* entries it turned away */
+    int said_cap;  /* said once two entries were turned away: one URL
+                      alone may be refused for reasons of its own */
 };
 
 struct bent {
@@ -44,6 +46,7 @@ struct bent {
     sg_download *dl; /* while active */
     int slots;       /* connections it holds on its host */
     int counted;     /* counted in -j (fetching): until its data is in */
+    int refusals;    /* times its host turned it away (dl_hooks.refused) */
     commit_item ci;
     int64_t size;
     sg_code code;

@@ -22,6 +22,7 @@
 #include "util.h"
 
 #define CAP_SAY_MS 500 /* a cap is said once it held this long */
+#define CAP_DEFERRALS 3
 
 static int streq(const char *a, const char *b)
 {
@@ -258,16 +259,22 @@ static void finished(sg_download *dl, void *ud, sg_code rc, int unchanged)
 }
 
 /* dl_hooks.refused: turned away while others of its host are at work,
- * the host's cap; turned away alone, a failure. */
+ * the host's cap; turned away alone, a failure.  An entry lowers the cap
+ * once, and is deferred at most CAP_DEFERRALS times: a URL that its
+ * server refuses whatever the load (always 503) is then a failure of its
+ * own, not the host's cap. */
 static int refused(sg_download *dl, void *ud, int64_t retry_after)
 {
     struct bent *en = ud;
     struct host *h = &en->b->hosts[en->host];
     (void)dl;
     int others = h->busy - en->slots;
-    if (others <= 0)
+    if (others <= 0 || ++en->refusals > CAP_DEFERRALS)
         return 0;
-    (void)cap_refused(&h->cap, others, retry_after, now_ms());
+    if (en->refusals == 1) {
+        (void)cap_refused(&h->cap, others, retry_after, now_ms());
+        h->refusers++;
+    }
     en->b->caps_unsaid |= !h->said_cap;
     release(en); /* now: the next refusal counts the others right */
     return 1;
@@ -283,7 +290,7 @@ static void say_caps(sg_batch *b, int64_t now)
     b->caps_unsaid = 0;
     for (int i = 0; i < b->nhosts; i++) {
         struct host *h = &b->hosts[i];
-        if (!h->cap.capped || h->said_cap)
+        if (!h->cap.capped || h->said_cap || h->refusers < 2)
             continue;
         if (now - h->cap.refused_at < CAP_SAY_MS) {
             b->caps_unsaid = 1;

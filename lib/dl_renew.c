@@ -31,7 +31,13 @@ int dl_renew_start(sg_download *dl, int src, const eng_req *q)
     struct src *s = &x->src[src];
     if (s->renew)
         return 1; /* under way: this range waits for it too */
-    if (!s->orig || (s->renewals > 0 && !s->fresh_bytes))
+    if (q->url != s->url)
+        return 1; /* an address renewed since: ask the fresh one */
+    /* Only an address that worked expires: one that delivered bytes or
+     * that a redirect handed out.  A URL refused from the start is
+     * refused (a genuine 403). */
+    if (!s->orig || (!x->s.srcs[src].delivered && strcmp(s->url, s->orig) == 0) ||
+        (s->renewals > 0 && !s->fresh_bytes))
         return 0;
     (void)snprintf(s->why, sizeof s->why, "%s", q->why);
     if (!(s->renew = calloc(1, sizeof *s->renew)))
@@ -73,8 +79,19 @@ static void settle(sg_download *dl, int i)
     char *url = bad ? NULL : strdup(p->res.effective_url);
     if (!bad && !url)
         bad = "out of memory";
+    if (!bad && s->renewed) {
+        /* Requests begun on the last address may still borrow it. */
+        char **old = realloc(s->old, (size_t)(s->nold + 1) * sizeof *old);
+        if (!old) {
+            bad = "out of memory";
+            free(url);
+        } else {
+            s->old = old;
+            s->old[s->nold++] = s->renewed;
+            s->renewed = NULL;
+        }
+    }
     if (!bad) {
-        free(s->renewed);
         s->renewed = url;
         s->url = url;
         s->user = s->orig_user && p->res.same_origin;
@@ -124,5 +141,10 @@ void dl_renew_end(sg_download *dl)
         }
         free(s->renewed);
         s->renewed = NULL;
+        for (int k = 0; k < s->nold; k++)
+            free(s->old[k]);
+        free(s->old);
+        s->old = NULL;
+        s->nold = 0;
     }
 }

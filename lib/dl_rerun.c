@@ -312,6 +312,7 @@ void dl_sample_tick(sg_download *dl, int64_t now, int64_t *wake)
     q->if_none_match = q->if_modified_since = NULL;
     q->headers_only = 0;
     q->fresh = 0;
+    q->answered = 1; /* the probe of this URL was answered */
     q->bufsize = 0;
     q->stop_at = dl->base + s->at + s->len;
     q->ops = &sample_ops;

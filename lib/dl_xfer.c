@@ -474,8 +474,9 @@ int dl_xfer_tick(sg_download *dl, int64_t now, int64_t *wake)
             dl_disk(dl, DT_CKPT);
             x->last_ckpt = now;
             x->since_ckpt = 0;
-        } else if (x->last_ckpt + gap < *wake) {
-            *wake = x->last_ckpt + gap;
+        } else if (!dl->disk_busy && x->last_ckpt + gap < *wake) {
+            *wake = x->last_ckpt + gap; /* (a busy disk wakes the loop
+                                           when it is done) */
         }
     }
     dl_progress(dl, now, 0, SG_STATE_DOWNLOADING);

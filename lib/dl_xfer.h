@@ -29,6 +29,9 @@ struct src {
     const char *orig;  /* the address as given, resolved again */
     int orig_user;     /* the user's headers may go to it */
     char *renewed;     /* heap: url after the last renewal */
+    char **old;        /* earlier renewed urls: requests may still
+                          borrow them (heap, freed at the end) */
+    int nold;
     probe *renew;      /* a resolution under way, or NULL */
     int renewals;
     int fresh_bytes;   /* bytes came since the last renewal */

@@ -100,7 +100,8 @@ struct eng_req {
                             read and dropped, a large one cut off */
     int fresh;           /* on a new connection */
     int answered;        /* a server of this download answered before
-                            (policy_transient) */
+                            (policy_transient); set by the engine too
+                            once a redirect answered */
     long bufsize;        /* receive buffer, 0: libcurl's */
     int64_t stop_at;     /* resource offset where writing stops; the
                             owner may lower it while the request runs */

@@ -320,6 +320,7 @@ static int follow(engine *g, struct eng_xfer *x)
     free(x->cur);
     x->cur = next;
     x->hops++;
+    q->answered = 1; /* a server answered with this redirect */
     (void)curl_multi_remove_handle(g->m, x->h);
     if (eng_issue(g, x) != SG_OK) {
         failed(q, FK_NOMEM, "out of memory");

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
 
 #include "hdr.h"
@@ -21,9 +22,18 @@
 #define A_ETAG "user.segget.etag"
 #define A_LM "user.segget.last_modified"
 #define A_RANGE "user.segget.range"
+#define A_MTIME "user.segget.mtime"
 
 /* The URL first: without it, what remains is no record. */
-static const char *const names[] = {A_URL, A_SIZE, A_ETAG, A_LM, A_RANGE};
+static const char *const names[] = {A_URL, A_SIZE, A_ETAG, A_LM, A_RANGE,
+                                    A_MTIME};
+
+/* "SEC.NSEC" of a modification time. */
+static void stamp(char *buf, size_t cap, const struct stat *st)
+{
+    (void)snprintf(buf, cap, "%lld.%09ld", (long long)st->st_mtim.tv_sec,
+                   (long)st->st_mtim.tv_nsec);
+}
 
 static void clear(int fd)
 {
@@ -42,7 +52,14 @@ int origin_set(int fd, const char *url, const char *range, int64_t size,
     if (etag && hdr_parse_etag(etag, strlen(etag), &t, &tl) != 1)
         etag = NULL;
     (void)snprintf(num, sizeof num, "%" PRId64, size);
-    const char *vals[] = {url, num, etag, last_modified, range};
+    /* The file as verified: written to since (cp onto it keeps its
+     * attributes), it is no longer what the record describes. */
+    struct stat st;
+    char mtime[48];
+    if (fstat(fd, &st) < 0)
+        return errno;
+    stamp(mtime, sizeof mtime, &st);
+    const char *vals[] = {url, num, etag, last_modified, range, mtime};
     if (!url || size < 0)
         return EINVAL;
     /* An earlier record (a resumed NAME.part may carry one) goes first,
@@ -99,6 +116,17 @@ int origin_get(const char *path, origin *o)
     size = o->url ? get(path, A_SIZE, &bad) : NULL;
     int ok = size && hdr_parse_int(size, strlen(size), &n) == 0;
     free(size);
+    if (ok) {
+        /* Modified since it was recorded: no record. */
+        struct stat st;
+        char now[48], *then = get(path, A_MTIME, &bad);
+        ok = then && lstat(path, &st) == 0;
+        if (ok) {
+            stamp(now, sizeof now, &st);
+            ok = strcmp(then, now) == 0;
+        }
+        free(then);
+    }
     if (ok) {
         o->size = n;
         o->etag = get(path, A_ETAG, &bad);

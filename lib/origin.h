@@ -11,6 +11,10 @@
  *   user.segget.etag             the strong ETag it was verified with
  *   user.segget.last_modified    its Last-Modified, as the server sent it
  *   user.segget.range            the --range spec it holds part of
+ *   user.segget.mtime            the file's modification time when
+ *                                recorded ("SEC.NSEC"): a file written
+ *                                to since (cp onto it keeps the
+ *                                attributes) has no record
  *
  * The last three are absent when there was none.  A record is the whole
  * set or nothing: origin_set removes what it set when a later attribute

@@ -24,7 +24,7 @@
 #define STEAL_KEEP (64 * 1024) /* the owner keeps at least this */
 #define STEAL_WORTH 0.3       /* seconds of work left that justify a split */
 #define HEDGE_AGE_MS 500      /* an owner is judged after this long, */
-#define HEDGE_WINDOW 2        /* by its rate over the last 2 samples */
+#define HEDGE_WINDOW 1        /* by its rate over the last sample */
 #define HEDGE_FACTOR 4.0      /* "hopeless": this many times a fresh one */
 #define HEDGE_SETUP_S 0.3     /* what a fresh connection needs to start */
 #define HEDGE_WORTH_S 0.5     /* and at least this much time to win */
@@ -255,6 +255,8 @@ int cap_refused(sched_cap *c, int others, int64_t retry_after, int64_t now)
 void cap_grow(sched_cap *c, int busy, int64_t now)
 {
     if (c->limit < c->max && busy >= c->limit && now >= c->grow_at) {
+        if (c->probing)
+            c->grow_ms = CAP_GROW_MS; /* the last growth held */
         c->limit++;
         c->probing = 1;
         c->grow_at = now + c->grow_ms;
@@ -315,6 +317,7 @@ int sched_overtaken(sched *s, int seg)
     r->conn = r->hedge;
     r->hedge = old;
     s->conns[old].lost = 1;
+    s->conns[r->conn].lost = 0; /* it passed back: the race goes on */
     return old;
 }
 

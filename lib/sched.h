@@ -54,7 +54,7 @@
  * (they are what it serves); while every allowed connection is busy, the
  * limit grows by one after grow_ms, which doubles (up to CAP_GROW_MAX_MS)
  * each time such a probe is refused, so a server is asked rarely once
- * its cap is known. */
+ * its cap is known (and is CAP_GROW_MS again after a growth that held). */
 #define CAP_GROW_MS 2000
 #define CAP_GROW_MAX_MS 32000
 

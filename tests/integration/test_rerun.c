@@ -811,14 +811,16 @@ Test(rerun, b_without_a_matching_record_the_old_refusal_stays)
     cr_expect(strstr(last_stderr(), "does not match --checksum"), "%s",
               last_stderr());
 
-    /* The file is not the size it was downloaded with. */
+    /* The file was written to since (here it grew): its record no
+     * longer describes it. */
     FILE *f = fopen(p, "a");
     cr_assert_not_null(f);
     fputc('x', f);
     fclose(f);
     rc = run(get);
     cr_expect_eq(rc, 9, "exit %d: %s", rc, last_stderr());
-    cr_expect(strstr(last_stderr(), "not the size it was downloaded with"),
+    cr_expect(strstr(last_stderr(), "data exists; pass --force to replace "
+                                    "it"),
               "%s", last_stderr());
 
     /* No record at all. */
@@ -1006,4 +1008,28 @@ Test(rerun, c_batch_dir_is_made_with_its_parents)
     cr_expect_eq(rc, 1, "exit %d: %s", rc, last_stderr());
     cr_expect(strstr(last_stderr(), "'plain' exists and is not a directory"),
               "%s", last_stderr());
+}
+
+Test(rerun, b_a_file_written_to_since_is_not_taken_as_complete)
+{
+    /* cp onto NAME keeps its inode and attributes but not its bytes: a
+     * rerun must not call it complete. */
+    NEED_XATTRS();
+    fault(&S, 1 * MiB, 33, NULL);
+    char u[256];
+    url_of(u, sizeof u, &S, "data");
+    const char *get[] = {"-n", "2", u, NULL};
+    int rc = run(get);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    /* Same size, other bytes, written in place. */
+    FILE *f = fopen(in_dir("data"), "r+b");
+    cr_assert_not_null(f);
+    char zero[4096] = {0};
+    for (int i = 0; i < 256; i++)
+        cr_assert_eq(fwrite(zero, 1, sizeof zero, f), sizeof zero);
+    fclose(f);
+    rc = run(get);
+    cr_expect_eq(rc, 9, "exit %d: %s", rc, last_stderr());
+    cr_expect_null(strstr(last_stderr(), "already complete"), "%s",
+                   last_stderr());
 }

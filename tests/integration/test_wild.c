@@ -578,3 +578,51 @@ Test(wild, a_cap_that_resets_extra_connections)
               err);
     cr_expect_leq(resets, 8 + (int)(s / 2), "%d resets in %.1f s", resets, s);
 }
+
+Test(wild, a_genuine_403_is_not_taken_for_an_expired_address)
+{
+    /* HEAD works, every GET is refused: nothing expired (the address
+     * never worked), so no renewal is tried and the exit is 3. */
+    case_fault(&S, 1 * MiB, 81,
+               (const char *[]){"--fail-status", "403", "--fail-count", "-1",
+                                NULL});
+    const char *o[] = {"-n", "2", NULL};
+    int rc = case_single(dir, o, srv_url(&S, "data"), NULL, 60);
+    cr_expect_eq(rc, 3, "exit %d: %s", rc, last_stderr());
+    cr_expect_null(strstr(last_stderr(), "resolved again"), "%s",
+                   last_stderr());
+    cr_expect_null(strstr(last_stderr(), "expired"), "%s", last_stderr());
+}
+
+Test(wild, one_url_that_always_answers_503_does_not_cap_its_host_batch,
+     .timeout = 120)
+{
+    /* Among 20 files of 500 KB at 1 MiB/s, 8 at a time, one URL always
+     * answers 503: it fails on its own, and the others keep 8
+     * connections (a cap learnt from it would leave them one). */
+    srv_start(&S, "limit_rate 1m; sendfile_max_chunk 64k; "
+                  "location = /bad { return 503; }");
+    char q[8192] = "", name[32];
+    case_line(q, sizeof q, "%s", srv_url(&S, "bad"));
+    for (int i = 0; i < 20; i++) {
+        snprintf(name, sizeof name, "f%02d", i);
+        srv_file(&S, name, 500 * 1000, 200 + (uint64_t)i);
+        case_line(q, sizeof q, "%s", srv_url(&S, name));
+    }
+    case_write(qpath, q);
+    int64_t t0 = mono_ms();
+    const char *o[] = {"-j", "8", "--max-tries", "3", NULL};
+    int rc = case_batch(dir, qpath, o, 120);
+    double s = (double)(mono_ms() - t0) / 1000.0;
+    cr_expect_eq(rc, 3, "exit %d: %s", rc, last_stderr());
+    for (int i = 0; i < 20; i++) {
+        snprintf(name, sizeof name, "f%02d", i);
+        cr_expect_eq(case_size(case_path(dir, name)), 500 * 1000, "%s", name);
+    }
+    cr_log_info("one bad URL among 20 files, -j 8: %.2f s", s);
+    /* 10 MB over 8 connections at 1 MiB/s is under 2 s; over one
+     * connection, 10 s. */
+    cr_expect_lt(s, 6.0, "took %.1f s: the host was capped", s);
+    cr_expect_null(strstr(last_stderr(), "connections at a time"), "%s",
+                   last_stderr());
+}

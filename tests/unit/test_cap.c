@@ -173,3 +173,18 @@ Test(unit_cap, the_limit_grows_back_when_the_server_allows_it)
     cr_assert_not(sim_next(&m, &c, &g, &wake), "one probe at a time");
     sim_done(&m);
 }
+
+Test(unit_cap, a_growth_that_holds_makes_the_next_one_sooner_again)
+{
+    sched_cap c;
+    cap_init(&c, 8);
+    (void)cap_refused(&c, 2, -1, 0);
+    cap_grow(&c, 2, c.grow_at);   /* probe: 3 */
+    (void)cap_refused(&c, 2, -1, c.grow_at); /* refused: wait doubles */
+    cr_assert_eq(c.grow_ms, 2 * CAP_GROW_MS);
+    cap_grow(&c, 2, c.grow_at);   /* probe again: 3 */
+    cr_assert_eq(c.limit, 3);
+    cap_grow(&c, 3, c.grow_at);   /* it held: 4, and the wait is back */
+    cr_assert_eq(c.limit, 4);
+    cr_assert_eq(c.grow_ms, CAP_GROW_MS);
+}
