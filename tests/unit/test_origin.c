@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "origin.h"
@@ -107,6 +108,18 @@ Test(unit_origin, an_incomplete_or_malformed_record_is_none)
     cr_expect_eq(origin_get(path, &o), 0, "no URL");
     origin_cleanup(&o);
     cr_assert_eq(fsetxattr(fd, "user.xdg.origin.url", "http://h/", 9, 0), 0);
+    cr_expect_eq(origin_get(path, &o), 0, "no modification time");
+    origin_cleanup(&o);
+    cr_assert_eq(fsetxattr(fd, "user.segget.mtime", "1.000000000", 11, 0),
+                 0);
+    cr_expect_eq(origin_get(path, &o), 0, "another modification time");
+    origin_cleanup(&o);
+    struct stat st;
+    char now[48];
+    cr_assert_eq(fstat(fd, &st), 0);
+    snprintf(now, sizeof now, "%lld.%09ld", (long long)st.st_mtim.tv_sec,
+             (long)st.st_mtim.tv_nsec);
+    cr_assert_eq(fsetxattr(fd, "user.segget.mtime", now, strlen(now), 0), 0);
     cr_expect_eq(origin_get(path, &o), 1);
     origin_cleanup(&o);
     cr_assert_eq(fsetxattr(fd, "user.segget.size", "12x", 3, 0), 0);
@@ -188,4 +201,20 @@ Test(unit_origin, dirs_are_checked_made_and_unmade)
     cr_expect(!isdir(made), "a removed");
     cr_expect(isdir(dir), "never above what was made");
     free(made);
+}
+
+Test(unit_origin, a_file_written_to_since_has_no_record)
+{
+    need_xattrs();
+    cr_assert_eq(origin_set(fd, "http://h/a", NULL, 2, "\"e\"", "d"), 0);
+    origin o;
+    cr_assert_eq(origin_get(path, &o), 1);
+    origin_cleanup(&o);
+    /* A later modification time, as any write gives. */
+    struct timespec ts[2] = {{0, UTIME_OMIT}, {0, 0}};
+    cr_assert_eq(clock_gettime(CLOCK_REALTIME, &ts[1]), 0);
+    ts[1].tv_sec += 5;
+    cr_assert_eq(futimens(fd, ts), 0);
+    cr_expect_eq(origin_get(path, &o), 0, "written to since");
+    origin_cleanup(&o);
 }
