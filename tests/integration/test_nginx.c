@@ -956,7 +956,7 @@ TestSuite(mirrors, .fini = down);
  * from util-linux); returns what the terminal received (static). */
 static const char *on_terminal(const char *args)
 {
-    static char out[1 << 16];
+    static char text[1 << 16];
     char cmd[2048], txt[600];
     snprintf(txt, sizeof txt, "%s/../pty.txt", dir);
     snprintf(cmd, sizeof cmd,
@@ -966,11 +966,11 @@ static const char *on_terminal(const char *args)
     cr_assert_eq(system(cmd), 0, "%s", cmd);
     FILE *f = fopen(txt, "rb");
     cr_assert_not_null(f);
-    size_t n = fread(out, 1, sizeof out - 1, f);
-    out[n] = '\0';
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
     fclose(f);
     unlink(txt);
-    return out;
+    return text;
 }
 
 Test(progress, map_redrawn_in_place_on_a_terminal, .timeout = 60)
@@ -1068,16 +1068,16 @@ Test(progress, json_events, .timeout = 60)
     srv_start(&S, "limit_rate 4m;");
     dir = tmp_dir();
     srv_file(&S, "j.bin", 12 * MiB, 81);
-    static char out[600];
-    snprintf(out, sizeof out, "%s/../events.json", dir);
-    segget_stdout(out);
+    static char events[600];
+    snprintf(events, sizeof events, "%s/../events.json", dir);
+    segget_stdout(events);
     const char *argv[] = {"--json", "-n", "4", srv_url(&S, "j.bin"), NULL};
     int rc = run_segget(dir, argv, 60);
     cr_assert_eq(rc, 0, "%s", last_stderr());
     cr_expect_str_empty(last_stderr(), "--json printed progress on stderr");
     char first[8192], last[8192];
     int progress, started, done;
-    int n = json_lines(out, first, last, sizeof first, &progress, &started,
+    int n = json_lines(events, first, last, sizeof first, &progress, &started,
                        &done);
     cr_expect_geq(n, 4);
     cr_expect(strstr(first, "{\"event\":\"start\",\"size\":12582912,") ==
@@ -1096,7 +1096,7 @@ Test(progress, json_events, .timeout = 60)
     /* A failure ends with an error event carrying the exit status. */
     const char *bad[] = {"--json", srv_url(&S, "missing"), NULL};
     cr_expect_eq(run_segget(dir, bad, 60), 3);
-    json_lines(out, first, last, sizeof first, &progress, &started, &done);
+    json_lines(events, first, last, sizeof first, &progress, &started, &done);
     cr_expect(strstr(last, "{\"event\":\"error\",\"exit\":3,\"message\":\"") ==
                   last,
               "%s", last);
@@ -1112,12 +1112,12 @@ Test(progress, json_events, .timeout = 60)
     const char *bq[] = {"--json", "-f", "-i", qp, NULL};
     cr_expect_eq(run_segget(dir, bq, 60), 3);
     segget_stdout(NULL);
-    n = json_lines(out, first, last, sizeof first, &progress, &started,
+    n = json_lines(events, first, last, sizeof first, &progress, &started,
                    &done);
     cr_expect(strstr(last, "{\"event\":\"error\",\"exit\":3,\"total\":2,"
                            "\"done\":1,\"skipped\":0,\"failed\":1,") == last,
               "%s", last);
-    FILE *f = fopen(out, "r");
+    FILE *f = fopen(events, "r");
     char line[8192];
     int files = 0;
     while (fgets(line, sizeof line, f))
@@ -1125,7 +1125,7 @@ Test(progress, json_events, .timeout = 60)
     fclose(f);
     cr_expect_eq(files, 4, "active and done, active and failed: %d", files);
     unlink(qp);
-    unlink(out);
+    unlink(events);
     srv_stop(&S);
     tmp_cleanup();
 }
@@ -1217,11 +1217,11 @@ Test(nginx, range_forms_fetch_only_their_bytes)
      * exactly the part (plus the probe's byte).  With several, a split
      * cuts a request after nginx has pushed more of it into the socket,
      * so only one connection pins the count down. */
-    const char *const conns[] = {"4", "1"};
+    const char *const ns[] = {"4", "1"};
     for (size_t i = 0; i < 2 * sizeof cases / sizeof *cases; i++) {
         size_t c = i / 2;
         srv_log_reset(&S);
-        const char *argv[] = {"-q", "-n", conns[i % 2], "--min-split",
+        const char *argv[] = {"-q", "-n", ns[i % 2], "--min-split",
                               "256K", "--range", cases[c].spec,
                               srv_url(&S, "whole.bin"), NULL};
         int rc = run_segget(dir, argv, 60);
@@ -1230,7 +1230,7 @@ Test(nginx, range_forms_fetch_only_their_bytes)
         snprintf(out, sizeof out, "%s/whole.bin", dir);
         cr_expect(same_part(out, src, cases[c].first, cases[c].len),
                   "--range %s -n %s: wrong bytes", cases[c].spec,
-                  conns[i % 2]);
+                  ns[i % 2]);
         if (i % 2)
             cr_expect_leq(srv_bytes_sent(&S), cases[c].len + 1,
                           "--range %s: %lld bytes sent for %lld",
