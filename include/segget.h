@@ -144,8 +144,9 @@ typedef struct sg_options {
                                 they take under a quarter of that */
     int64_t checkpoint_bytes; /* and after this many new bytes, 4 MiB */
     int insecure;             /* skip TLS verification */
-    const char *checksum;     /* "sha256=HEX" or "sha512=HEX": the finished
-                                 data must match it, else SG_ECHECKSUM */
+    const char *checksum;     /* "ALGO=HEX", ALGO md5, sha1, sha256, sha512
+                                 or crc32c: the finished data must match
+                                 it, else SG_ECHECKSUM */
     const char *user_agent;   /* NULL: "segget/VERSION" */
     const char *const *headers; /* extra "Name: value" request headers,
                                    sent to the URL's own origin only */

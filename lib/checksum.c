@@ -12,21 +12,29 @@
 #include "checksum.h"
 #include "util.h"
 
+/* The algorithms, and their digests' lengths in bytes. */
+static const struct {
+    const char *name;
+    unsigned len;
+} algos[] = {{"md5", 16}, {"sha1", 20}, {"sha256", 32}, {"sha512", 64},
+             {"crc32c", 4}};
+
 sg_code checksum_parse(const char *spec, checksum *out, sg_err *e)
 {
     memset(out, 0, sizeof *out);
     const char *sep = strpbrk(spec, "=:");
     size_t al = sep ? (size_t)(sep - spec) : 0;
-    if (al == 6 && strncasecmp(spec, "sha256", 6) == 0)
-        out->len = 32;
-    else if (al == 6 && strncasecmp(spec, "sha512", 6) == 0)
-        out->len = 64;
-    else
+    for (size_t i = 0; i < sizeof algos / sizeof *algos; i++)
+        if (al == strlen(algos[i].name) &&
+            strncasecmp(spec, algos[i].name, al) == 0) {
+            memcpy(out->algo, algos[i].name, al + 1);
+            out->len = algos[i].len;
+        }
+    if (!out->len)
         return err_set(e, SG_EUSAGE,
-                       "checksum '%s': expected sha256=HEX or sha512=HEX",
+                       "checksum '%s': expected ALGO=HEX, ALGO one of md5, "
+                       "sha1, sha256, sha512, crc32c",
                        spec);
-    for (size_t i = 0; i < 6; i++)
-        out->algo[i] = (char)(spec[i] | 0x20);
     const char *hex = sep + 1;
     if (strlen(hex) != 2 * (size_t)out->len)
         return err_set(e, SG_EUSAGE, "checksum '%s': %s takes %u hex digits",
@@ -50,26 +58,57 @@ static void tohex(const unsigned char *d, unsigned n, char *out)
     out[2 * n] = '\0';
 }
 
+struct checksum_hash {
+    EVP_MD_CTX *ctx;    /* a digest of OpenSSL's, or NULL: crc32c */
+    uint32_t crc;
+    uint32_t table[256];
+};
+
 checksum_hash *checksum_begin(const checksum *c)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (ctx && EVP_DigestInit_ex(ctx, c->len == 32 ? EVP_sha256()
-                                                   : EVP_sha512(),
-                                 NULL) != 1) {
-        EVP_MD_CTX_free(ctx);
-        ctx = NULL;
+    checksum_hash *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    if (strcmp(c->algo, "crc32c") == 0) {
+        /* Castagnoli, reflected (the polynomial iSCSI, ext4 and the
+         * object stores use). */
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t v = i;
+            for (int k = 0; k < 8; k++)
+                v = v & 1 ? (v >> 1) ^ 0x82F63B78u : v >> 1;
+            h->table[i] = v;
+        }
+        h->crc = 0xFFFFFFFFu;
+        return h;
     }
-    return (checksum_hash *)ctx;
+    const EVP_MD *md = EVP_get_digestbyname(c->algo);
+    if (!md || !(h->ctx = EVP_MD_CTX_new()) ||
+        EVP_DigestInit_ex(h->ctx, md, NULL) != 1) {
+        checksum_drop(h);
+        return NULL;
+    }
+    return h;
 }
 
 void checksum_update(checksum_hash *h, const void *p, size_t n)
 {
-    (void)EVP_DigestUpdate((EVP_MD_CTX *)h, p, n);
+    if (h->ctx) {
+        (void)EVP_DigestUpdate(h->ctx, p, n);
+        return;
+    }
+    const unsigned char *b = p;
+    uint32_t v = h->crc;
+    for (size_t i = 0; i < n; i++)
+        v = h->table[(v ^ b[i]) & 0xFF] ^ (v >> 8);
+    h->crc = v;
 }
 
 void checksum_drop(checksum_hash *h)
 {
-    EVP_MD_CTX_free((EVP_MD_CTX *)h);
+    if (!h)
+        return;
+    EVP_MD_CTX_free(h->ctx);
+    free(h);
 }
 
 sg_code checksum_end(checksum_hash *h, const checksum *c, sg_err *e)
@@ -77,7 +116,16 @@ sg_code checksum_end(checksum_hash *h, const checksum *c, sg_err *e)
     unsigned char got[EVP_MAX_MD_SIZE];
     unsigned gl = 0;
     sg_code rc = SG_OK;
-    (void)EVP_DigestFinal_ex((EVP_MD_CTX *)h, got, &gl);
+    if (h->ctx) {
+        (void)EVP_DigestFinal_ex(h->ctx, got, &gl);
+    } else {
+        uint32_t v = h->crc ^ 0xFFFFFFFFu;
+        got[0] = (unsigned char)(v >> 24);
+        got[1] = (unsigned char)(v >> 16);
+        got[2] = (unsigned char)(v >> 8);
+        got[3] = (unsigned char)v;
+        gl = 4;
+    }
     checksum_drop(h);
     if (gl != c->len || memcmp(got, c->want, gl) != 0) {
         char hw[129], hg[129];

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * checksum.h - an expected content digest (--checksum sha256=HEX) and its
- * check against the finished data, through OpenSSL's EVP interface.
- * Pure except checksum_verify, which reads the file.  Any thread.
+ * check against the finished data: md5, sha1, sha256 and sha512 through
+ * OpenSSL's EVP interface, crc32c (Castagnoli, as S3 and GCS declare it;
+ * written big-endian, 8 hex digits) by table.  Pure except
+ * checksum_verify, which reads the file.  Any thread.
  */
 #ifndef SG_CHECKSUM_H
 #define SG_CHECKSUM_H
@@ -13,13 +15,14 @@
 #include "err.h"
 
 typedef struct checksum {
-    char algo[8];             /* "sha256" or "sha512" */
+    char algo[8];             /* "md5", "sha1", "sha256", "sha512",
+                                 "crc32c" */
     unsigned char want[64];   /* expected digest */
     unsigned len;             /* its length in bytes */
 } checksum;
 
-/* Parse "sha256=HEX" or "sha512=HEX" (':' also accepted, hex in either
- * case).  SG_EUSAGE with a message when malformed. */
+/* Parse "ALGO=HEX" for the algorithms above (':' also accepted, ALGO
+ * and hex in either case).  SG_EUSAGE with a message when malformed. */
 sg_code checksum_parse(const char *spec, checksum *out, sg_err *e);
 
 /* Hash bytes [0, size) of fd and compare.  SG_ECHECKSUM with both digests

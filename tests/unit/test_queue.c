@@ -102,7 +102,7 @@ Test(unit_queue, malformed_lines_name_their_line)
     parse_bad("http://h/a\n  n=65\n", 2, "1 to 64");
     parse_bad("http://h/a\n  n=4x\n", 2, "1 to 64");
     parse_bad("http://h/a\n  n=-1\n", 2, "1 to 64");
-    parse_bad("http://h/a\n  checksum=md5:00\n", 2, "sha256");
+    parse_bad("http://h/a\n  checksum=md4:00\n", 2, "sha256");
     parse_bad("http://h/a\n  checksum=sha256:abc\n", 2, "hex digits");
     parse_bad("http://h/a http://h/b\n", 1, "after the URL");
     parse_bad("http://h/a\n#\nhttp://h/\x01\n", 3, "control character");
