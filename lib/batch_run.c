@@ -259,21 +259,26 @@ static void finished(sg_download *dl, void *ud, sg_code rc, int unchanged)
 }
 
 /* dl_hooks.refused: turned away while others of its host are at work,
- * the host's cap; turned away alone, a failure.  An entry lowers the cap
- * once, and is deferred at most CAP_DEFERRALS times: a URL that its
- * server refuses whatever the load (always 503) is then a failure of its
- * own, not the host's cap. */
+ * the host's cap; turned away alone, a failure.  A refusal of a raised
+ * limit (the cap is probing) always lowers it again.  Otherwise an entry
+ * lowers the cap only with its first refusal and is deferred at most
+ * CAP_DEFERRALS times: a URL that its server refuses whatever the load
+ * (always 503) is then a failure of its own, not the host's cap, and
+ * does not take the host's connections down with it. */
 static int refused(sg_download *dl, void *ud, int64_t retry_after)
 {
     struct bent *en = ud;
     struct host *h = &en->b->hosts[en->host];
     (void)dl;
     int others = h->busy - en->slots;
-    if (others <= 0 || ++en->refusals > CAP_DEFERRALS)
+    int probe = h->cap.probing;
+    if (others <= 0 || (!probe && en->refusals >= CAP_DEFERRALS))
         return 0;
-    if (en->refusals == 1) {
+    if (probe || en->refusals == 0)
         (void)cap_refused(&h->cap, others, retry_after, now_ms());
-        h->refusers++;
+    if (!probe) {
+        h->refusers += en->refusals == 0;
+        en->refusals++;
     }
     en->b->caps_unsaid |= !h->said_cap;
     release(en); /* now: the next refusal counts the others right */

@@ -39,7 +39,7 @@ int dl_renew_start(sg_download *dl, int src, const eng_req *q)
     if (!s->orig || (!x->s.srcs[src].delivered && strcmp(s->url, s->orig) == 0) ||
         (s->renewals > 0 && !s->fresh_bytes))
         return 0;
-    (void)snprintf(s->why, sizeof s->why, "%s", q->why);
+    (void)snprintf(s->expired, sizeof s->expired, "%s", q->why);
     if (!(s->renew = calloc(1, sizeof *s->renew)))
         return 0;
     s->renew->url = s->orig;
@@ -73,7 +73,7 @@ static void settle(sg_download *dl, int i)
             err_set(&dl->err, SG_ECHANGED, "%s: the address expired (%s) and "
                                            "the URL now serves another "
                                            "version: %s",
-                    s->shown, s->why, bad);
+                    s->shown, s->expired, bad);
         goto out;
     }
     char *url = bad ? NULL : strdup(p->res.effective_url);
@@ -100,12 +100,12 @@ static void settle(sg_download *dl, int i)
         x->s.srcs[i].held = 0;
         dl_notice(dl, "%s: the address expired (%s); resolved again, going "
                       "on",
-                  s->shown, s->why);
+                  s->shown, s->expired);
     } else {
         (void)snprintf(why, sizeof why,
                        "%s: the address expired (%s) and resolving it again "
                        "failed: %s",
-                       s->shown, s->why, bad);
+                       s->shown, s->expired, bad);
         x->s.srcs[i].held = 0;
         if (sched_drop(&x->s, i) == SA_FAIL) {
             dl->verdict = XV_FAILED;

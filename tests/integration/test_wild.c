@@ -626,3 +626,39 @@ Test(wild, one_url_that_always_answers_503_does_not_cap_its_host_batch,
     cr_expect_null(strstr(last_stderr(), "connections at a time"), "%s",
                    last_stderr());
 }
+
+Test(wild, a_capped_host_probed_again_fails_no_entry_batch, .timeout = 120)
+{
+    /* 16 files of 3 MB (each larger than one GET), 8 at a time, from a
+     * server serving 2 at 4 MiB/s: about 6 s, so the limit is probed
+     * again (after 2 s, 4 s) by entries that were turned away before.
+     * Every file arrives (before, such entries used up their tries). */
+    srv_start(&S, "limit_conn perip 2; limit_rate 4m; "
+                  "sendfile_max_chunk 64k;");
+    char q[8192] = "", name[32];
+    for (int i = 0; i < 16; i++) {
+        snprintf(name, sizeof name, "g%02d", i);
+        srv_file(&S, name, 3000 * 1000, 300 + (uint64_t)i);
+        case_line(q, sizeof q, "%s", srv_url(&S, name));
+    }
+    case_write(qpath, q);
+    const char *o[] = {"-j", "8", NULL};
+    int64_t t0 = mono_ms();
+    int rc = case_batch(dir, qpath, o, 120);
+    double s = (double)(mono_ms() - t0) / 1000.0;
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    for (int i = 0; i < 16; i++) {
+        snprintf(name, sizeof name, "g%02d", i);
+        cr_expect_eq(case_size(case_path(dir, name)), 3000 * 1000, "%s",
+                     name);
+    }
+    wait_srv_idle(&S, WAIT_MS);
+    int refused = srv_requests(&S, 503);
+    cr_log_info("capped host probed again: %.2f s, %d refusals", s,
+                refused);
+    /* A refused probe lowers the limit again at once: the first round,
+     * then a probe every few seconds (an entry turned away before used
+     * to be started again and again: 16 refusals in 6 s). */
+    cr_expect_leq(refused, 8 + (int)(s / 2), "%d refusals in %.1f s",
+                  refused, s);
+}
