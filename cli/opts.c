@@ -18,6 +18,7 @@ enum {
     OPT_STALL_TIMEOUT,
     OPT_FAIL_IF_CHANGED,
     OPT_CHECKSUM,
+    OPT_CHECKSUM_FILE,
     OPT_MAX_PER_HOST,
     OPT_SHARD,
     OPT_NETRC,
@@ -55,6 +56,9 @@ static const char usage_text[] =
     "      --checksum ALGO=HEX  md5, sha1, sha256, sha512 or crc32c: the\n"
     "                         file must match it before it gets its name\n"
     "                         (exit 10)\n"
+    "      --checksum-file FILE  a checksum list (SHA256SUMS, MD5SUMS,\n"
+    "                         Fedora's CHECKSUM): its entry for the file's\n"
+    "                         name is the checksum; with -i, for every entry\n"
     "  -k, --insecure         do not verify TLS certificates\n"
     "  -A, -U, --user-agent UA  User-Agent header\n"
     "  -H, --header 'N: V'    an extra request header (repeatable); never\n"
@@ -192,6 +196,7 @@ int cli_parse(int argc, char **argv, cli_opts *cl)
         {"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
         {"fail-if-changed", no_argument, NULL, OPT_FAIL_IF_CHANGED},
         {"checksum", required_argument, NULL, OPT_CHECKSUM},
+        {"checksum-file", required_argument, NULL, OPT_CHECKSUM_FILE},
         {"input-file", required_argument, NULL, 'i'},
         {"jobs", required_argument, NULL, 'j'},
         {"max-per-host", required_argument, NULL, OPT_MAX_PER_HOST},
@@ -255,6 +260,7 @@ int cli_parse(int argc, char **argv, cli_opts *cl)
             break;
         case OPT_FAIL_IF_CHANGED: o->on_change = SG_CHANGE_FAIL; break;
         case OPT_CHECKSUM: o->checksum = optarg; break;
+        case OPT_CHECKSUM_FILE: o->checksum_file = optarg; break;
         case 'i': cl->input = optarg; break;
         case 'u': o->userpwd = optarg; break;
         case OPT_NETRC: o->netrc = 1; break;

@@ -147,6 +147,10 @@ typedef struct sg_options {
     const char *checksum;     /* "ALGO=HEX", ALGO md5, sha1, sha256, sha512
                                  or crc32c: the finished data must match
                                  it, else SG_ECHECKSUM */
+    const char *checksum_file; /* a checksum list (SHA256SUMS, MD5SUMS,
+                                 "ALGO (NAME) = HEX" lines): the entry for
+                                 the output's name is the checksum; an
+                                 output it does not list is SG_EUSAGE */
     const char *user_agent;   /* NULL: "segget/VERSION" */
     const char *const *headers; /* extra "Name: value" request headers,
                                    sent to the URL's own origin only */

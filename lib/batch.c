@@ -33,6 +33,7 @@
 #include "download.h"
 #include "name.h"
 #include "output.h"
+#include "sums.h"
 #include "util.h"
 
 void sg_batch_options_init(sg_batch_options *o)
@@ -175,9 +176,19 @@ static sg_code name_entry(sg_batch *b, struct bent *en)
         return err_set(e, SG_ENOMEM, "out of memory");
     en->connections = en->q->connections ? en->q->connections
                                          : b->o.dl.connections;
-    if (en->q->checksum) {
+    if (!en->q->checksum && b->sums) {
+        /* --checksum-file: every entry must be listed, by its name. */
+        char spec[160];
+        if (!sums_find(b->sums, en->name, spec, sizeof spec))
+            return err_set(e, SG_EUSAGE, "line %d: %s is not listed in %s",
+                           en->q->line, en->name, b->o.dl.checksum_file);
+        if (!(en->sum = strdup(spec)))
+            return err_set(e, SG_ENOMEM, "out of memory");
+    }
+    const char *spec = en->q->checksum ? en->q->checksum : en->sum;
+    if (spec) {
         checksum sum;
-        if ((rc = checksum_parse(en->q->checksum, &sum, e)))
+        if ((rc = checksum_parse(spec, &sum, e)))
             return rc;
     }
     return SG_OK;
@@ -270,7 +281,9 @@ sg_code sg_batch_new(sg_batch **out, const char *text, size_t len,
     sg_code rc;
     struct bent *all = NULL;
     if ((rc = check(o, &b->err)) || (rc = copy_options(b, o)) ||
-        (rc = queue_parse(text, len, &b->q, &b->err)))
+        (rc = queue_parse(text, len, &b->q, &b->err)) ||
+        (o->dl.checksum_file &&
+         (rc = sums_load(o->dl.checksum_file, &b->sums, &b->err))))
         return rc;
     if (b->q.n == 0)
         return err_set(&b->err, SG_EUSAGE, "the queue holds no URL");
@@ -310,9 +323,11 @@ sg_code sg_batch_new(sg_batch **out, const char *text, size_t len,
 out:
     for (int i = 0; all && i < b->q.n; i++) {
         free(all[i].shown), free(all[i].name), free(all[i].path);
-        free(all[i].part), free(all[i].jpath);
+        free(all[i].part), free(all[i].jpath), free(all[i].sum);
     }
     free(all);
+    free(b->sums);
+    b->sums = NULL;
     return rc;
 }
 
@@ -350,11 +365,12 @@ void sg_batch_free(sg_batch *b)
     for (int i = 0; i < b->n; i++) {
         struct bent *en = &b->e[i];
         free(en->shown), free(en->name), free(en->path);
-        free(en->part), free(en->jpath), free(en->error);
+        free(en->part), free(en->jpath), free(en->error), free(en->sum);
         qrow_cleanup(&en->row);
         sg_download_free(en->dl);
     }
     free(b->e);
+    free(b->sums);
     for (int i = 0; i < b->nhosts; i++)
         free(b->hosts[i].name);
     free(b->hosts);

@@ -35,6 +35,7 @@ struct bent {
     sg_batch *b;
     const queue_entry *q;
     char *shown, *name, *path, *part, *jpath;
+    char *sum;       /* its --checksum-file entry ("algo=hex"), or NULL */
     int host;        /* index in the batch's hosts */
     int connections;
     sg_entry_state state;
@@ -63,6 +64,7 @@ struct sg_batch {
     struct host *hosts;
     int nhosts;
     int caps_unsaid;  /* a host's cap went down and is not said yet */
+    char *sums;       /* --checksum-file's text while entries are named */
     sg_err err;
     atomic_int cancel;
     int ran;

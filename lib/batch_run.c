@@ -343,7 +343,8 @@ static int start(sg_batch *b, struct bent *en)
     o.output = en->path;
     o.dir = NULL;
     o.connections = en->kind == K_BIG ? slots : en->connections;
-    o.checksum = en->q->checksum;
+    o.checksum = en->q->checksum ? en->q->checksum : en->sum;
+    o.checksum_file = NULL; /* read once, by sg_batch_new */
     o.force = o.force || en->replace;
     o.progress = NULL;
     o.notice = entry_notice;

@@ -91,6 +91,8 @@ struct sg_download {
     int ran;
     int has_sum;
     checksum sum;
+    char *sums;      /* --checksum-file's text, until the name is known */
+    char *sums_path; /* and its path, for messages */
     char **headers; /* copies of the user's headers */
     char *userpwd, *proxy;
     char **mirrors;   /* copies of the mirror URLs */
@@ -181,6 +183,9 @@ sg_code dl_check_dir(const sg_download *dl, sg_err *e);
 const char *dl_range_spec(const sg_download *dl);
 /* Forget the mirrors' probes. */
 void dl_drop_mirrors(sg_download *dl);
+/* --checksum-file: take the list's entry for the output's name (known by
+ * now) as the checksum.  SG_EUSAGE in dl->err when it has none. */
+sg_code dl_sum_from_list(sg_download *dl);
 
 /* download.c */
 void dl_notice(sg_download *dl, const char *fmt, ...)

@@ -15,6 +15,7 @@
 #include "hdr.h"
 #include "name.h"
 #include "output.h"
+#include "sums.h"
 #include "util.h"
 
 void sg_options_init(sg_options *o)
@@ -175,6 +176,7 @@ static sg_code copy_strings(sg_download *dl, const char *url,
     dl->o.userpwd = dl->o.proxy = NULL;
     dl->o.headers = NULL;
     dl->o.checksum = NULL; /* parsed; the caller's string is not kept */
+    dl->o.checksum_file = NULL; /* read (dl->sums) */
     if (!(dl->url = strdup(url)) || !(dl->shown = eng_url_redact(url)) ||
         (o->output && !(dl->o.output = strdup(o->output))) ||
         (o->dir && !(dl->o.dir = strdup(o->dir))) ||
@@ -215,6 +217,18 @@ sg_code sg_download_new(sg_download **out, const char *url,
             goto out;
         dl->has_sum = 1;
     }
+    if (o->checksum_file && o->checksum) {
+        rc = err_set(&dl->err, SG_EUSAGE,
+                     "--checksum and --checksum-file exclude each other");
+        goto out;
+    }
+    if (o->checksum_file &&
+        ((rc = sums_load(o->checksum_file, &dl->sums, &dl->err)) ||
+         !(dl->sums_path = strdup(o->checksum_file)))) {
+        if (!rc)
+            rc = err_set(&dl->err, SG_ENOMEM, "out of memory");
+        goto out;
+    }
     if ((rc = download_check(o, &dl->err)) ||
         (rc = parse_range(dl, o->range)) || (rc = copy_mirrors(dl, o)))
         goto out;
@@ -228,8 +242,28 @@ sg_code sg_download_new(sg_download **out, const char *url,
         (rc = dl_make_paths(dl, NULL, urlpath)))
         goto out;
     dl->paths_known = !(o->content_disposition && !o->output);
+    if (dl->paths_known)
+        rc = dl_sum_from_list(dl);
 out:
     free(urlpath);
+    return rc;
+}
+
+sg_code dl_sum_from_list(sg_download *dl)
+{
+    if (!dl->sums)
+        return SG_OK;
+    const char *base = strrchr(dl->path, '/');
+    base = base ? base + 1 : dl->path;
+    char spec[160];
+    sg_code rc;
+    if (!sums_find(dl->sums, base, spec, sizeof spec))
+        rc = err_set(&dl->err, SG_EUSAGE, "%s is not listed in %s", base,
+                     dl->sums_path);
+    else if ((rc = checksum_parse(spec, &dl->sum, &dl->err)) == SG_OK)
+        dl->has_sum = 1;
+    free(dl->sums);
+    dl->sums = NULL;
     return rc;
 }
 
@@ -300,6 +334,8 @@ void sg_download_free(sg_download *dl)
     free(dl->mirrors);
     free(dl->mshown);
     free(dl->ident);
+    free(dl->sums);
+    free(dl->sums_path);
     origin_cleanup(&dl->rec);
     free(dl->userpwd);
     free(dl->proxy);

@@ -169,6 +169,10 @@ static void probed(sg_download *dl)
                 return;
             }
         }
+        if (dl_sum_from_list(dl)) {
+            dl_fail(dl, dl->err.code);
+            return;
+        }
         dl->paths_known = 1;
         dl->probed = 1;
         dl->st = ST_OPEN;

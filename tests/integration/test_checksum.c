@@ -154,3 +154,121 @@ Test(checksum, every_algorithm_in_a_queue)
     }
     cr_expect(!exists(case_path(dir, "wrong")), "the wrong one was named");
 }
+
+/* Write a checksum list to dir/../SUMS; returns its path. */
+static const char *sums_file(const char *text)
+{
+    static char path[600];
+    snprintf(path, sizeof path, "%s/../SUMS", dir);
+    case_write(path, text);
+    return path;
+}
+
+/* "HEX" of "ALGO=HEX". */
+static const char *hex_of(const char *spec)
+{
+    return strchr(spec, '=') + 1;
+}
+
+Test(checksum, a_list_names_the_file_single)
+{
+    const int64_t size = 2 * MiB + 7;
+    case_fault(&S, size, 92, NULL);
+    char s256[200], md5[200], list[1024];
+    digest_of("sha256", 92, size, s256, sizeof s256);
+    digest_of("md5", 92, size, md5, sizeof md5);
+    /* GNU lines, binary mode, another file first. */
+    snprintf(list, sizeof list, "%s  other.iso\n%s *data\n", hex_of(md5),
+             hex_of(s256));
+    const char *o[] = {"-q", "-n", "4", "--checksum-file", sums_file(list),
+                       NULL};
+    int rc = case_single(dir, o, srv_url(&S, "data"), NULL, 60);
+    cr_expect_eq(rc, 0, "GNU list: exit %d: %s", rc, last_stderr());
+    cr_expect(same_content(case_path(dir, "data"), 92, size));
+    /* BSD lines inside a signature, as Fedora publishes them. */
+    case_fresh_dir(dir);
+    snprintf(list, sizeof list,
+             "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n"
+             "MD5 (data) = %s\n-----BEGIN PGP SIGNATURE-----\nxx\n"
+             "-----END PGP SIGNATURE-----\n",
+             hex_of(md5));
+    const char *b[] = {"-q", "-n", "1", "--checksum-file", sums_file(list),
+                       NULL};
+    rc = case_single(dir, b, srv_url(&S, "data"), NULL, 60);
+    cr_expect_eq(rc, 0, "BSD list: exit %d: %s", rc, last_stderr());
+    /* A wrong entry: exit 10, nothing named. */
+    case_fresh_dir(dir);
+    spoil(s256);
+    snprintf(list, sizeof list, "%s  data\n", hex_of(s256));
+    const char *w[] = {"-q", "-n", "4", "--checksum-file", sums_file(list),
+                       NULL};
+    rc = case_single(dir, w, srv_url(&S, "data"), NULL, 60);
+    cr_expect_eq(rc, 10, "wrong entry: exit %d: %s", rc, last_stderr());
+    cr_expect(!exists(case_path(dir, "data")));
+    /* Not listed, or with --checksum too: usage errors before anything
+     * is fetched. */
+    case_fresh_dir(dir);
+    snprintf(list, sizeof list, "%s  other\n", hex_of(md5));
+    const char *u[] = {"-q", "--checksum-file", sums_file(list), NULL};
+    rc = case_single(dir, u, srv_url(&S, "data"), NULL, 60);
+    cr_expect_eq(rc, 1, "unlisted: exit %d: %s", rc, last_stderr());
+    cr_expect(strstr(last_stderr(), "data is not listed in"), "%s",
+              last_stderr());
+    const char *both[] = {"-q", "--checksum", md5, "--checksum-file",
+                          sums_file(list), NULL};
+    rc = case_single(dir, both, srv_url(&S, "data"), NULL, 60);
+    cr_expect_eq(rc, 1, "both: exit %d: %s", rc, last_stderr());
+    cr_expect_eq(dir_entries(dir), 0, "litter");
+}
+
+Test(checksum, a_list_names_the_file_the_server_names)
+{
+    /* -J: the name comes with the probe; the list is read for it. */
+    const int64_t size = 1 * MiB;
+    case_fault(&S, size, 93,
+               (const char *[]){"--disposition",
+                                "attachment; filename=\"named.bin\"", NULL});
+    char s256[200], list[512];
+    digest_of("sha256", 93, size, s256, sizeof s256);
+    snprintf(list, sizeof list, "%s  named.bin\n", hex_of(s256));
+    const char *o[] = {"-q", "-J", "--checksum-file", sums_file(list), NULL};
+    int rc = case_single(dir, o, srv_url(&S, "data"), NULL, 60);
+    cr_expect_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_expect(same_content(case_path(dir, "named.bin"), 93, size));
+    case_fresh_dir(dir);
+    spoil(s256);
+    snprintf(list, sizeof list, "%s  named.bin\n", hex_of(s256));
+    rc = case_single(dir, (const char *[]){"-q", "-J", "--checksum-file",
+                                           sums_file(list), NULL},
+                     srv_url(&S, "data"), NULL, 60);
+    cr_expect_eq(rc, 10, "wrong: exit %d: %s", rc, last_stderr());
+}
+
+Test(checksum, a_list_names_every_entry_of_a_queue)
+{
+    const int64_t size = 300 * 1024;
+    case_fault(&S, size, 94, NULL);
+    char a[200], c[200], list[1024], q[1024] = "";
+    digest_of("sha1", 94, size, a, sizeof a);
+    digest_of("sha512", 94, size, c, sizeof c);
+    snprintf(list, sizeof list, "%s  a.bin\n%s  ./sub/c.bin\n", hex_of(a),
+             hex_of(c));
+    case_line(q, sizeof q, "%s", srv_url(&S, "a.bin"));
+    case_line(q, sizeof q, "%s", srv_url(&S, "c"));
+    case_line(q, sizeof q, "  out=sub/c.bin");
+    case_write(qpath, q);
+    const char *o[] = {"-q", "--checksum-file", sums_file(list), NULL};
+    int rc = case_batch(dir, qpath, o, 60);
+    cr_expect_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_expect(same_content(case_path(dir, "a.bin"), 94, size));
+    cr_expect(same_content(case_path(dir, "sub/c.bin"), 94, size));
+    /* An entry the list lacks stops the queue before anything runs. */
+    case_fresh_dir(dir);
+    case_line(q, sizeof q, "%s", srv_url(&S, "d.bin"));
+    case_write(qpath, q);
+    rc = case_batch(dir, qpath, o, 60);
+    cr_expect_eq(rc, 1, "exit %d: %s", rc, last_stderr());
+    cr_expect(strstr(last_stderr(), "d.bin is not listed in"), "%s",
+              last_stderr());
+    cr_expect_eq(dir_entries(dir), 0, "something was fetched");
+}

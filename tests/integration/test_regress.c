@@ -191,8 +191,11 @@ Test(regress, d01_mirror_body_longer_than_its_range_is_dropped)
 {
     /* The URL is healthy; the mirror (same size, same validators) sends
      * bodies longer than their ranges.  None of the mirror's bytes is
-     * kept: it is dropped, named, and the URL does the rest. */
-    fault(&S, 2 * MiB, 104, NULL);
+     * kept: it is dropped, named, and the URL does the rest.  The URL
+     * sends at 1 MB/s a connection, so the download cannot end before
+     * the mirror's first responses do (unthrottled it sometimes did, and
+     * the mirror was never judged). */
+    fault(&S, 2 * MiB, 104, (const char *[]){"--rate", "1000000", NULL});
     const char *x[] = {"--extra-bytes", "1000", NULL};
     fault(&M, 2 * MiB, 104, x);
     char u0[256], badport[32];
