@@ -663,3 +663,31 @@ Test(wild, a_capped_host_probed_again_fails_no_entry_batch, .timeout = 120)
     cr_expect_leq(refused, 8 + (int)(s / 2), "%d refusals in %.1f s",
                   refused, s);
 }
+
+Test(wild, a_mirror_that_caps_connections_is_used_within_its_cap)
+{
+    /* The URL serves freely; the mirror serves 2 at once and answers
+     * 503 beyond.  The mirror is kept, at its cap, and named once. */
+    const int64_t size = 8 * MiB;
+    case_fault(&M, size, 82, (const char *[]){"--rate", "1000000", NULL});
+    case_fault(&S, size, 82,
+               (const char *[]){"--rate", "1000000", "--cap", "2", NULL});
+    char good[256], capped_url[256];
+    snprintf(good, sizeof good, "%s", srv_url(&M, "data"));
+    snprintf(capped_url, sizeof capped_url, "%s", srv_url(&S, "data"));
+    const char *o[] = {"-n", "8", NULL};
+    int rc = case_single(dir, o, good, capped_url, 60);
+    const char *err = last_stderr();
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
+    cr_assert(same_content(case_path(dir, "data"), 82, size), "not exact");
+    cr_expect(strstr(err, "2 connections at a time"), "cap not said: %s",
+              err);
+    cr_expect_null(strstr(err, "dropped"), "the mirror was dropped: %s",
+                   err);
+    wait_srv_idle(&S, WAIT_MS);
+    int served = logged(&S, 206), refused = logged(&S, 503);
+    cr_log_info("capped mirror: %d ranges served, %d refusals", served,
+                refused);
+    cr_expect_gt(served, 0, "the mirror served nothing");
+    cr_expect_leq(refused, 8, "%d refusals", refused);
+}
