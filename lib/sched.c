@@ -29,6 +29,9 @@
 #define HEDGE_SETUP_S 0.3     /* what a fresh connection needs to start */
 #define HEDGE_WORTH_S 0.5     /* and at least this much time to win */
 #define HEDGE_PER_CONN 2      /* hedge budget per connection */
+#define HEDGE_HEAD_FACTOR 2.0 /* the same, for what a consumer waits for */
+#define WIN_MIN_SHARE 4       /* a windowed request of under chunk / this
+                                 waits for the window to move instead */
 #define REF_DECAY 0.97        /* per sample: the best rate fades in ~6 s */
 
 int sched_init(sched *s, sg_segment *segs, int *n, int cap, int nconns,
@@ -50,8 +53,10 @@ int sched_init(sched *s, sg_segment *segs, int *n, int cap, int nconns,
         return -1;
     for (int i = 0; i < cap; i++)
         s->rt[i] = (sched_seg){.conn = -1, .hedge = -1, .wait_src = -1};
-    for (int i = 0; i < *n; i++)
+    for (int i = 0; i < *n; i++) {
         segs[i].active = 0;
+        s->rt[i].sealed = segs[i].done; /* an earlier run's bytes */
+    }
     for (int i = 0; i < s->nsrcs; i++)
         cap_init(&s->srcs[i].cap, s->nconns);
     for (int i = 0; i < s->nconns; i++) {
@@ -108,6 +113,30 @@ static double seg_rate(const sched *s, int i, double med)
     return med;
 }
 
+/* Cut segment i at at: the new segment [at, end) is returned (its
+ * index), or -1. */
+static int split(sched *s, int i, int64_t at)
+{
+    int j = plan_split_at(s->segs, s->n, s->cap, i, at);
+    if (j >= 0)
+        s->rt[j] = (sched_seg){.conn = -1, .hedge = -1, .wait_src = -1,
+                               .sealed = at};
+    return j;
+}
+
+/* Windowed: the unfinished segment the consumer waits for (the lowest
+ * unfinished bytes), or -1. */
+static int head(const sched *s)
+{
+    int h = -1;
+    for (int i = 0; i < *s->n; i++) {
+        const sg_segment *g = &s->segs[i];
+        if (g->done < g->end && (h < 0 || g->start < s->segs[h].start))
+            h = i;
+    }
+    return h;
+}
+
 /* Split off part of the active segment with the most time left for a new
  * connection expected to run at the peers' median rate.  Returns the new
  * segment's index or -1. */
@@ -141,10 +170,7 @@ static int steal(sched *s)
         keep = STEAL_KEEP;
     if (left - keep < STEAL_MIN)
         return -1;
-    int i = plan_split_at(s->segs, s->n, s->cap, best, g->done + keep);
-    if (i >= 0)
-        s->rt[i] = (sched_seg){.conn = -1, .hedge = -1, .wait_src = -1};
-    return i;
+    return split(s, best, g->done + keep);
 }
 
 /* A running segment whose owner would need far longer for the rest than
@@ -155,7 +181,7 @@ static int hedge(sched *s, int64_t now)
     if (s->no_replace || s->hedges >= s->nconns * HEDGE_PER_CONN ||
         s->ref_rate <= 0)
         return -1;
-    int best = -1;
+    int best = -1, first = s->win > 0 ? head(s) : -1;
     double best_gain = HEDGE_WORTH_S;
     for (int i = 0; i < *s->n; i++) {
         const sched_seg *r = &s->rt[i];
@@ -169,12 +195,56 @@ static int hedge(sched *s, int64_t now)
         double left = (double)(g->end - g->done);
         double own = left / (rate > 1 ? rate : 1);
         double fresh = HEDGE_SETUP_S + left / s->ref_rate;
-        if (own < HEDGE_FACTOR * fresh || own - fresh <= best_gain)
+        /* The one the consumer waits for holds every other up. */
+        double factor = i == first ? HEDGE_HEAD_FACTOR : HEDGE_FACTOR;
+        if (own < factor * fresh || own - fresh <= best_gain)
             continue;
+        if (i == first)
+            return i;
         best = i;
         best_gain = own - fresh;
     }
     return best;
+}
+
+/* Windowed: the lowest unfinished bytes nobody fetches below the
+ * window's end, at most a chunk of them; else a part of a running
+ * segment, or a hedge (the consumer's first).  -1 when none. */
+static int pick_window(sched *s, int src, int64_t now, int64_t *wake)
+{
+    int64_t lim = s->win_at + s->win;
+    int best = -1;
+    for (int i = 0; i < *s->n; i++) {
+        const sg_segment *g = &s->segs[i];
+        const sched_seg *r = &s->rt[i];
+        if (r->conn >= 0 || g->done >= g->end || g->done >= lim)
+            continue;
+        if (r->next_at > now && r->wait_src == src) {
+            if (r->next_at < *wake)
+                *wake = r->next_at;
+            continue;
+        }
+        if (best < 0 || g->done < s->segs[best].done)
+            best = i;
+    }
+    if (best >= 0) {
+        const sg_segment *g = &s->segs[best];
+        int64_t cut = g->done + s->chunk;
+        if (cut > lim)
+            cut = lim;
+        if (cut < g->end) {
+            /* A sliver at the window's end: the window moves soon. */
+            if ((cut - g->done) * WIN_MIN_SHARE < s->chunk &&
+                g->done > s->win_at)
+                best = -1;
+            else
+                (void)split(s, best, cut);
+        }
+        if (best >= 0)
+            return best;
+    }
+    int i = steal(s);
+    return i >= 0 ? i : hedge(s, now);
 }
 
 /* A segment for a free connection to src: an unfinished one nobody
@@ -183,6 +253,8 @@ static int hedge(sched *s, int64_t now)
  * when none. */
 static int pick(sched *s, int src, int64_t now, int64_t *wake)
 {
+    if (s->win > 0)
+        return pick_window(s, src, now, wake);
     int waiting = 0;
     for (int i = 0; i < *s->n; i++) {
         const sg_segment *g = &s->segs[i];
@@ -263,8 +335,69 @@ void cap_grow(sched_cap *c, int busy, int64_t now)
     }
 }
 
+void sched_window(sched *s, int64_t win, int64_t chunk)
+{
+    s->win = win;
+    s->chunk = chunk;
+}
+
+void sched_consumed(sched *s, int64_t at)
+{
+    s->win_at = at;
+}
+
+int64_t sched_ready(const sched *s, int64_t from)
+{
+    for (int moved = 1; moved;) {
+        moved = 0;
+        for (int i = 0; i < *s->n; i++) {
+            const sg_segment *g = &s->segs[i];
+            int64_t to = s->rt[i].sealed;
+            if (g->start <= from && from < to) {
+                from = to;
+                moved = to == g->end; /* on into the next segment */
+                break;
+            }
+        }
+    }
+    return from;
+}
+
+/* Windowed: merge finished segments that touch and that no connection
+ * holds; the last segment takes the freed slot (its connections
+ * follow). */
+static void compact(sched *s)
+{
+    for (int a = 0; a < *s->n; a++) {
+        sg_segment *g = &s->segs[a];
+        if (g->done < g->end || s->rt[a].conn >= 0 || s->rt[a].sealed < g->end)
+            continue;
+        for (int b = 0; b < *s->n; b++) {
+            sg_segment *h = &s->segs[b];
+            if (b == a || h->start != g->end || h->done < h->end ||
+                s->rt[b].conn >= 0 || s->rt[b].sealed < h->end)
+                continue;
+            g->end = g->done = s->rt[a].sealed = h->end;
+            int last = --*s->n;
+            if (b != last) {
+                s->segs[b] = s->segs[last];
+                s->rt[b] = s->rt[last];
+                for (int c = 0; c < s->nconns; c++)
+                    if (s->conns[c].seg == last)
+                        s->conns[c].seg = b;
+            }
+            if (a == last)
+                a = b;
+            g = &s->segs[a];
+            b = -1; /* look again from the merged segment */
+        }
+    }
+}
+
 int sched_next(sched *s, int64_t now, int *conn, int *seg, int64_t *wake)
 {
+    if (s->win > 0 && *s->n > 2 * s->nconns + 8)
+        compact(s);
     for (int i = 0; i < s->nsrcs; i++)
         cap_grow(&s->srcs[i].cap, s->srcs[i].conns, now);
     for (int c = 0; c < s->nconns; c++) {
@@ -391,6 +524,9 @@ sched_act sched_finish(sched *s, int conn, sched_end e, int64_t retry_after,
     } else {
         r->conn = -1;
         s->segs[seg].active = 0;
+        /* The last runner is done: what it wrote stays (a response that
+         * proved malformed took its bytes back before this). */
+        r->sealed = s->segs[seg].done;
     }
     k->seg = -1;
     k->lost = 0;
@@ -487,7 +623,11 @@ int sched_adapt(sched *s, int64_t now)
     if (!s->ranges || s->no_replace ||
         s->replaced >= s->nconns * REPLACE_PER_CONN)
         return -1;
-    for (int i = 0; i < s->nconns; i++) {
+    /* Windowed, the consumer's connection is looked at first. */
+    int h = s->win > 0 ? head(s) : -1;
+    int first = h >= 0 && s->rt[h].conn >= 0 ? s->rt[h].conn : 0;
+    for (int j = 0; j < s->nconns; j++) {
+        int i = (first + j) % s->nconns;
         sched_conn *k = &s->conns[i];
         double r = k->meter.rate;
         if (k->seg < 0 || r < 0 || now - k->t_start < SLOW_AGE_MS ||

@@ -115,6 +115,9 @@ typedef struct sched_seg {
                         it at once) */
     int64_t best;    /* without ranges: the furthest a stream got (each
                         try starts again at 0) */
+    int64_t sealed;  /* [start, sealed) was written by requests that
+                        ended without taking their bytes back: what an
+                        in-order consumer may take (sched_ready) */
 } sched_seg;
 
 typedef struct sched {
@@ -133,6 +136,9 @@ typedef struct sched {
     double ref_rate;  /* the best rate of a connection lately (decays) */
     int no_replace;   /* a rate limit holds connections back on purpose */
     int64_t last_adapt;
+    int64_t win;      /* > 0: in order, within a window (sched_window) */
+    int64_t win_at;   /* where the consumer is (sched_consumed) */
+    int64_t chunk;    /* a windowed request's size */
 } sched;
 
 /* Set s up over segs[0..*n) (capacity cap; the caller owns the array)
@@ -142,6 +148,22 @@ typedef struct sched {
 int sched_init(sched *s, sg_segment *segs, int *n, int cap, int nconns,
                int nsrcs, int ranges, int max_tries);
 void sched_cleanup(sched *s);
+
+/* In order, for a consumer that takes the bytes front to back (a pipe,
+ * a running hash): from now on no request reaches at + win (at being
+ * what sched_consumed last said), each asks for at most chunk bytes, the
+ * lowest offsets first, and finished segments that touch are merged so
+ * the plan does not grow with the file (a segment's index may change:
+ * connections follow it).  The connection that holds the consumer up is
+ * the first to be hedged or replaced.  win and chunk > 0. */
+void sched_window(sched *s, int64_t win, int64_t chunk);
+
+/* The consumer has taken every byte below at. */
+void sched_consumed(sched *s, int64_t at);
+
+/* The end of the sealed bytes (sched_seg.sealed) contiguous from from:
+ * from itself when the segment holding it has none past it. */
+int64_t sched_ready(const sched *s, int64_t from);
 
 /* Find work for a free connection at time now.  Returns 1 with *conn,
  * *seg set (the request asks for segs[seg].done to segs[seg].end from
