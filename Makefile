@@ -17,7 +17,7 @@ CFLAGS  ?= -O2 -g
 B       := build$(if $(SANITIZE),/san)
 VERSION := $(shell sed -n 's/^\#define SG_VERSION "\(.*\)"/\1/p' include/segget.h)
 
-PKGS        := libcurl sqlite3 libcrypto
+PKGS        := libcurl sqlite3 libcrypto zlib
 PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 SG_CFLAGS   := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 \
@@ -114,7 +114,7 @@ FUZZ_SRC_hdr := lib/hdr.c
 FUZZ_SRC_resp := lib/resp.c lib/hdr.c
 FUZZ_SRC_judge := lib/judge.c lib/policy.c lib/resp.c lib/hdr.c
 FUZZ_SRC_name := lib/name.c lib/util.c
-FUZZ_SRC_queue := lib/queue.c lib/checksum.c lib/err.c lib/util.c -lcrypto
+FUZZ_SRC_queue := lib/queue.c lib/checksum.c lib/err.c lib/util.c -lcrypto -lz
 fuzz:
 	@mkdir -p $(B)/fuzz
 	@for f in $(FUZZERS); do \
