@@ -17,7 +17,7 @@ CFLAGS  ?= -O2 -g
 B       := build$(if $(SANITIZE),/san)
 VERSION := $(shell sed -n 's/^\#define SG_VERSION "\(.*\)"/\1/p' include/segget.h)
 
-PKGS        := libcurl sqlite3 libcrypto
+PKGS        := libcurl sqlite3 libcrypto zlib
 PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 SG_CFLAGS   := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 \
@@ -109,19 +109,23 @@ unit: all $(TEST_BIN)
 
 # libFuzzer harnesses for every parser, each run for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 20
-FUZZERS := hdr resp judge name queue
+FUZZERS := hdr resp judge name queue digest
+FUZZ_DIGEST := lib/digest.c lib/sfv.c lib/checksum.c lib/err.c lib/util.c \
+               -lcrypto -lz
 FUZZ_SRC_hdr := lib/hdr.c
-FUZZ_SRC_resp := lib/resp.c lib/hdr.c
-FUZZ_SRC_judge := lib/judge.c lib/policy.c lib/resp.c lib/hdr.c
+FUZZ_SRC_resp := lib/resp.c lib/hdr.c $(FUZZ_DIGEST)
+FUZZ_SRC_judge := lib/judge.c lib/policy.c lib/resp.c lib/hdr.c $(FUZZ_DIGEST)
+FUZZ_SRC_digest := lib/hdr.c $(FUZZ_DIGEST)
 FUZZ_SRC_name := lib/name.c lib/util.c
-FUZZ_SRC_queue := lib/queue.c lib/checksum.c lib/err.c lib/util.c -lcrypto
+FUZZ_SRC_queue := lib/queue.c lib/checksum.c lib/err.c lib/util.c -lcrypto -lz
 fuzz:
 	@mkdir -p $(B)/fuzz
 	@for f in $(FUZZERS); do \
 	  srcs=$$(case $$f in hdr) echo "$(FUZZ_SRC_hdr)";; \
 	    resp) echo "$(FUZZ_SRC_resp)";; name) echo "$(FUZZ_SRC_name)";; \
 	    judge) echo "$(FUZZ_SRC_judge)";; \
-	    queue) echo "$(FUZZ_SRC_queue)";; esac); \
+	    queue) echo "$(FUZZ_SRC_queue)";; \
+	    digest) echo "$(FUZZ_SRC_digest)";; esac); \
 	  clang -g -O1 -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -Iinclude -Ilib -o $(B)/fuzz/fuzz_$$f tests/fuzz/fuzz_$$f.c $$srcs \

@@ -144,8 +144,10 @@ typedef struct sg_options {
                                 they take under a quarter of that */
     int64_t checkpoint_bytes; /* and after this many new bytes, 4 MiB */
     int insecure;             /* skip TLS verification */
-    const char *checksum;     /* "ALGO=HEX", ALGO md5, sha1, sha256, sha512
-                                 or crc32c: the finished data must match
+    const char *checksum;     /* "ALGO=HEX", ALGO md5, sha1, sha256, sha512,
+                                 crc32, crc32c or crc64nvme (a CRC
+                                 big-endian: 8 hex digits, 16 for
+                                 crc64nvme): the finished data must match
                                  it, else SG_ECHECKSUM */
     const char *checksum_file; /* a checksum list (SHA256SUMS, MD5SUMS,
                                  "ALGO (NAME) = HEX" lines): the entry for

@@ -12,6 +12,7 @@ void resp_init(resp *r)
     memset(r, 0, sizeof *r);
     r->length = -1;
     r->retry_after = -1;
+    digest_init(&r->digests);
 }
 
 void resp_cleanup(resp *r)
@@ -67,6 +68,7 @@ int resp_line(resp *r, const char *line, size_t len)
     size_t nl, vl;
     if (hdr_split(line, len, &n, &nl, &v, &vl) < 0)
         return 0;
+    (void)digest_field(&r->digests, n, nl, v, vl, r->status == 206);
     if (hdr_name_is(n, nl, "content-length")) {
         int64_t x;
         if (hdr_parse_length(v, vl, &x) < 0)

@@ -8,6 +8,8 @@
  * previous one, so what remains at the first body byte describes exactly
  * the response whose body it is.  A field sent twice with different values
  * is recorded as a conflict: the caller must not guess which one is true.
+ * The integrity fields (Repr-Digest, Digest, Content-MD5, x-amz-checksum-*,
+ * x-goog-hash) go to digest.h, which keeps its own conflicts.
  * Pure (no curl); one resp per transfer, used by one thread.
  */
 #ifndef SG_RESP_H
@@ -16,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "digest.h"
 #include "hdr.h"
 
 typedef struct resp {
@@ -36,6 +39,7 @@ typedef struct resp {
     int64_t retry_after; /* seconds, -1 absent: set by the engine from
                             libcurl, which reads both of its forms */
     int has_location;
+    digest_set digests; /* the integrity it declares (Repr-Digest, ...) */
     /* Fields present but unusable: the response is not trusted. */
     int bad_length, bad_range, bad_etag, conflict;
 } resp;

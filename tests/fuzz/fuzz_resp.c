@@ -24,6 +24,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         abort();
     if (r.etag && r.etag[strlen(r.etag) - 1] != '"')
         abort();
+    const digest_decl *best = digest_best(&r.digests);
+    if (best && best->sum.len != checksum_len(best->sum.algo))
+        abort();
+    char u[256];
+    digest_unchecked(&r.digests, u, sizeof u);
+    if (strlen(u) >= sizeof u)
+        abort();
     resp_cleanup(&r);
     return 0;
 }
