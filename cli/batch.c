@@ -142,7 +142,7 @@ int cli_batch(cli_opts *cl)
         events_batch_end(&c.ev, &st, cli_exit_status(rc), msg);
     } else if (json) {
         events_end(&c.ev, NULL, cli_exit_status(rc), sg_strerror(rc), 0, 0,
-                   0);
+                   0, NULL, NULL);
     }
     if (b && (rc == SG_OK || !msg[0] || c.nfailed)) {
         sg_batch_status st;

@@ -176,7 +176,7 @@ void events_notice(const char *msg, void *userdata)
 
 void events_end(events *ev, const char *path, int exit_status,
                 const char *error, double seconds, int64_t size,
-                int complete)
+                int complete, const char *algo, const char *source)
 {
     FILE *f = ev->out;
     if (exit_status == 0) {
@@ -186,6 +186,16 @@ void events_end(events *ev, const char *path, int exit_status,
                 (long long)size, seconds);
         if (complete)
             fputs(",\"already_complete\":true", f);
+        fputs(",\"verified\":", f);
+        if (algo) {
+            fputs("{\"algorithm\":", f);
+            str(f, algo);
+            fputs(",\"source\":", f);
+            str(f, source);
+            fputc('}', f);
+        } else {
+            fputs("null", f);
+        }
     } else {
         fprintf(f, "{\"event\":\"error\",\"exit\":%d,\"message\":",
                 exit_status);

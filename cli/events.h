@@ -32,10 +32,11 @@ void events_progress(const sg_progress *p, void *userdata);
 void events_notice(const char *msg, void *userdata);
 
 /* The last event of a single download: finish (exit 0; complete: the
- * file was already complete, nothing fetched) or error. */
+ * file was already complete, nothing fetched; algo and source: the
+ * checksum it was found to match, or NULL) or error. */
 void events_end(events *ev, const char *path, int exit_status,
                 const char *error, double seconds, int64_t size,
-                int complete);
+                int complete, const char *algo, const char *source);
 
 /* sg_batch_event_fn and sg_batch_status_fn. */
 void events_file(const sg_batch_event *e, void *userdata);

@@ -145,15 +145,20 @@ static void on_notice(const char *msg, void *ud)
 }
 
 /* The last word of a single download: its event, error or summary. */
-static void report(struct cli *c, sg_download *dl, sg_code rc, int quiet)
+static void report(struct cli *c, sg_download *dl, sg_code rc, int quiet,
+                   int cl_pipe)
 {
     const char *msg = dl ? sg_download_error(dl) : "";
     double secs = now_s() - c->start;
     int complete = rc == SG_OK && sg_download_already_complete(dl);
     if (c->json) {
+        const char *source = NULL;
+        const char *algo = rc == SG_OK ? sg_download_checked(dl, &source)
+                                       : NULL;
         events_end(&c->ev, dl ? sg_download_path(dl) : NULL,
                    cli_exit_status(rc), msg[0] ? msg : sg_strerror(rc),
-                   secs, c->total > 0 ? c->total : 0, complete);
+                   secs, c->total > 0 ? c->total : 0, complete, algo,
+                   source);
         events_free(&c->ev);
     }
     if (rc != SG_OK) {
@@ -168,8 +173,13 @@ static void report(struct cli *c, sg_download *dl, sg_code rc, int quiet)
         int64_t n = c->total > 0 ? c->total : 0;
         progress_bytes(size, sizeof size, (double)n);
         progress_bytes(rate, sizeof rate, secs > 0 ? (double)n / secs : 0);
-        fprintf(stderr, "segget: saved %s (%s in %.1f s, %s/s)\n",
-                sg_download_path(dl), size, secs, rate);
+        if (cl_pipe)
+            fprintf(stderr, "segget: wrote %s to standard output in %.1f s "
+                            "(%s/s)\n",
+                    size, secs, rate);
+        else
+            fprintf(stderr, "segget: saved %s (%s in %.1f s, %s/s)\n",
+                    sg_download_path(dl), size, secs, rate);
     }
 }
 
@@ -200,7 +210,7 @@ static int single(cli_opts *cl)
         keys_stop(&c.keys);
     }
     progress_end(&c.view);
-    report(&c, dl, rc, cl->quiet);
+    report(&c, dl, rc, cl->quiet, o.output_fd > 0);
     sg_download_free(dl);
     return cli_exit_status(rc);
 }

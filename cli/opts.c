@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -25,6 +26,8 @@ enum {
     OPT_JSON,
     OPT_LIMIT_RATE,
     OPT_RANGE,
+    OPT_BUFFER,
+    OPT_NO_VERIFY,
 };
 
 static const char usage_text[] =
@@ -37,7 +40,12 @@ static const char usage_text[] =
     "and the faster servers take more.\n"
     "\n"
     "  -n, --connections N    parallel connections, 1-64 (default 8)\n"
-    "  -o, --output FILE      save as FILE (default: name from the URL)\n"
+    "  -o, --output FILE      save as FILE (default: name from the URL);\n"
+    "                         '-' writes the bytes to standard output in\n"
+    "                         order, each once its response passed every\n"
+    "                         check (not resumable)\n"
+    "      --buffer SIZE      with -o -: memory for the connections working\n"
+    "                         ahead of the output (default 64M)\n"
     "  -P, --dir DIR          save into DIR (made if missing)\n"
     "  -J, --content-disposition  without -o, use the name the server\n"
     "                         proposes, stripped of any directory\n"
@@ -55,7 +63,11 @@ static const char usage_text[] =
     "                         download, stop (exit 5) instead of restarting\n"
     "      --checksum ALGO=HEX  md5, sha1, sha256, sha512, crc32, crc32c or\n"
     "                         crc64nvme: the file must match it before it\n"
-    "                         gets its name (exit 10)\n"
+    "                         gets its name (exit 10); without it, the\n"
+    "                         strongest checksum the server declares\n"
+    "                         (Repr-Digest, Digest, Content-MD5,\n"
+    "                         x-amz-checksum-*, x-goog-hash) is checked\n"
+    "      --no-verify        do not check the server's checksums\n"
     "      --checksum-file FILE  a checksum list (SHA256SUMS, MD5SUMS,\n"
     "                         Fedora's CHECKSUM): its entry for the file's\n"
     "                         name is the checksum; with -i, for every entry\n"
@@ -83,7 +95,10 @@ static const char usage_text[] =
     "                         of the queue, split by a hash of each URL\n"
     "  -h, --help             this text\n"
     "  -V, --version          version\n"
-    "\n"
+    "\n";
+
+/* C compilers need to accept string literals of only 4095 bytes. */
+static const char usage_notes[] =
     "While downloading, NAME.part holds the data and NAME.segget the\n"
     "journal; NAME appears only after the data is verified.  Run again,\n"
     "a command resumes (also from a new URL of the same file), or with\n"
@@ -114,7 +129,8 @@ static const char usage_exit[] =
     "   9 refused as unsafe (file exists, symlink, in use by another "
     "segget)\n"
     "  10 checksum mismatch\n"
-    "  11 interrupted; rerun the same command to resume\n";
+    "  11 interrupted; rerun the same command to resume\n"
+    "  12 with -o -: the output's reader went away before the end\n";
 
 int cli_exit_status(sg_code rc)
 {
@@ -127,6 +143,7 @@ int cli_exit_status(sg_code rc)
     case SG_ECHANGED: return 5;
     case SG_EIO: return 6;
     case SG_ENOMEM: return 6;
+    case SG_EPIPE: return 12;
     case SG_EJOURNAL: return 7;
     case SG_ETLS: return 8;
     case SG_EUNSAFE: return 9;
@@ -207,6 +224,8 @@ int cli_parse(int argc, char **argv, cli_opts *cl)
         {"json", no_argument, NULL, OPT_JSON},
         {"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
         {"range", required_argument, NULL, OPT_RANGE},
+        {"buffer", required_argument, NULL, OPT_BUFFER},
+        {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
         {"proxy", required_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -217,7 +236,7 @@ int cli_parse(int argc, char **argv, cli_opts *cl)
     sg_options_init(&cl->o);
     sg_options *o = &cl->o;
     sg_batch_options *bo = &cl->bo;
-    int c, nhdrs = 0, batch_only = 0;
+    int c, nhdrs = 0, batch_only = 0, buffer = 0;
     long v;
     while ((c = getopt_long(argc, argv, "n:o:P:JfqkA:U:H:i:j:Nu:x:hV", longs, NULL)) != -1) {
         switch (c) {
@@ -266,6 +285,14 @@ int cli_parse(int argc, char **argv, cli_opts *cl)
         case OPT_NETRC: o->netrc = 1; break;
         case OPT_JSON: cl->json = 1; break;
         case OPT_RANGE: o->range = optarg; break;
+        case OPT_NO_VERIFY: o->no_verify = 1; break;
+        case OPT_BUFFER:
+            if (parse_size(optarg, &o->buffer) < 0 || o->buffer < (1 << 20))
+                return usage_error("--buffer takes a size of at least 1M, "
+                                   "not",
+                                   optarg);
+            buffer = 1;
+            break;
         case OPT_LIMIT_RATE:
             if (parse_size(optarg, &o->max_rate) < 0 || o->max_rate < 4096)
                 return usage_error("--limit-rate takes a size of at least "
@@ -301,6 +328,7 @@ int cli_parse(int argc, char **argv, cli_opts *cl)
         }
         case 'h':
             fputs(usage_text, stdout);
+            fputs(usage_notes, stdout);
             fputs(usage_exit, stdout);
             return 0;
         case 'V': printf("segget %s\n", sg_version()); return 0;
@@ -318,6 +346,23 @@ int cli_parse(int argc, char **argv, cli_opts *cl)
     }
     if (batch_only)
         return usage_error("-j, -N, --max-per-host and --shard need -i", NULL);
+    if (o->output && strcmp(o->output, "-") == 0) {
+        if (cl->json)
+            return usage_error("--json writes to standard output, which -o - "
+                               "gives to the data",
+                               NULL);
+        if (o->dir || o->content_disposition)
+            return usage_error("-o - writes no file: -P and -J do not apply",
+                               NULL);
+        if (isatty(STDOUT_FILENO))
+            return usage_error("-o - would write the file to the terminal; "
+                               "pipe it into a program or redirect it",
+                               NULL);
+        o->output = NULL;
+        o->output_fd = STDOUT_FILENO;
+    } else if (buffer) {
+        return usage_error("--buffer goes with -o -", NULL);
+    }
     if (optind >= argc)
         return usage_error("no URL given", NULL);
     cl->url = argv[optind];

@@ -68,6 +68,7 @@ typedef enum sg_code {
     SG_ECHECKSUM,    /* content checksum mismatch */
     SG_EINTERRUPTED, /* cancelled; the journal allows a resume */
     SG_ENOMEM,       /* out of memory */
+    SG_EPIPE,        /* the output pipe's reader went away (-o -) */
 } sg_code;
 
 /* A static, human readable description of a code.  Never NULL. */
@@ -127,6 +128,18 @@ typedef struct sg_options {
     int connections;         /* 1..64, default 8 */
     int64_t min_split;       /* smallest range worth a connection, 1 MiB */
     const char *output;      /* file name; NULL: derived from the URL */
+    int output_fd;           /* > 0: no file; the bytes are written to
+                                this descriptor (1: standard output) in
+                                order, each only once the request that
+                                brought it ended without a fault; not
+                                resumable.  0: a file (the default) */
+    int64_t buffer;          /* with output_fd: bytes held in memory for
+                                the connections working ahead of what
+                                was written, 64 MiB (at least 1 MiB) */
+    int no_verify;           /* do not check the checksums the server
+                                declares (Repr-Digest, Digest,
+                                Content-MD5, x-amz-checksum-*,
+                                x-goog-hash) */
     const char *dir;         /* directory for the output; NULL: "."; made
                                 with its parents (mkdir -p) by the run when
                                 missing */
@@ -244,6 +257,14 @@ SG_API const char *sg_download_error(const sg_download *dl);
  * found the server's file unchanged; nothing was fetched or written.
  * Otherwise 0. */
 SG_API int sg_download_already_complete(const sg_download *dl);
+
+/* After sg_download_run() returned SG_OK: the checksum the data was
+ * found to match ("sha256", "crc32c", ...), with *source (when not
+ * NULL) set to where it came from ("--checksum", "--checksum-file", or
+ * the server's field: "Repr-Digest", "x-amz-checksum-crc32c", ...); NULL
+ * when none was checked.  Owned by dl. */
+SG_API const char *sg_download_checked(const sg_download *dl,
+                                       const char **source);
 
 /* Free a download and everything it owns.  NULL is a no-op.  Must not be
  * called while sg_download_run() runs. */

@@ -28,6 +28,7 @@
 #include "probe.h"
 #include "sched.h"
 #include "segget.h"
+#include "stream.h"
 
 /* Where a download is. */
 enum dl_state {
@@ -41,6 +42,7 @@ enum dl_state {
     ST_PREPARE, /* disk: resume, or plan and create NAME.part */
     ST_XFER,    /* transferring */
     ST_SETTLE,  /* disk: the last checkpoint of a transfer */
+    ST_DRAIN,   /* the stream takes the rest (dl_stream.c) */
     ST_VERIFY,  /* disk: coverage, size, checksum, sync, mark verified */
     ST_PUBLISH, /* NAME.part becomes NAME */
     ST_CLEANUP, /* disk: the journal goes */
@@ -91,6 +93,14 @@ struct sg_download {
     int ran;
     int has_sum;
     checksum sum;
+    char sum_source[48]; /* where sum came from: "--checksum",
+                            "--checksum-file" or the server's field */
+    int sum_checked;     /* the data matched it (the stream hashed it) */
+    int said_unchecked;  /* undeclarable checksums were named */
+    int pipe;            /* o.output_fd: no file, bytes go there */
+    stream *stream;      /* the bytes in order, hashed or piped, or
+                            NULL (stream.h) */
+    int64_t drain_report; /* ST_DRAIN's last progress report (ms) */
     char *sums;      /* --checksum-file's text, until the name is known */
     char *sums_path; /* and its path, for messages */
     char **headers; /* copies of the user's headers */
@@ -160,8 +170,6 @@ struct sg_download {
                          (the probe decides whether it is the same
                          resource) */
     int finished_before; /* ST_OPEN found it verified by an earlier run */
-    checksum_hash *hash; /* the data hashed as it arrived, in order */
-    int64_t hashed;      /* up to here; -1 when it was not in order */
     struct dl_task task;
     int disk_busy;
     int disk_next;       /* a step waiting for a checkpoint to end */
@@ -194,6 +202,8 @@ void dl_state(sg_download *dl, sg_state s, int64_t total, int64_t got);
 /* End the download with rc (and, when not SG_OK, the message already in
  * dl->err): tidy up on the disk, then ST_END. */
 void dl_fail(sg_download *dl, sg_code rc);
+/* Cancelled: end with SG_EINTERRUPTED, saying how to go on. */
+void dl_interrupted(sg_download *dl);
 /* A disk step of kind finished (its done, on the loop). */
 void dl_stepped(sg_download *dl);
 /* What ST_PUBLISH calls when done. */
@@ -244,6 +254,39 @@ void dl_xfer_end(sg_download *dl);
 int64_t dl_xfer_received(const sg_download *dl);
 /* A progress report now (forced) or when due. */
 void dl_progress(sg_download *dl, int64_t now, int force, sg_state s);
+
+/* dl_stream.c */
+/* The checksum the data must match: the user's (--checksum,
+ * --checksum-file), else the strongest that ds declares, unless
+ * o.no_verify; what ds declares that cannot be checked is said once. */
+void dl_choose_sum(sg_download *dl, const digest_set *ds);
+/* dl->err holds a mismatch of dl->sum: name its source and what is
+ * kept. */
+void dl_sum_mismatch(sg_download *dl);
+/* ST_PREPARE without a file (o.output_fd): the plan in memory. */
+sg_code dl_pipe_prepare(sg_download *dl);
+/* A transfer begins: the stream (kept across restarts) and, when the
+ * bytes are needed in order over ranges, the scheduler's window.  The
+ * checksum the data must match is chosen here: the user's, else the
+ * strongest the server declared (unless o.no_verify). */
+sg_code dl_stream_begin(sg_download *dl);
+/* The transfer's share: feed the stream what is ready, move the window;
+ * a stream that failed ends the transfer (returns its code). */
+sg_code dl_stream_tick(sg_download *dl);
+/* Bytes [at, at + n) arrived: a pipe over ranges keeps them in its ring
+ * until their request ends; otherwise bytes that continue the stream
+ * are taken at once (written to the pipe, or hashed: a file's bytes
+ * that arrive in order are never read back). */
+sg_code dl_stream_write(sg_download *dl, const char *p, size_t n,
+                        int64_t at, sg_err *e);
+/* A response took its bytes from at on back. */
+void dl_stream_retract(sg_download *dl, int64_t at);
+/* The transfer is done: ST_DRAIN until the stream has every byte, then
+ * its verdict; moves on to ST_VERIFY (a file) or ends (a pipe). */
+void dl_drain(sg_download *dl);
+void dl_drain_tick(sg_download *dl, int64_t now, int64_t *wake);
+/* Failure or cancel: stop the stream between steps. */
+void dl_stream_stop(sg_download *dl);
 
 /* dl_first.c */
 sg_code dl_first_begin(sg_download *dl);

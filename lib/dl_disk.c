@@ -367,15 +367,10 @@ static sg_code verify(sg_download *dl, struct dl_task *t)
                      "verification failed: %s has %lld bytes, expected %lld",
                      dl->part, (long long)st.st_size, (long long)size);
     free(segs);
-    checksum_hash *h = dl->hash;
-    dl->hash = NULL;
-    if (rc == SG_OK && dl->has_sum && h && dl->hashed == size) {
-        rc = checksum_end(h, &dl->sum, e); /* frees h */
-    } else {
-        checksum_drop(h);
-        if (rc == SG_OK && dl->has_sum)
-            rc = checksum_verify(dl->fd, size, &dl->sum, e);
-    }
+    /* Hashed as it was written, by the stream (dl_stream.c), unless an
+     * earlier run wrote it all. */
+    if (rc == SG_OK && dl->has_sum && !dl->sum_checked)
+        rc = checksum_verify(dl->fd, size, &dl->sum, e);
     if (rc == SG_ECHECKSUM) {
         char *why = strdup(err_msg(e));
         err_reset(e);

@@ -70,6 +70,8 @@ static sg_code accept_body(eng_req *q, sg_err *e)
     }
     checksum_drop(f->hash);
     f->hash = NULL;
+    /* No probe: this response says what checksum the server declares. */
+    dl_choose_sum(dl, &q->r.digests);
     if (dl->has_sum && !(f->hash = checksum_begin(&dl->sum)))
         return err_set(e, SG_ENOMEM, "out of memory");
     return SG_OK;
@@ -184,9 +186,11 @@ static void small(sg_download *dl)
         checksum_hash *h = f->hash;
         f->hash = NULL;
         if (checksum_end(h, &dl->sum, &dl->err)) {
+            dl_sum_mismatch(dl);
             dl_fail(dl, dl->err.code);
             return;
         }
+        dl->sum_checked = 1;
     }
     dl->meta.size = q->got;
     dl->st = ST_PUBLISH;

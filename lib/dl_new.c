@@ -29,6 +29,7 @@ void sg_options_init(sg_options *o)
     o->stall_timeout_ms = 30000;
     o->checkpoint_ms = 1000;
     o->checkpoint_bytes = 4 << 20;
+    o->buffer = 64 << 20;
 }
 
 sg_code download_check(const sg_options *o, sg_err *e)
@@ -46,6 +47,8 @@ sg_code download_check(const sg_options *o, sg_err *e)
         o->checkpoint_ms < 1 || o->checkpoint_bytes < 1)
         return err_set(e, SG_EUSAGE, "timeouts must be positive (stall: at "
                                      "least 1 s)");
+    if (o->output_fd > 0 && o->buffer < (1 << 20))
+        return err_set(e, SG_EUSAGE, "the buffer must be at least 1M");
     if (o->nmirrors > SCHED_MAX_SRCS - 1)
         return err_set(e, SG_EUSAGE, "at most %d mirrors",
                        SCHED_MAX_SRCS - 1);
@@ -206,7 +209,6 @@ sg_code sg_download_new(sg_download **out, const char *url,
         return SG_ENOMEM;
     dl->o = *o;
     dl->fd = -1;
-    dl->hashed = -1;
     atomic_store(&dl->live_rate, -1);
     char *urlpath = NULL;
     sg_code rc;
@@ -216,6 +218,7 @@ sg_code sg_download_new(sg_download **out, const char *url,
         if ((rc = checksum_parse(o->checksum, &dl->sum, &dl->err)))
             goto out;
         dl->has_sum = 1;
+        (void)snprintf(dl->sum_source, sizeof dl->sum_source, "--checksum");
     }
     if (o->checksum_file && o->checksum) {
         rc = err_set(&dl->err, SG_EUSAGE,
@@ -238,8 +241,25 @@ sg_code sg_download_new(sg_download **out, const char *url,
         dl->o.connections = o->max_rate / 16384 > 1
                                 ? (int)(o->max_rate / 16384)
                                 : 1;
-    if ((rc = eng_url_check(url, &urlpath, &dl->err)) ||
-        (rc = dl_make_paths(dl, NULL, urlpath)))
+    if ((rc = eng_url_check(url, &urlpath, &dl->err)))
+        goto out;
+    if (o->output_fd > 0) {
+        /* No file: "-" in messages; a checksum list is searched for the
+         * name the URL gives. */
+        dl->pipe = 1;
+        dl->fresh = 1;
+        dl->paths_known = 1;
+        if (!(dl->path = name_from_path(urlpath))) {
+            rc = err_set(&dl->err, SG_ENOMEM, "out of memory");
+            goto out;
+        }
+        rc = dl_sum_from_list(dl);
+        free(dl->path);
+        if (!(dl->path = strdup("-")) && !rc)
+            rc = err_set(&dl->err, SG_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = dl_make_paths(dl, NULL, urlpath)))
         goto out;
     dl->paths_known = !(o->content_disposition && !o->output);
     if (dl->paths_known)
@@ -260,11 +280,23 @@ sg_code dl_sum_from_list(sg_download *dl)
     if (!sums_find(dl->sums, base, spec, sizeof spec))
         rc = err_set(&dl->err, SG_EUSAGE, "%s is not listed in %s", base,
                      dl->sums_path);
-    else if ((rc = checksum_parse(spec, &dl->sum, &dl->err)) == SG_OK)
+    else if ((rc = checksum_parse(spec, &dl->sum, &dl->err)) == SG_OK) {
         dl->has_sum = 1;
+        (void)snprintf(dl->sum_source, sizeof dl->sum_source,
+                       "--checksum-file");
+    }
     free(dl->sums);
     dl->sums = NULL;
     return rc;
+}
+
+const char *sg_download_checked(const sg_download *dl, const char **source)
+{
+    if (!dl || !dl->sum_checked)
+        return NULL;
+    if (source)
+        *source = dl->sum_source;
+    return dl->sum.algo;
 }
 
 const char *dl_range_spec(const sg_download *dl)
@@ -353,7 +385,7 @@ void sg_download_free(sg_download *dl)
     journal_close(dl->j);
     journal_meta_cleanup(&dl->meta);
     free(dl->segs);
-    checksum_drop(dl->hash);
+    stream_free(dl->stream); /* the engine ran its last task */
     free(dl->task.snap);
     err_reset(&dl->task.err);
     if (dl->fd >= 0)

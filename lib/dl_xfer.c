@@ -93,13 +93,9 @@ static sg_code write_body(eng_req *q, const char *p, size_t n, int64_t off,
     if (x->s.rt[sc->seg].hedge == k->conn)
         (void)sched_overtaken(&x->s, sc->seg); /* the owner is stopped
                                                   at the next tick */
-    if (dl->hash && g->done == dl->hashed) {
-        checksum_update(dl->hash, p, n);
-        dl->hashed += (int64_t)n;
-    } else if (dl->hash && g->done < dl->hashed) {
-        dl->hashed = -1; /* bytes hashed are rewritten: re-read */
-    }
-    sg_code rc = output_write(dl->fd, p, n, at, e);
+    sg_code rc = dl->stream ? dl_stream_write(dl, p, n, at, e) : SG_OK;
+    if (rc == SG_OK && !dl->pipe)
+        rc = output_write(dl->fd, p, n, at, e);
     if (rc)
         return rc;
     g->done += (int64_t)n;
@@ -152,9 +148,9 @@ static void on_done(eng_req *q)
             for (int c = 0; c < x->s.nconns; c++)
                 if (c != k->conn && x->s.conns[c].seg == seg)
                     x->s.conns[c].lost = 1;
-            if (dl->hashed > k->req_start)
-                dl->hashed = -1;
-            dl_disk(dl, DT_CKPT);
+            dl_stream_retract(dl, k->req_start);
+            if (!dl->pipe)
+                dl_disk(dl, DT_CKPT);
         }
         if (q->v.verdict == JV_HTTP && policy_expired(q->v.status) &&
             dl_renew_start(dl, src, q)) {
@@ -328,14 +324,9 @@ sg_code dl_xfer_begin(sg_download *dl)
     x->bufsize = x->bufsize < RECV_MIN   ? RECV_MIN
                  : x->bufsize > RECV_MAX ? RECV_MAX
                                          : x->bufsize;
-    /* With --checksum, hash what arrives in order from byte 0 (all of it
-     * with one connection); verification reads back only otherwise. */
-    checksum_drop(dl->hash);
-    dl->hash = NULL;
-    dl->hashed = -1;
-    if (dl->has_sum && plan_written(dl->segs, dl->n) == 0 &&
-        (dl->hash = checksum_begin(&dl->sum)))
-        dl->hashed = 0;
+    sg_code rc = dl_stream_begin(dl);
+    if (rc)
+        return rc;
     x->resumed = plan_written(dl->segs, dl->n);
     x->t0 = x->last_sample = x->last_ckpt = now_ms();
     return SG_OK;
@@ -459,6 +450,10 @@ int dl_xfer_tick(sg_download *dl, int64_t now, int64_t *wake)
     dl_renew_tick(dl, now, wake);
     if (dl->verdict != XV_NONE)
         goto end;
+    if (dl->stream && dl_stream_tick(dl) != SG_OK) {
+        stop(dl, XV_FAILED, dl->err.code, err_msg(&dl->err));
+        goto end;
+    }
     x->s.no_replace = eng_limited(dl->g);
     int slow = sched_adapt(&x->s, now);
     if (slow >= 0)
@@ -467,7 +462,7 @@ int dl_xfer_tick(sg_download *dl, int64_t now, int64_t *wake)
         stop(dl, XV_DONE, SG_OK, NULL);
         goto end;
     }
-    if (x->since_ckpt > 0) {
+    if (x->since_ckpt > 0 && !dl->pipe) {
         int64_t gap = ckpt_gap(dl);
         if (!dl->disk_busy && (now - x->last_ckpt >= gap ||
                                x->since_ckpt >= dl->o.checkpoint_bytes)) {

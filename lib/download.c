@@ -68,6 +68,7 @@ int64_t download_received(const sg_download *dl)
 void dl_fail(sg_download *dl, sg_code rc)
 {
     dl->rc = rc;
+    dl_stream_stop(dl);
     dl_first_end(dl);
     dl_xfer_end(dl);
     dl_sample_end(dl);
@@ -77,11 +78,17 @@ void dl_fail(sg_download *dl, sg_code rc)
     dl_disk(dl, ST_CLOSE);
 }
 
-static void interrupted(sg_download *dl)
+void dl_interrupted(sg_download *dl)
 {
     err_reset(&dl->err);
-    err_set(&dl->err, SG_EINTERRUPTED,
-            "interrupted; run the same command again to resume");
+    if (dl->pipe)
+        err_set(&dl->err, SG_EINTERRUPTED,
+                "interrupted after %lld bytes were written to the output; "
+                "a download to a pipe cannot be resumed",
+                (long long)(dl->stream ? stream_pos(dl->stream) : 0));
+    else
+        err_set(&dl->err, SG_EINTERRUPTED,
+                "interrupted; run the same command again to resume");
     dl_fail(dl, SG_EINTERRUPTED);
 }
 
@@ -154,6 +161,21 @@ static void choose_mirrors(sg_download *dl)
     }
 }
 
+/* The plan is ready: transfer. */
+static void transfer(sg_download *dl)
+{
+    if (!dl->meta.ranges)
+        dl_notice(dl, dl->pr.res.size < 0
+                          ? "size unknown; one connection, no resume"
+                          : "the server does not support ranges; one "
+                            "connection");
+    if (dl_xfer_begin(dl) != SG_OK) {
+        dl_fail(dl, dl->err.code);
+        return;
+    }
+    dl->st = ST_XFER;
+}
+
 /* The probes answered: on to the journal or the plan. */
 static void probed(sg_download *dl)
 {
@@ -197,6 +219,13 @@ static void probed(sg_download *dl)
         dl->resume = !why;
     }
     dl->meta.ranges = ranges; /* start over reads the plan's shape here */
+    if (dl->pipe) {
+        if (dl_pipe_prepare(dl) != SG_OK)
+            dl_fail(dl, dl->err.code);
+        else
+            transfer(dl);
+        return;
+    }
     /* From another URL, the data kept must also be what it serves. */
     if (dl->resume && dl->moved && dl_sample_begin(dl))
         return;
@@ -262,13 +291,11 @@ static void settled(sg_download *dl)
     xfer_verdict v = dl->verdict;
     dl_xfer_end(dl); /* its last progress was reported */
     if (v == XV_DONE) {
-        dl->st = ST_VERIFY;
-        dl_state(dl, SG_STATE_VERIFYING, dl->meta.size, dl->meta.size);
-        dl_disk(dl, ST_VERIFY);
+        dl_drain(dl); /* then ST_VERIFY */
         return;
     }
     if (v == XV_CANCELLED) {
-        interrupted(dl);
+        dl_interrupted(dl);
         return;
     }
     sg_code rc = dl->err.code ? dl->err.code : SG_ENETWORK;
@@ -372,7 +399,7 @@ void dl_stepped(sg_download *dl)
             else
                 start_probe(dl);
         } else if (cancel) {
-            interrupted(dl);
+            dl_interrupted(dl);
         } else if (dl->probed) {
             dl->paths_known = 1;
             probed(dl);
@@ -383,19 +410,10 @@ void dl_stepped(sg_download *dl)
     case ST_PREPARE:
         dl_sample_end(dl); /* compared, if there was one */
         if (cancel) {
-            interrupted(dl);
+            dl_interrupted(dl);
             return;
         }
-        if (!dl->meta.ranges)
-            dl_notice(dl, dl->pr.res.size < 0
-                              ? "size unknown; one connection, no resume"
-                              : "the server does not support ranges; one "
-                                "connection");
-        if (dl_xfer_begin(dl) != SG_OK) {
-            dl_fail(dl, dl->err.code);
-            return;
-        }
-        dl->st = ST_XFER;
+        transfer(dl);
         return;
     case ST_SETTLE:
         if ((t->rc || dl->ckpt_failed) &&
@@ -447,7 +465,7 @@ static void begin(sg_download *dl)
             dl_fail(dl, dl->err.code);
         return;
     }
-    if (!dl->paths_known) {
+    if (!dl->paths_known || dl->pipe) {
         start_probe(dl); /* -J: the server may name the file */
         return;
     }
@@ -475,7 +493,7 @@ static void cancel_now(sg_download *dl)
     case ST_GRANT:
     case ST_PROBE:
     case ST_SAMPLE:
-        interrupted(dl);
+        dl_interrupted(dl);
         return;
     case ST_XFER:
         return; /* dl_xfer_tick stops and checkpoints */
@@ -515,6 +533,9 @@ static int dl_tick(eng_job *j, int64_t now, int64_t *wake)
             dl->st = ST_SETTLE;
             dl_disk(dl, ST_SETTLE);
         }
+        break;
+    case ST_DRAIN:
+        dl_drain_tick(dl, now, wake);
         break;
     default:
         break;

@@ -24,6 +24,7 @@ const char *sg_strerror(sg_code code)
     case SG_ECHECKSUM: return "checksum mismatch";
     case SG_EINTERRUPTED: return "interrupted";
     case SG_ENOMEM: return "out of memory";
+    case SG_EPIPE: return "the output pipe was closed by its reader";
     }
     return "unknown error";
 }

@@ -61,6 +61,7 @@ static int keep(probe *p, int64_t size, int ranges)
     res->size = size;
     res->ranges = ranges;
     res->same_origin = q->final_user;
+    res->digests = q->r.digests;
     if (dup_into(&res->effective_url, q->final_url) < 0 ||
         dup_into(&res->etag, q->r.etag_strong ? q->r.etag : NULL) < 0 ||
         dup_into(&res->last_modified, q->r.last_modified) < 0 ||

@@ -21,6 +21,7 @@
 
 #include <stdint.h>
 
+#include "digest.h"
 #include "engine.h"
 #include "sched.h"
 
@@ -32,6 +33,7 @@ typedef struct probe_result {
     char *last_modified; /* heap or NULL */
     char *disposition;   /* Content-Disposition as sent, heap or NULL */
     int same_origin;     /* the user's headers reached the last hop */
+    digest_set digests;  /* the checksums the last response declared */
 } probe_result;
 
 typedef struct probe {

@@ -100,7 +100,12 @@ static sg_code add_option(queue_entry *en, const char *s, size_t n, int line,
     char **slot = NULL;
     if (kn == 3 && memcmp(k, "out", 3) == 0) {
         slot = &en->out;
-        if (!queue_out_ok(val))
+        if (strcmp(val, "-") == 0)
+            rc = err_set(e, SG_EUSAGE,
+                         "line %d: out=- is not for a queue: its files go "
+                         "to files (-o - is for one URL)",
+                         line);
+        else if (!queue_out_ok(val))
             rc = err_set(e, SG_EUSAGE,
                          "line %d: out=%s must be a relative path without "
                          "'.' or '..' parts",

@@ -213,10 +213,12 @@ static int hedge(sched *s, int64_t now)
 static int pick_window(sched *s, int src, int64_t now, int64_t *wake)
 {
     int64_t lim = s->win_at + s->win;
-    int best = -1;
+    int best = -1, beyond = 0; /* work left that no request covers */
     for (int i = 0; i < *s->n; i++) {
         const sg_segment *g = &s->segs[i];
         const sched_seg *r = &s->rt[i];
+        if (r->conn < 0 && g->done < g->end)
+            beyond = 1; /* unfinished, nobody on it */
         if (r->conn >= 0 || g->done >= g->end || g->done >= lim)
             continue;
         if (r->next_at > now && r->wait_src == src) {
@@ -243,7 +245,11 @@ static int pick_window(sched *s, int src, int64_t now, int64_t *wake)
         if (best >= 0)
             return best;
     }
-    int i = steal(s);
+    /* The window is full: a split would cut a running request (what the
+     * server sent ahead of it is wasted) only to wait again; the window
+     * moves when the consumer's chunk ends, which a hedge may hasten.
+     * At the end of the file, splits finish it sooner. */
+    int i = beyond ? -1 : steal(s);
     return i >= 0 ? i : hedge(s, now);
 }
 
