@@ -75,13 +75,18 @@ $(TEST_BIN): $(TEST_OBJ) $(LIB_OBJ)
 	$(CC) $(SG_LDFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB_OBJ) \
 		$(LIBS) -lcriterion
 
-# The fault server: options, connections and logs; its responses.
-FAULTSRV_SRC := tests/faultsrv/faultsrv.c tests/faultsrv/faultsrv_resp.c
+# The fault server: options, connections and logs; its responses; the
+# checksums it declares (OpenSSL and zlib compute them).
+FAULTSRV_SRC := tests/faultsrv/faultsrv.c tests/faultsrv/faultsrv_resp.c \
+		tests/faultsrv/faultsrv_declare.c
 $(B)/faultsrv: $(FAULTSRV_SRC) tests/faultsrv/faultsrv.h \
 		tests/support/content.h
 	@mkdir -p $(@D)
-	$(CC) $(SG_CFLAGS) -D_GNU_SOURCE $(CFLAGS) $(SG_LDFLAGS) -o $@ \
-		$(FAULTSRV_SRC) -pthread
+	$(CC) $(SG_CFLAGS) -D_GNU_SOURCE \
+		$(shell pkg-config --cflags libcrypto zlib 2>/dev/null) \
+		$(CFLAGS) $(SG_LDFLAGS) -o $@ $(FAULTSRV_SRC) -pthread \
+		$(shell pkg-config --libs libcrypto zlib 2>/dev/null || \
+			echo -lcrypto -lz)
 
 $(B)/failsync.so: tests/shim/failsync.c
 	@mkdir -p $(@D)

@@ -8,10 +8,11 @@
  * Content-Range, drop connections mid-body, fail the first requests with
  * a status, answer chunked without a length, limit the rate of every
  * connection or make every Kth connection slow, refuse requests beyond a
- * number in progress, hand out signed URLs that expire.  It listens on a socket it inherits
- * (argv[1] is the descriptor; the test bound it to 127.0.0.1:0), serves
- * each connection on its own thread with keep-alive, and appends one line
- * per response to the log file:
+ * number in progress, hand out signed URLs that expire, declare the
+ * resource's checksums, right or wrong.  It listens on a socket it
+ * inherits (argv[1] is the descriptor; the test bound it to 127.0.0.1:0),
+ * serves each connection on its own thread with keep-alive, and appends
+ * one line per response to the log file:
  * "STATUS BYTES_SENT METHOD RANGE SERIAL SPEED IF-RANGE" (SERIAL: the
  * connection's, 1 for the first accepted; SPEED: slow or fast, for
  * --slow-every; '-' for an absent RANGE or IF-RANGE, spaces in them as
@@ -25,7 +26,8 @@
  * carried ('-' when absent, spaces as '_'), whether it carried
  * Proxy-Authorization and Authorization, and the request target.
  * This file parses the options, runs the connections and writes the logs;
- * faultsrv_resp.c writes the responses.
+ * faultsrv_resp.c writes the responses, faultsrv_declare.c the checksums
+ * they declare.
  *
  *   --log FILE           the log above (fsrv_start() always passes one).
  * The resource and its validators:
@@ -133,15 +135,48 @@
  *                        S3 XML error body ("Request has expired" or
  *                        "...signature...does not match..."), none to HEAD;
  *   --expired-status S   that status: 400, 401, 403 (default) or 410.
+ * Declared checksums of the whole resource (computed at start-up, of the
+ * version a response serves: --change-after's other bytes, --empty-after's
+ * empty resource), on its HEAD, 200 and 206 answers only (not on errors,
+ * 304s, --html-200's page or --empty-206's answer); Base64 is RFC 4648's,
+ * with padding, and the kinds' lines come in the order of the list:
+ *   --declare LIST       comma-separated kinds, each adding:
+ *     repr-sha256        Repr-Digest: sha-256=:B64:   (RFC 9530)
+ *     repr-sha512        Repr-Digest: sha-512=:B64:
+ *     repr-both          Repr-Digest: sha-256=:B64:, sha-512=:B64:
+ *     repr-unknown       Repr-Digest: adler=:B64:, an algorithm RFC 9530
+ *                        registers as deprecated (the Adler-32's 4 bytes,
+ *                        big-endian, as a Byte Sequence like any member);
+ *     digest-sha256      Digest: SHA-256=B64          (RFC 3230)
+ *     digest-md5         Digest: MD5=B64
+ *     digest-sha         Digest: SHA=B64              (SHA-1)
+ *     content-md5        Content-MD5: B64, the MD5 of the body sent (RFC
+ *                        1864): on a 206, of its part alone;
+ *     amz-crc32, amz-crc32c, amz-crc64nvme, amz-sha1, amz-sha256
+ *                        x-amz-checksum-ALGO: B64 of the checksum's bytes
+ *                        (CRCs big-endian), and after them all, once,
+ *                        x-amz-checksum-type: FULL_OBJECT;
+ *     amz-composite      x-amz-checksum-crc32c: B64-4 and
+ *                        x-amz-checksum-type: COMPOSITE, a multipart
+ *                        upload's: the CRC-32C of the 4 big-endian
+ *                        CRC-32Cs of parts of ceil(size/4) bytes (the last
+ *                        shorter); no other amz-* kind goes with it;
+ *     goog               x-goog-hash: crc32c=B64, md5=B64   (one field)
+ *     goog-split         the same as two x-goog-hash fields;
+ *   --declare-wrong      every value is of other bytes, those it describes
+ *                        with the first one flipped (the empty resource:
+ *                        one 0xff byte), and well formed;
+ *   --declare-on head|get|all  the answers that carry them: HEAD's, GET's
+ *                        (200 and 206), or both (all).
  * Events:
  *   --start-log FILE     appends "BODY SERIAL RANGE" (RANGE as in the log)
  *                        once the headers of a 200 or 206 to a GET for the
  *                        resource have gone out, before its body (also an
  *                        empty one); one write(2), O_APPEND, so a test can
  *                        wait for it.
- * It runs until killed.  An unknown option, a --cap-mode or
- * --expired-status it does not know, or a log it cannot open make it exit
- * with status 2.
+ * It runs until killed.  An unknown option, a --cap-mode,
+ * --expired-status, --declare kind or --declare-on it does not know, or a
+ * log it cannot open make it exit with status 2.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -380,6 +415,20 @@ int main(int argc, char **argv)
             }
         }
         else if (!strcmp(o, "--start-log")) start_path = v;
+        else if (!strcmp(o, "--declare")) {
+            if (declare_parse(v) < 0)
+                return 2;
+        }
+        else if (!strcmp(o, "--declare-on")) {
+            cfg.declare_on = !strcmp(v, "all")    ? FS_DECLARE_ALL
+                             : !strcmp(v, "head") ? FS_DECLARE_HEAD
+                             : !strcmp(v, "get")  ? FS_DECLARE_GET
+                                                  : -1;
+            if (cfg.declare_on < 0) {
+                fprintf(stderr, "faultsrv: --declare-on head|get|all\n");
+                return 2;
+            }
+        }
         else {
             used = 0;
             if (!strcmp(o, "--head-no-length")) cfg.head_no_length = 1;
@@ -399,6 +448,7 @@ int main(int argc, char **argv)
                 cfg.conditional = 2;
             else if (!strcmp(o, "--proxy-407")) cfg.proxy407 = 1;
             else if (!strcmp(o, "--log-conditions")) cfg.log_conditions = 1;
+            else if (!strcmp(o, "--declare-wrong")) cfg.declare_wrong = 1;
             else {
                 fprintf(stderr, "faultsrv: unknown option %s\n", o);
                 return 2;
@@ -411,7 +461,8 @@ int main(int argc, char **argv)
         return 2;
     }
     if ((cap_path && (cap_log = open_events(cap_path)) < 0) ||
-        (start_path && (start_log = open_events(start_path)) < 0))
+        (start_path && (start_log = open_events(start_path)) < 0) ||
+        declare_init() < 0)
         return 2;
     (void)clock_gettime(CLOCK_MONOTONIC, &started);
     signal(SIGPIPE, SIG_IGN);

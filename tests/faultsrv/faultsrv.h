@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * faultsrv.h - what the fault server's two files share.
+ * faultsrv.h - what the fault server's files share.
  *
  * faultsrv.c parses the options (its header comment documents them all),
  * accepts connections, reads requests, counts the responses in progress
  * for --cap and writes the logs; faultsrv_resp.c answers one request as
- * the options say.  The options are set before the first connection and
- * only read afterwards, except the budgets (--fail-count, --drop-count,
- * --trickle-count) and the size --empty-after empties, which are changed
- * under fs_mu.
+ * the options say; faultsrv_declare.c computes and writes the checksums
+ * --declare puts on the resource's answers.  The options are set before
+ * the first connection and only read afterwards, except the budgets
+ * (--fail-count, --drop-count, --trickle-count) and the size
+ * --empty-after empties, which are changed under fs_mu.
  */
 #ifndef SG_FAULTSRV_H
 #define SG_FAULTSRV_H
@@ -65,7 +66,14 @@ extern struct fs_cfg {
     int64_t sign_ttl;    /* ms a signed URL lives, -1: no signing */
     int expired_status;  /* answer to an expired or wrong signature */
     int log_conditions;
+    int declare_wrong; /* --declare-wrong: values of other bytes */
+    int declare_on;    /* FS_DECLARE_ALL, _HEAD or _GET */
 } cfg;
+
+enum { FS_DECLARE_ALL, FS_DECLARE_HEAD, FS_DECLARE_GET };
+
+/* The seed of the resource's version after --change-after. */
+#define FS_CHANGED_SEED(seed) ((seed) + 1000)
 
 /* One connection, owned by its thread. */
 struct fs_conn {
@@ -120,5 +128,22 @@ void fs_log_body(const struct fs_conn *c, const struct fs_req *q);
  * terminated) is req.  Returns 0 to keep the connection, -1 to close it;
  * c's --cap slot may still be held (the caller gives it back). */
 int fs_serve(struct fs_conn *c, char *req);
+
+/* Read --declare's comma-separated kinds (faultsrv.c documents them).
+ * Returns 0, or -1 after a message for an unknown kind, an empty list or
+ * amz-composite with another amz-* kind.  Called while the options are
+ * parsed. */
+int declare_parse(const char *value);
+
+/* Compute the checksums the declared kinds need, of every version of the
+ * resource the options can serve; called once the options are all read,
+ * before the first connection.  Returns 0, or -1 after a message. */
+int declare_init(void);
+
+/* Append to h (NUL-terminated, capacity n) the declared header lines of
+ * c's response about the resource: a HEAD (head), a 206 of bytes [a, b]
+ * (ranged) or a 200; none when --declare-on leaves it out.  Any thread. */
+void declare_fields(const struct fs_conn *c, int head, int ranged,
+                    int64_t a, int64_t b, char *h, size_t n);
 
 #endif

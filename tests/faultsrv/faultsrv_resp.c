@@ -7,11 +7,12 @@
  * refusal (--sign-ttl), 404 for /missing, an HTML page (--html-200), a
  * refused HEAD, a failing status (--fail-status), 304 (--conditional),
  * the empty 206 (--empty-206), 416, and last the resource itself: 200 or
- * 206 with whatever lies the options ask for, its body paced by --rate,
- * --slow-every or --trickle-every and cut by --drop-after.  Each response
- * is logged once (fs_log), and its --cap slot is given back just before
- * its last write, so that a client which has seen a whole response is
- * never refused for it.
+ * 206 with whatever lies the options ask for and the checksums --declare
+ * asks for (faultsrv_declare.c), its body paced by --rate, --slow-every
+ * or --trickle-every and cut by --drop-after.  Each response is logged
+ * once (fs_log), and its --cap slot is given back just before its last
+ * write, so that a client which has seen a whole response is never
+ * refused for it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -320,7 +321,7 @@ static void pick_version(struct fs_conn *c, int head)
     if (!head)
         gets_served++;
     pthread_mutex_unlock(&fs_mu);
-    c->seed = changed ? cfg.seed + 1000 : cfg.seed;
+    c->seed = changed ? FS_CHANGED_SEED(cfg.seed) : cfg.seed;
     c->etag = cfg.etag;
     c->lastmod = cfg.lastmod;
     if (changed) {
@@ -385,6 +386,7 @@ static int serve_resource(struct fs_conn *c, const struct fs_req *q,
                      "Content-Length: %" PRId64 "\r\n", cl);
     }
     common(c, h, sizeof h);
+    declare_fields(c, head, ranged, a, b, h, sizeof h);
     if (cfg.gzip && !head)
         strcat(h, "Content-Encoding: gzip\r\n");
     if ((ranged && cfg.extra) || cfg.length_all)
