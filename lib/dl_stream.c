@@ -13,8 +13,9 @@
  * it has ended without taking it back (sched_ready).  With one stream
  * (no ranges) the bytes are taken as they arrive.
  *
- * Loop thread only; the stream's task runs on the download's disk lane,
- * so it is ordered with the download's checkpoints and its close.
+ * Loop thread only.  The stream's task has a lane of its own, so hashing
+ * and checkpoints run side by side; a download does not end while the
+ * task is under way (dl_tick waits), so nothing it reads is freed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,8 +113,12 @@ sg_code dl_stream_write(sg_download *dl, const char *p, size_t n,
         stream_put(dl->stream, p, n, at);
         return SG_OK;
     }
-    /* In order: taken at once (a file's are hashed, not read back). */
-    return stream_feed(dl->stream, p, n, at, e);
+    /* One connection: taken at once (a file's are hashed, never read
+     * back).  Several: the loop thread is theirs, the disk threads
+     * hash. */
+    if (!dl->meta.ranges || dl->x->s.nconns == 1)
+        return stream_feed(dl->stream, p, n, at, e);
+    return SG_OK;
 }
 
 void dl_stream_retract(sg_download *dl, int64_t at)
@@ -138,10 +143,8 @@ void dl_stream_retract(sg_download *dl, int64_t at)
 static void feed(sg_download *dl, int64_t ready)
 {
     disk_task *t = stream_next(dl->stream, ready);
-    if (!t)
-        return;
-    t->lane = dl; /* after the checkpoints under way, before the close */
-    eng_disk(dl->g, t);
+    if (t)
+        eng_disk(dl->g, t); /* beside the checkpoints: its own lane */
 }
 
 sg_code dl_stream_tick(sg_download *dl)

@@ -542,7 +542,9 @@ static int dl_tick(eng_job *j, int64_t now, int64_t *wake)
     }
     if (dl->st != was && now < *wake)
         *wake = now; /* the next state's work starts now, not later */
-    if (dl->st != ST_END)
+    /* A stream's task still reads what this download owns: its end
+     * wakes the loop. */
+    if (dl->st != ST_END || (dl->stream && stream_busy(dl->stream)))
         return 1;
     if (dl->hooks)
         dl->hooks->finished(dl, dl->hooks_ud, dl->rc, dl->unchanged);
@@ -585,7 +587,7 @@ sg_code sg_download_run(sg_download *dl)
         .netrc = dl->o.netrc,
         .proxy = dl->o.proxy,
         .max_rate = dl->o.max_rate,
-        .disk_threads = 1,
+        .disk_threads = 2, /* checkpoints, and a stream beside them */
     };
     sg_code rc = eng_new(&dl->g, &c, e);
     if (rc)

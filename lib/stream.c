@@ -8,6 +8,7 @@
  * 1.3 GB/s, so a 16 MiB step takes about 13 ms.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -53,7 +54,7 @@ sg_code stream_new(stream **out, int fd, int64_t window, int src,
     if (!st)
         return err_set(e, SG_ENOMEM, "out of memory");
     st->out = fd;
-    st->src = src;
+    st->src = st->next_src = -1;
     st->window = window;
     if (sum) {
         st->sum = *sum;
@@ -62,6 +63,14 @@ sg_code stream_new(stream **out, int fd, int64_t window, int src,
     if (fd >= 0 ? !(st->ring = malloc((size_t)window))
                 : !(st->buf = malloc(READ_BUF)))
         goto oom;
+    /* Its own descriptor: the download may close its own at any time. */
+    if (fd < 0 && src >= 0 &&
+        (st->src = fcntl(src, F_DUPFD_CLOEXEC, 0)) < 0) {
+        stream_free(st);
+        *out = NULL;
+        return err_set(e, SG_EIO, "cannot duplicate a descriptor: %s",
+                       strerror(errno));
+    }
     if (st->has_sum && !(st->h = checksum_begin(&st->sum)))
         goto oom;
     return SG_OK;
@@ -76,6 +85,10 @@ void stream_free(stream *st)
     if (!st)
         return;
     checksum_drop(st->h);
+    if (st->src >= 0)
+        close(st->src);
+    if (st->next_src >= 0)
+        close(st->next_src);
     free(st->ring);
     free(st->buf);
     err_reset(&st->err);
@@ -210,7 +223,10 @@ static void restart_now(stream *st)
 {
     st->restart = 0;
     st->pos = 0;
+    if (st->src >= 0)
+        close(st->src);
     st->src = st->next_src;
+    st->next_src = -1;
     st->has_sum = st->next_has_sum;
     st->sum = st->next_sum;
     checksum_drop(st->h);
@@ -248,7 +264,7 @@ disk_task *stream_next(stream *st, int64_t ready)
     st->busy = 1;
     st->t.run = run;
     st->t.done = done;
-    st->t.lane = st;
+    st->t.lane = st; /* one step at a time, in order */
     return &st->t;
 }
 
@@ -282,7 +298,16 @@ sg_code stream_verdict(stream *st, sg_err *e)
 void stream_restart(stream *st, int src, const checksum *sum)
 {
     st->judged = 0;
-    st->next_src = src;
+    if (st->next_src >= 0)
+        close(st->next_src);
+    st->next_src = st->out < 0 && src >= 0
+                       ? fcntl(src, F_DUPFD_CLOEXEC, 0)
+                       : -1;
+    if (st->out < 0 && src >= 0 && st->next_src < 0 && !st->failed) {
+        st->failed = SG_EIO;
+        err_set(&st->ferr, SG_EIO, "cannot duplicate a descriptor: %s",
+                strerror(errno));
+    }
     st->next_has_sum = sum != NULL;
     if (sum)
         st->next_sum = *sum;
