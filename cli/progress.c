@@ -99,6 +99,20 @@ static void erase(progress_view *v)
 void progress_update(const sg_progress *p, void *userdata)
 {
     progress_view *v = userdata;
+    if (!v->quiet && v->tty && p->state == SG_STATE_VERIFYING &&
+        p->total > 0 && p->received < p->total) {
+        /* What is left to hash after the last byte came (Ctrl-C stops
+         * it; the next run resumes). */
+        char got[32], tot[32];
+        progress_bytes(got, sizeof got, (double)p->received);
+        progress_bytes(tot, sizeof tot, (double)p->total);
+        erase(v);
+        fprintf(v->out, "verifying %5.1f%%  %s / %s\033[K",
+                100.0 * (double)p->received / (double)p->total, got, tot);
+        v->drawn = 1;
+        fflush(v->out);
+        return;
+    }
     if (v->quiet || p->state != SG_STATE_DOWNLOADING)
         return;
     if (!v->tty && p->elapsed - v->last_plain < 5 && v->last_plain >= 0)
