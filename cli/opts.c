@@ -3,6 +3,7 @@
  * opts.c - the command line of segget: options, --help, usage errors.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -287,8 +288,9 @@ int cli_parse(int argc, char **argv, cli_opts *cl)
         case OPT_RANGE: o->range = optarg; break;
         case OPT_NO_VERIFY: o->no_verify = 1; break;
         case OPT_BUFFER:
-            if (parse_size(optarg, &o->buffer) < 0 || o->buffer < (1 << 20))
-                return usage_error("--buffer takes a size of at least 1M, "
+            if (parse_size(optarg, &o->buffer) < 0 ||
+                o->buffer < (1 << 20) || o->buffer > (INT64_C(16) << 30))
+                return usage_error("--buffer takes a size from 1M to 16G, "
                                    "not",
                                    optarg);
             buffer = 1;
@@ -353,6 +355,10 @@ int cli_parse(int argc, char **argv, cli_opts *cl)
                                NULL);
         if (o->dir || o->content_disposition)
             return usage_error("-o - writes no file: -P and -J do not apply",
+                               NULL);
+        if (fcntl(STDOUT_FILENO, F_GETFD) < 0)
+            return usage_error("-o - writes to standard output, which is "
+                               "closed",
                                NULL);
         if (isatty(STDOUT_FILENO))
             return usage_error("-o - would write the file to the terminal; "

@@ -99,7 +99,8 @@ struct sg_download {
     int said_unchecked;  /* undeclarable checksums were named */
     int pipe;            /* o.output_fd: no file, bytes go there */
     stream *stream;      /* the bytes in order, hashed or piped, or
-                            NULL (stream.h) */
+                            NULL (stream.h); kept across restarts */
+    int streaming;       /* this transfer uses it */
     int64_t drain_report; /* ST_DRAIN's last progress report (ms) */
     char *sums;      /* --checksum-file's text, until the name is known */
     char *sums_path; /* and its path, for messages */
@@ -284,7 +285,12 @@ void dl_stream_retract(sg_download *dl, int64_t at);
 /* The transfer is done: ST_DRAIN until the stream has every byte, then
  * its verdict; moves on to ST_VERIFY (a file) or ends (a pipe). */
 void dl_drain(sg_download *dl);
+/* Drive ST_DRAIN: the next step of the stream, progress while a
+ * checksum is pending, a cancel (SG_EINTERRUPTED once the step under way
+ * ended), the verdict.  Loop thread. */
 void dl_drain_tick(sg_download *dl, int64_t now, int64_t *wake);
+/* May the transfer start over?  Not once bytes went to a pipe. */
+int dl_stream_can_restart(const sg_download *dl);
 /* Failure or cancel: stop the stream between steps. */
 void dl_stream_stop(sg_download *dl);
 

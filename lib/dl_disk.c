@@ -369,15 +369,9 @@ static sg_code verify(sg_download *dl, struct dl_task *t)
     free(segs);
     /* Hashed as it was written, by the stream (dl_stream.c), unless an
      * earlier run wrote it all. */
-    if (rc == SG_OK && dl->has_sum && !dl->sum_checked)
-        rc = checksum_verify(dl->fd, size, &dl->sum, e);
-    if (rc == SG_ECHECKSUM) {
-        char *why = strdup(err_msg(e));
-        err_reset(e);
-        rc = err_set(e, SG_ECHECKSUM, "%s; %s kept for inspection",
-                     why ? why : "checksum mismatch", dl->part);
-        free(why);
-    }
+    if (rc == SG_OK && dl->has_sum && !dl->sum_checked &&
+        (rc = checksum_verify(dl->fd, size, &dl->sum, e)) == SG_OK)
+        dl->sum_checked = 1; /* (a mismatch is worded by dl_stepped) */
     if (rc == SG_OK)
         record_origin(dl, t, origin_set(dl->fd, dl->shown, dl_range_spec(dl),
                                         size, m.etag, m.last_modified));

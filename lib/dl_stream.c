@@ -37,7 +37,9 @@ void dl_choose_sum(sg_download *dl, const digest_set *ds)
         return; /* the user's (--checksum, --checksum-file) */
     dl->has_sum = 0;
     dl->sum_source[0] = '\0';
-    if (dl->o.no_verify)
+    /* What a server declares covers the whole object, never a --range
+     * of it. */
+    if (dl->o.no_verify || dl->has_range)
         return;
     const digest_decl *d = digest_best(ds);
     if (d) {
@@ -72,25 +74,27 @@ sg_code dl_pipe_prepare(sg_download *dl)
     return SG_OK;
 }
 
+int dl_stream_can_restart(const sg_download *dl)
+{
+    /* Bytes that went to a pipe (or are going: a task under way) cannot
+     * be taken back. */
+    return !dl->pipe || !dl->stream ||
+           (stream_pos(dl->stream) == 0 && !stream_busy(dl->stream));
+}
+
 sg_code dl_stream_begin(sg_download *dl)
 {
     dl_choose_sum(dl, &dl->pr.res.digests);
-    if (!dl->pipe && !dl->has_sum)
-        return SG_OK;
+    dl->streaming = dl->pipe || dl->has_sum;
+    if (!dl->streaming)
+        return SG_OK; /* an earlier transfer's stream, if any, is idle */
     const checksum *sum = dl->has_sum ? &dl->sum : NULL;
-    if (dl->stream && dl->pipe && stream_pos(dl->stream) > 0)
-        return err_set(&dl->err, SG_ECHANGED,
-                       "%s; %lld bytes were written to the output already, "
-                       "so it cannot start over",
-                       err_msg(&dl->err)[0] ? err_msg(&dl->err)
-                                            : "the file changed",
-                       (long long)stream_pos(dl->stream));
     sg_code rc = SG_OK;
     if (dl->stream)
         stream_restart(dl->stream, dl->fd, sum);
     else
         rc = stream_new(&dl->stream, dl->pipe ? dl->o.output_fd : -1,
-                        dl->o.buffer, dl->fd, sum, &dl->err);
+                        dl->o.buffer, dl->fd, sum, &dl->cancel, &dl->err);
     if (rc || !dl->meta.ranges)
         return rc;
     struct dl_xfer *x = dl->x;
@@ -113,6 +117,22 @@ sg_code dl_stream_write(sg_download *dl, const char *p, size_t n,
         stream_put(dl->stream, p, n, at);
         return SG_OK;
     }
+    if (!dl->meta.ranges && at < stream_pos(dl->stream)) {
+        /* A retry of one stream starts again at byte 0.  A file is
+         * written again from there: so is its hash.  A pipe has those
+         * bytes already: only a validator proves these are the same. */
+        if (!dl->pipe) {
+            stream_restart(dl->stream, dl->fd, dl->has_sum ? &dl->sum
+                                                           : NULL);
+        } else if (!dl->pr.res.etag && !dl->pr.res.last_modified) {
+            return err_set(e, SG_ECHANGED,
+                           "the server sends no validator (ETag or "
+                           "Last-Modified), so its answer to a retry cannot "
+                           "be proven to continue the %lld bytes already "
+                           "written to the output",
+                           (long long)stream_pos(dl->stream));
+        }
+    }
     /* One connection: taken at once (a file's are hashed, never read
      * back).  Several: the loop thread is theirs, the disk threads
      * hash. */
@@ -123,7 +143,7 @@ sg_code dl_stream_write(sg_download *dl, const char *p, size_t n,
 
 void dl_stream_retract(sg_download *dl, int64_t at)
 {
-    if (!dl->stream || stream_pos(dl->stream) <= at)
+    if (!dl->streaming || stream_pos(dl->stream) <= at)
         return;
     if (!dl->pipe) {
         stream_restart(dl->stream, dl->fd, dl->has_sum ? &dl->sum : NULL);
@@ -178,7 +198,7 @@ static int64_t data_end(const sg_download *dl)
 
 void dl_drain(sg_download *dl)
 {
-    if (!dl->stream) {
+    if (!dl->streaming) {
         dl->st = ST_VERIFY;
         dl_state(dl, SG_STATE_VERIFYING, dl->meta.size, dl->meta.size);
         dl_disk(dl, ST_VERIFY);
@@ -227,7 +247,7 @@ void dl_drain_tick(sg_download *dl, int64_t now, int64_t *wake)
     }
     if (stream_pos(st) < end) {
         feed(dl, end);
-        if (now - dl->drain_report >= DRAIN_REPORT_MS) {
+        if (dl->has_sum && now - dl->drain_report >= DRAIN_REPORT_MS) {
             dl->drain_report = now;
             dl_state(dl, SG_STATE_VERIFYING, end, stream_pos(st));
         }

@@ -93,7 +93,7 @@ static sg_code write_body(eng_req *q, const char *p, size_t n, int64_t off,
     if (x->s.rt[sc->seg].hedge == k->conn)
         (void)sched_overtaken(&x->s, sc->seg); /* the owner is stopped
                                                   at the next tick */
-    sg_code rc = dl->stream ? dl_stream_write(dl, p, n, at, e) : SG_OK;
+    sg_code rc = dl->streaming ? dl_stream_write(dl, p, n, at, e) : SG_OK;
     if (rc == SG_OK && !dl->pipe)
         rc = output_write(dl->fd, p, n, at, e);
     if (rc)
@@ -450,7 +450,7 @@ int dl_xfer_tick(sg_download *dl, int64_t now, int64_t *wake)
     dl_renew_tick(dl, now, wake);
     if (dl->verdict != XV_NONE)
         goto end;
-    if (dl->stream && dl_stream_tick(dl) != SG_OK) {
+    if (dl->streaming && dl_stream_tick(dl) != SG_OK) {
         stop(dl, XV_FAILED, dl->err.code, err_msg(&dl->err));
         goto end;
     }

@@ -294,8 +294,8 @@ static void settled(sg_download *dl)
         dl_drain(dl); /* then ST_VERIFY */
         return;
     }
-    if (v == XV_CANCELLED) {
-        dl_interrupted(dl);
+    if (v == XV_CANCELLED || dl->err.code == SG_EINTERRUPTED) {
+        dl_interrupted(dl); /* (a pipe's write may see the cancel first) */
         return;
     }
     sg_code rc = dl->err.code ? dl->err.code : SG_ENETWORK;
@@ -312,6 +312,18 @@ static void settled(sg_download *dl)
                 why ? why : "");
         free(why);
         dl_fail(dl, SG_EPROTO);
+        return;
+    }
+    if (again && !dl_stream_can_restart(dl)) {
+        char *why = strdup(err_msg(&dl->err));
+        err_reset(&dl->err);
+        rc = v == XV_CHANGED ? SG_ECHANGED : rc;
+        err_set(&dl->err, rc,
+                "%s; bytes were written to the output already, so it cannot "
+                "start over",
+                why && why[0] ? why : sg_strerror(rc));
+        free(why);
+        dl_fail(dl, rc);
         return;
     }
     if (!again || dl->restarts + 1 >= MAX_RESTARTS ||
@@ -379,6 +391,8 @@ void dl_stepped(sg_download *dl)
         dl_notice(dl, "%s", t->note);
     if (t->rc && dl->st != ST_CLOSE && dl->st != ST_SETTLE) {
         err_merge(&dl->err, &t->err);
+        if (t->rc == SG_ECHECKSUM)
+            dl_sum_mismatch(dl);
         dl_fail(dl, t->rc);
         return;
     }

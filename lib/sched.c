@@ -239,8 +239,8 @@ static int pick_window(sched *s, int src, int64_t now, int64_t *wake)
             if ((cut - g->done) * WIN_MIN_SHARE < s->chunk &&
                 g->done > s->win_at)
                 best = -1;
-            else
-                (void)split(s, best, cut);
+            else if (split(s, best, cut) < 0)
+                best = -1; /* the plan is full: never past the window */
         }
         if (best >= 0)
             return best;

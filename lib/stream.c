@@ -7,12 +7,18 @@
  * this project's 2-core test machine: sha256 of the page cache at about
  * 1.3 GB/s, so a 16 MiB step takes about 13 ms.
  */
+#define _GNU_SOURCE /* F_GETPIPE_SZ */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "stream.h"
@@ -20,6 +26,7 @@
 #define FILE_STEP (16L << 20)
 #define READ_BUF (1L << 20)
 #define PIPE_PIECE (64L << 10)
+#define PIPE_STEP (1L << 20)
 #define POLL_MS 200
 
 struct stream {
@@ -37,6 +44,8 @@ struct stream {
     int next_src, next_has_sum;
     checksum next_sum;
     atomic_int cancel;
+    const atomic_int *stop; /* the owner's cancel, or NULL */
+    int pipe_size;         /* the output is a pipe of this size, or 0 */
     /* The task's: [from, to), and how it ended. */
     int64_t from, to, took;
     sg_code rc;
@@ -47,7 +56,7 @@ struct stream {
 };
 
 sg_code stream_new(stream **out, int fd, int64_t window, int src,
-                   const checksum *sum, sg_err *e)
+                   const checksum *sum, const atomic_int *stop, sg_err *e)
 {
     stream *st = calloc(1, sizeof *st);
     *out = st;
@@ -56,6 +65,10 @@ sg_code stream_new(stream **out, int fd, int64_t window, int src,
     st->out = fd;
     st->src = st->next_src = -1;
     st->window = window;
+    st->stop = stop;
+    struct stat sb;
+    if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISFIFO(sb.st_mode))
+        st->pipe_size = fcntl(fd, F_GETPIPE_SZ);
     if (sum) {
         st->sum = *sum;
         st->has_sum = 1;
@@ -110,12 +123,30 @@ void stream_put(stream *st, const void *p, size_t n, int64_t at)
     }
 }
 
-/* Write all of p to the pipe, waiting for room with poll so a cancel is
- * seen while its reader dawdles. */
+static int cancelled(const stream *st)
+{
+    return atomic_load(&st->cancel) || (st->stop && atomic_load(st->stop));
+}
+
+/* How much a write to the output may take without blocking: a pipe's
+ * free room (its size less what its reader has not read yet), else a
+ * piece. */
+static size_t room(const stream *st, size_t n)
+{
+    size_t r = PIPE_PIECE;
+    int used = 0;
+    if (st->pipe_size > 0 && ioctl(st->out, FIONREAD, &used) == 0)
+        r = used >= st->pipe_size ? 0 : (size_t)(st->pipe_size - used);
+    return r < n ? r : n;
+}
+
+/* Write all of p to the output, waiting for room with poll (and writing
+ * no more than there is room for) so that a cancel is seen while its
+ * reader dawdles. */
 static sg_code emit(stream *st, const unsigned char *p, size_t n)
 {
     while (n) {
-        if (atomic_load(&st->cancel))
+        if (cancelled(st))
             return SG_EINTERRUPTED;
         struct pollfd pf = {.fd = st->out, .events = POLLOUT};
         int r = poll(&pf, 1, POLL_MS);
@@ -123,14 +154,16 @@ static sg_code emit(stream *st, const unsigned char *p, size_t n)
             return err_set(&st->err, SG_EIO, "cannot wait on the output: "
                                               "%s",
                            strerror(errno));
-        if (r <= 0)
+        size_t k = r > 0 ? room(st, n) : 0;
+        if (k == 0)
             continue;
-        ssize_t w = write(st->out, p, n < PIPE_PIECE ? n : PIPE_PIECE);
+        ssize_t w = write(st->out, p, k);
         if (w < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (w < 0 && errno == EPIPE)
             return err_set(&st->err, SG_EPIPE,
-                           "the output's reader went away after %lld bytes",
+                           "the output's reader went away after %lld bytes "
+                           "were written to it",
                            (long long)(st->from + st->took));
         if (w < 0)
             return err_set(&st->err, SG_EIO, "cannot write the output: %s",
@@ -163,7 +196,7 @@ static sg_code take_ring(stream *st)
 static sg_code take_file(stream *st)
 {
     for (int64_t at = st->from; at < st->to;) {
-        if (atomic_load(&st->cancel))
+        if (cancelled(st))
             return SG_EINTERRUPTED;
         size_t want = st->to - at > READ_BUF ? (size_t)READ_BUF
                                              : (size_t)(st->to - at);
@@ -206,7 +239,21 @@ sg_code stream_feed(stream *st, const void *p, size_t n, int64_t at,
     }
     st->from = st->pos;
     st->took = 0;
+    /* On the caller's thread: a reader that went away is EPIPE, never a
+     * SIGPIPE that ends the process (the one it raises is taken back). */
+    sigset_t pipe_sig, old;
+    sigemptyset(&pipe_sig);
+    sigaddset(&pipe_sig, SIGPIPE);
+    int had = 0;
+    {
+        sigset_t pend;
+        had = sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE);
+    }
+    pthread_sigmask(SIG_BLOCK, &pipe_sig, &old);
     sg_code rc = emit(st, b, n); /* hashes what it wrote */
+    if (rc == SG_EPIPE && !had)
+        (void)sigtimedwait(&pipe_sig, NULL, &(struct timespec){0, 0});
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     st->pos += st->took;
     if (rc == SG_OK)
         return SG_OK;
@@ -214,6 +261,8 @@ sg_code stream_feed(stream *st, const void *p, size_t n, int64_t at,
         st->failed = rc;
         err_merge(&st->ferr, &st->err);
         err_set(e, rc, "%s", err_msg(&st->ferr));
+    } else {
+        err_set(e, rc, "interrupted");
     }
     err_reset(&st->err);
     return rc;
@@ -257,6 +306,8 @@ disk_task *stream_next(stream *st, int64_t ready)
         atomic_load(&st->cancel))
         return NULL;
     int64_t step = st->out >= 0 ? st->window / 4 : FILE_STEP;
+    if (st->out >= 0 && step > PIPE_STEP)
+        step = PIPE_STEP; /* the position, and the window, move often */
     if (step < 1)
         step = 1;
     st->from = st->pos;

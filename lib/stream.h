@@ -12,8 +12,9 @@
  * (from the page cache: it was just written).  Either way the work is a
  * disk task (disk.h) of at most a step, one at a time: the loop thread
  * never waits for a slow reader of the pipe, and a cancel is seen
- * between steps (and between writes to the pipe, each at most 64 KiB
- * after poll said there is room).
+ * between steps and while the pipe is full (a write never takes more
+ * than the pipe has room for).  With one stream, bytes go out on the
+ * caller's thread, SIGPIPE blocked there for the write.
  *
  * Threads: everything from the loop thread, except the task's run(),
  * which alone touches the hash, the ring's ready part and the
@@ -23,6 +24,7 @@
 #ifndef SG_STREAM_H
 #define SG_STREAM_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "checksum.h"
@@ -32,17 +34,20 @@
 typedef struct stream stream;
 
 /* A stream to the descriptor out through a ring of window bytes (out >=
- * 0), or from the data file src (out < 0); sum (copied; NULL: none) is
- * the digest the bytes must have.  SG_ENOMEM in e. */
+ * 0), or from the data file src (out < 0; the stream reads its own
+ * duplicate of it); sum (copied; NULL: none) is the digest the bytes
+ * must have; stop (borrowed, may be NULL) is the owner's cancel flag,
+ * seen as stream_cancel is.  SG_ENOMEM or SG_EIO in e. */
 sg_code stream_new(stream **st, int out, int64_t window, int src,
-                   const checksum *sum, sg_err *e);
+                   const checksum *sum, const atomic_int *stop, sg_err *e);
 
 /* Free st.  Its task must not be running (the engine's disk pool was
  * drained, or stream_busy is 0).  NULL is a no-op. */
 void stream_free(stream *st);
 
 /* Pipe: bytes [at, at + n) of the download, all within [stream_pos,
- * stream_pos + window). */
+ * stream_pos + window) and outside what the task under way takes (the
+ * scheduler's window keeps them there).  Loop thread. */
 void stream_put(stream *st, const void *p, size_t n, int64_t at);
 
 /* Bytes below ready are final: a task that takes the next of them
@@ -52,6 +57,9 @@ disk_task *stream_next(stream *st, int64_t ready);
 
 /* What was taken so far (moves when a task is done). */
 int64_t stream_pos(const stream *st);
+
+/* 1 while a task of st is submitted and its done() has not run: st must
+ * not be freed, and what it reads must stay. */
 int stream_busy(const stream *st);
 
 /* SG_OK, or why the stream stopped (the message in e, copied):

@@ -24,6 +24,7 @@
 #include "cases.h"
 #include "content.h"
 #include "harness.h"
+#include "segget.h"
 
 #define MiB (INT64_C(1) << 20)
 
@@ -418,6 +419,106 @@ Test(pipe, a_resource_that_changes_midway_stops_without_a_wrong_byte)
     cr_assert(strstr(err_text(), "cannot start over"), "%s", err_text());
 }
 
+/* The change shows while the first bytes are still on their way to a
+ * slow reader: nothing may be spliced onto them. */
+Test(pipe, a_change_while_bytes_are_on_their_way_to_a_slow_reader)
+{
+    int64_t size = 20 * MiB;
+    const char *f[] = {"--change-after", "6", NULL};
+    case_fault(&S, size, 64, f);
+    const char *argv[] = {"-n", "4", "--buffer", "4M", "-o", "-",
+                          srv_url(&S, "f"), NULL};
+    piped r;
+    run_read(argv, 64, 2000000, -1, &r);
+    cr_assert_eq(r.bad, 0, "byte %d of the output is wrong", r.bad - 1);
+    cr_assert_lt(r.got, size);
+    cr_assert_eq(r.status, 5, "exit %d: %s", r.status, err_text());
+}
+
+/* One stream without a validator that breaks, and whose retry brings
+ * other bytes: a file is written again from byte 0 (its hash too), a
+ * pipe cannot prove the retry continues what it wrote. */
+Test(pipe, a_retry_without_ranges_or_validator)
+{
+    int64_t size = 3 * MiB;
+    const char *f[] = {"--no-accept-ranges", "--ignore-ranges", "--etag",
+                       "none", "--lastmod", "none", "--drop-after",
+                       "1000000", "--drop-count", "3", "--change-after",
+                       "2", NULL}; /* the probe's GET, the first, then */
+    case_fault(&S, size, 64, f);
+    const char *argv[] = {"-o", "-", srv_url(&S, "f"), NULL};
+    piped r;
+    run_read(argv, 64, 0, -1, &r);
+    cr_assert_eq(r.bad, 0, "byte %d of the output is wrong", r.bad - 1);
+    cr_assert_eq(r.status, 5, "exit %d: %s", r.status, err_text());
+    cr_assert(strstr(err_text(), "validator"), "%s", err_text());
+    /* The file holds the retry's bytes, all of them, and its checksum
+     * is theirs (seed 64 + 1000: the changed version). */
+    srv_stop(&S);
+    memset(&S, 0, sizeof S);
+    case_fault(&S, size, 64, f);
+    char hex[65];
+    static char spec[80];
+    sha256_hex(64 + 1000, size, hex);
+    snprintf(spec, sizeof spec, "sha256=%s", hex);
+    const char *file[] = {"-q", "--checksum", spec, "-o", "out.bin",
+                          srv_url(&S, "f"), NULL};
+    int st = run_segget(dir, file, 60);
+    cr_assert_eq(st, 0, "exit %d: %s", st, last_stderr());
+    cr_assert(same_content(case_path(dir, "out.bin"), 64 + 1000, size));
+}
+
+/* A reader that stops reading: SIGINT still ends the run at once, over
+ * ranges and over one stream. */
+Test(pipe, interrupted_while_the_reader_stalls)
+{
+    const char *modes[2][3] = {{NULL}, {"--no-accept-ranges", NULL}};
+    for (int m = 0; m < 2; m++) {
+        case_fault(&S, 16 * MiB, 67, modes[m]);
+        const char *argv[] = {"-n", "4", "-o", "-", srv_url(&S, "f"), NULL};
+        int fd;
+        pid_t pid = start(argv, &fd);
+        static unsigned char buf[4096];
+        cr_assert_gt(read(fd, buf, sizeof buf), 0);
+        /* Not another byte is read: the pipe fills, segget waits. */
+        int64_t t0 = mono_ms();
+        kill(pid, SIGINT);
+        piped r;
+        finish(pid, &r);
+        close(fd);
+        cr_assert_eq(r.status, 11, "mode %d: exit %d: %s", m, r.status,
+                     err_text());
+        cr_assert_lt(mono_ms() - t0, 5000, "mode %d: %lld ms", m,
+                     (long long)(mono_ms() - t0));
+        srv_stop(&S);
+        memset(&S, 0, sizeof S);
+    }
+}
+
+/* The library on its own: a reader that went away is SG_EPIPE, never a
+ * SIGPIPE that ends the program, also when the bytes go out on the
+ * caller's thread (one stream). */
+Test(pipe, the_library_survives_a_closed_pipe)
+{
+    const char *f[] = {"--no-accept-ranges", NULL};
+    case_fault(&S, 4 * MiB, 68, f);
+    signal(SIGPIPE, SIG_DFL);
+    cr_assert_eq(sg_global_init(), SG_OK);
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    close(p[0]);
+    sg_options o;
+    sg_options_init(&o);
+    o.output_fd = p[1];
+    sg_download *dl = NULL;
+    cr_assert_eq(sg_download_new(&dl, srv_url(&S, "f"), &o), SG_OK);
+    sg_code rc = sg_download_run(dl);
+    cr_assert_eq(rc, SG_EPIPE, "%d: %s", rc, sg_download_error(dl));
+    sg_download_free(dl);
+    close(p[1]);
+    sg_global_cleanup();
+}
+
 Test(pipe, without_ranges_one_stream_in_order)
 {
     const char *f[] = {"--no-accept-ranges", "--ignore-ranges", NULL};
@@ -479,5 +580,27 @@ Test(pipe, usage_errors)
     const char *d[] = {"-i", q, NULL};
     cr_assert_eq(run_segget(dir, d, 30), 1);
     cr_assert(strstr(last_stderr(), "out=-"), "%s", last_stderr());
+    /* Standard output closed: refused, not written into whatever takes
+     * descriptor 1 next. */
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' -o - %s >&- 2>/dev/null", dir,
+             getenv("SEGGET_BIN"), srv_url(&S, "f.bin"));
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d", st);
     cr_assert_eq(dir_entries(dir), 0);
+}
+
+/* --range with a declared checksum: what the server declares is the
+ * whole file's, so the part is not held to it. */
+Test(pipe, a_range_is_not_held_to_the_whole_files_checksum)
+{
+    const char *f[] = {"--declare", "repr-sha256", NULL};
+    case_fault(&S, 2 * MiB, 69, f);
+    const char *argv[] = {"--range", "0-99999", "-o", "-", srv_url(&S, "f"),
+                          NULL};
+    piped r;
+    run_read(argv, 69, 0, -1, &r);
+    cr_assert_eq(r.status, 0, "exit %d: %s", r.status, err_text());
+    cr_assert_eq(r.got, 100000);
+    cr_assert_eq(r.bad, 0);
 }
