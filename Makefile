@@ -148,11 +148,17 @@ run: deps all
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
+		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions
 	install -m 755 $(B)/segget $(DESTDIR)$(PREFIX)/bin/segget
 	install -m 644 $(B)/libsegget.a $(DESTDIR)$(PREFIX)/lib/libsegget.a
 	install -m 644 include/segget.h $(DESTDIR)$(PREFIX)/include/segget.h
 	install -m 644 man/segget.1 $(DESTDIR)$(PREFIX)/share/man/man1/segget.1
+	install -m 644 completions/segget.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/segget
+	install -m 644 completions/_segget \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_segget
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' \
 		'includedir=$${prefix}/include' '' 'Name: segget' \
 		'Description: parallel segmented downloads that resume' \
@@ -165,7 +171,9 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/lib/libsegget.a \
 		$(DESTDIR)$(PREFIX)/include/segget.h \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/segget.pc \
-		$(DESTDIR)$(PREFIX)/share/man/man1/segget.1
+		$(DESTDIR)$(PREFIX)/share/man/man1/segget.1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/segget \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_segget
 
 format:
 	clang-format -i lib/*.c lib/*.h cli/*.c cli/*.h include/*.h tests/*/*.c tests/*/*.h

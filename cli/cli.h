@@ -7,6 +7,7 @@
 #define SG_CLI_H
 
 #include <signal.h>
+#include <stddef.h>
 
 #include <segget.h>
 
@@ -21,12 +22,28 @@ typedef struct cli_opts {
     const char *const *mirrors;
     int nmirrors;
     int quiet, json;
+    int verbose;          /* -v: the header lines both ways on stderr */
     const char *hdrs[CLI_MAX_HEADERS];
 } cli_opts;
+
+/* Is name (n bytes, without "--") a long option?  *takes: it takes a
+ * value. */
+int cli_long_option(const char *name, size_t n, int *takes);
+
+/* The config file's options (config.c) go before the command line's:
+ * *argc and *argv may be replaced (the new array lives until exit).
+ * Returns -1 to go on, or an exit status after a message (a line of the
+ * file that is not an option: 1). */
+int cli_config(int *argc, char ***argv);
 
 /* Parse argv into *c.  Returns -1 to go on, or an exit status (--help,
  * --version: 0; a usage error, already reported: 1). */
 int cli_parse(int argc, char **argv, cli_opts *c);
+
+/* After the error line of a single download: what the user can do about
+ * rc, on stderr (usage: --help; refused or foreign journal: -f; TLS:
+ * --cacert and -k), or nothing. */
+void cli_hint(sg_code rc);
 
 /* The exit status documented in --help for a result. */
 int cli_exit_status(sg_code rc);

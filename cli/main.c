@@ -163,8 +163,7 @@ static void report(struct cli *c, sg_download *dl, sg_code rc, int quiet,
     }
     if (rc != SG_OK) {
         fprintf(stderr, "segget: %s\n", msg[0] ? msg : sg_strerror(rc));
-        if (rc == SG_EUSAGE)
-            fprintf(stderr, "Try 'segget --help'.\n");
+        cli_hint(rc);
     } else if (complete && !quiet && !c->json) {
         fprintf(stderr, "segget: %s is already complete\n",
                 sg_download_path(dl));
@@ -183,18 +182,27 @@ static void report(struct cli *c, sg_download *dl, sg_code rc, int quiet,
     }
 }
 
+/* -v: a header line, or libcurl's note, as it goes. */
+static void on_trace(const char *line, void *ud)
+{
+    (void)ud;
+    fprintf(stderr, "%s\n", line);
+}
+
 /* One download of cl->url (and its mirrors). */
 static int single(cli_opts *cl)
 {
     struct cli c = {.total = -1, .json = cl->json};
     sg_options o = cl->o;
-    progress_init(&c.view, stderr, cl->quiet || cl->json);
+    progress_init(&c.view, stderr, cl->quiet || cl->json || cl->verbose);
     events_init(&c.ev, stdout);
     o.mirrors = cl->mirrors;
     o.nmirrors = cl->nmirrors;
     o.progress = on_progress;
     o.notice = on_notice;
     o.userdata = &c;
+    if (cl->verbose)
+        o.trace = on_trace;
     sg_download *dl = NULL;
     c.start = now_s();
     sg_code rc = sg_download_new(&dl, cl->url, &o);
@@ -218,7 +226,10 @@ static int single(cli_opts *cl)
 int main(int argc, char **argv)
 {
     static cli_opts cl;
-    int st = cli_parse(argc, argv, &cl);
+    int st = cli_config(&argc, &argv);
+    if (st >= 0)
+        return st;
+    st = cli_parse(argc, argv, &cl);
     if (st >= 0)
         return st;
     if (sg_global_init() != SG_OK) {

@@ -29,6 +29,14 @@ enum {
     OPT_RANGE,
     OPT_BUFFER,
     OPT_NO_VERIFY,
+    OPT_RETRY,
+    OPT_CREATE_DIRS,
+    OPT_LOAD_COOKIES,
+    OPT_INTERFACE,
+    OPT_CACERT,
+    OPT_CAPATH,
+    OPT_TIMEOUT,
+    OPT_NO_CONFIG,
 };
 
 static const char usage_text[] =
@@ -52,14 +60,25 @@ static const char usage_text[] =
     "                         proposes, stripped of any directory\n"
     "  -f, --force            replace an existing file; discard a stray\n"
     "                         .part or a damaged or foreign journal\n"
-    "  -q, --quiet            no progress or notices, errors only\n"
+    "  -c, --continue, -O, -L  accepted as curl and wget take them: segget\n"
+    "                         always resumes, names the file from the URL\n"
+    "                         and follows redirects\n"
+    "      --create-dirs      make the missing directories of -o FILE\n"
+    "  -q, -s, --quiet, --silent  no progress or notices, errors only\n"
+    "  -v, --verbose          every request and response header line on\n"
+    "                         stderr (credentials and cookies redacted)\n"
     "      --json             events as JSON lines on standard output\n"
     "                         (schema in README.md) instead of progress\n"
     "      --min-split SIZE   smallest range per connection (default 1M)\n"
     "      --max-tries N      tries per range before giving up (default 5)\n"
+    "      --retry N          as curl: N tries more (--max-tries N+1)\n"
     "      --connect-timeout S  seconds to connect (default 30)\n"
     "      --stall-timeout S  retry a connection slower than 1 KiB/s for S\n"
     "                         seconds (default 30)\n"
+    "      --timeout S        as wget: both timeouts above\n";
+
+/* C compilers need to accept string literals of only 4095 bytes. */
+static const char usage_more[] =
     "      --fail-if-changed  if the remote file changed since a partial\n"
     "                         download, stop (exit 5) instead of restarting\n"
     "      --checksum ALGO=HEX  md5, sha1, sha256, sha512, crc32, crc32c or\n"
@@ -73,13 +92,26 @@ static const char usage_text[] =
     "                         Fedora's CHECKSUM): its entry for the file's\n"
     "                         name is the checksum; with -i, for every entry\n"
     "  -k, --insecure         do not verify TLS certificates\n"
+    "      --cacert FILE      trust the CA certificates in FILE (PEM)\n"
+    "                         instead of the system's (default:\n"
+    "                         $CURL_CA_BUNDLE, else $SSL_CERT_FILE)\n"
+    "      --capath DIR       the same from a hashed directory (default:\n"
+    "                         $SSL_CERT_DIR)\n"
     "  -A, -U, --user-agent UA  User-Agent header\n"
     "  -H, --header 'N: V'    an extra request header (repeatable); never\n"
-    "                         sent to another host after a redirect\n"
+    "                         sent to another host after a redirect;\n"
+    "                         -H @FILE takes one header per line of FILE\n"
+    "  -e, --referer URL      send Referer: URL (to the URL's own host)\n"
+    "  -b, --cookie DATA|FILE  'name=value; ...' for the URL's own host, or\n"
+    "                         a Netscape cookie file (as --load-cookies)\n"
+    "      --load-cookies FILE  a Netscape cookie file: each cookie goes\n"
+    "                         where its domain and path match\n"
     "  -u, --user USER:PASS   HTTP authentication for the URL's own host\n"
     "      --netrc            take credentials from ~/.netrc when it has them\n"
     "  -x, --proxy URL        use this proxy (default: the http_proxy,\n"
     "                         https_proxy, all_proxy and no_proxy variables)\n"
+    "  -4, -6                 connect over IPv4 only (IPv6 only)\n"
+    "      --interface NAME   connect from this interface or address\n"
     "      --limit-rate SIZE  at most SIZE bytes per second in all (K, M, G;\n"
     "                         at least 4K)\n"
     "      --range A-B        only bytes A to B of the resource (also A-, to\n"
@@ -94,6 +126,9 @@ static const char usage_text[] =
     "                         only those that changed\n"
     "      --shard I/K        with -i: take only part I of K (1 <= I <= K)\n"
     "                         of the queue, split by a hash of each URL\n"
+    "      --no-config        do not read ~/.config/segget/config (or\n"
+    "                         $XDG_CONFIG_HOME/segget/config): one long\n"
+    "                         option per line, before the command line's\n"
     "  -h, --help             this text\n"
     "  -V, --version          version\n"
     "\n";
@@ -132,6 +167,25 @@ static const char usage_exit[] =
     "  10 checksum mismatch\n"
     "  11 interrupted; rerun the same command to resume\n"
     "  12 with -o -: the output's reader went away before the end\n";
+
+void cli_hint(sg_code rc)
+{
+    switch (rc) {
+    case SG_EUSAGE:
+        fprintf(stderr, "Try 'segget --help'.\n");
+        break;
+    case SG_EUNSAFE:
+    case SG_EJOURNAL:
+        fprintf(stderr, "segget: -f (--force) forces it\n");
+        break;
+    case SG_ETLS:
+        fprintf(stderr, "segget: to trust a private CA, pass --cacert FILE "
+                        "(or set SSL_CERT_FILE); -k skips the check\n");
+        break;
+    default:
+        break;
+    }
+}
 
 int cli_exit_status(sg_code rc)
 {
@@ -196,42 +250,138 @@ static int parse_size(const char *s, int64_t *out)
     return 0;
 }
 
+/* The long options, also for the config file (config.c). */
+static const struct option longs[] = {
+    {"connections", required_argument, NULL, 'n'},
+    {"output", required_argument, NULL, 'o'},
+    {"dir", required_argument, NULL, 'P'},
+    {"content-disposition", no_argument, NULL, 'J'},
+    {"force", no_argument, NULL, 'f'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"insecure", no_argument, NULL, 'k'},
+    {"user-agent", required_argument, NULL, 'A'},
+    {"header", required_argument, NULL, 'H'},
+    {"min-split", required_argument, NULL, OPT_MIN_SPLIT},
+    {"max-tries", required_argument, NULL, OPT_MAX_TRIES},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+    {"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
+    {"fail-if-changed", no_argument, NULL, OPT_FAIL_IF_CHANGED},
+    {"checksum", required_argument, NULL, OPT_CHECKSUM},
+    {"checksum-file", required_argument, NULL, OPT_CHECKSUM_FILE},
+    {"input-file", required_argument, NULL, 'i'},
+    {"jobs", required_argument, NULL, 'j'},
+    {"max-per-host", required_argument, NULL, OPT_MAX_PER_HOST},
+    {"refresh", no_argument, NULL, 'N'},
+    {"shard", required_argument, NULL, OPT_SHARD},
+    {"user", required_argument, NULL, 'u'},
+    {"netrc", no_argument, NULL, OPT_NETRC},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
+    {"range", required_argument, NULL, OPT_RANGE},
+    {"buffer", required_argument, NULL, OPT_BUFFER},
+    {"continue", no_argument, NULL, 'c'},
+    {"remote-name", no_argument, NULL, 'O'},
+    {"location", no_argument, NULL, 'L'},
+    {"silent", no_argument, NULL, 's'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"retry", required_argument, NULL, OPT_RETRY},
+    {"create-dirs", no_argument, NULL, OPT_CREATE_DIRS},
+    {"referer", required_argument, NULL, 'e'},
+    {"cookie", required_argument, NULL, 'b'},
+    {"load-cookies", required_argument, NULL, OPT_LOAD_COOKIES},
+    {"ipv4", no_argument, NULL, '4'},
+    {"ipv6", no_argument, NULL, '6'},
+    {"interface", required_argument, NULL, OPT_INTERFACE},
+    {"cacert", required_argument, NULL, OPT_CACERT},
+    {"capath", required_argument, NULL, OPT_CAPATH},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"no-config", no_argument, NULL, OPT_NO_CONFIG},
+    {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
+    {"proxy", required_argument, NULL, 'x'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+int cli_long_option(const char *name, size_t n, int *takes)
+{
+    for (size_t i = 0; longs[i].name; i++)
+        if (strlen(longs[i].name) == n && strncmp(longs[i].name, name, n) == 0) {
+            *takes = longs[i].has_arg == required_argument;
+            return 1;
+        }
+    return 0;
+}
+
+static int usage_error_hint(const char *what, const char *arg,
+                            const char *hint)
+{
+    fprintf(stderr, "segget: %s %s; %s\nTry 'segget --help'.\n", what, arg,
+            hint);
+    return 1;
+}
+
+/* getopt's complaints, in segget's words. */
+static const char *bad_option(char **argv, int opt)
+{
+    static char m[200];
+    if (opt)
+        snprintf(m, sizeof m, "unknown option -%c", opt);
+    else
+        snprintf(m, sizeof m, "unknown option %.150s", argv[optind - 1]);
+    return m;
+}
+
+static const char *missing_arg(char **argv, int opt)
+{
+    static char m[200];
+    if (opt)
+        snprintf(m, sizeof m, "-%c needs a value", opt);
+    else
+        snprintf(m, sizeof m, "%.150s needs a value", argv[optind - 1]);
+    return m;
+}
+
+/* "Name: value", kept for the whole run. */
+static const char *header_line(const char *name, const char *value)
+{
+    size_t n = strlen(name) + strlen(value) + 3;
+    char *h = malloc(n);
+    if (h)
+        snprintf(h, n, "%s: %s", name, value);
+    return h;
+}
+
+/* -H @FILE: one header per line (blank lines skipped, CR stripped).
+ * Returns 0, or the exit status of the usage error it reported. */
+static int header_file(const char *path, const char **hdrs, int *n)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "segget: -H @%s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    char line[8192];
+    int rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0])
+            continue;
+        char *h = strdup(line);
+        if (*n == CLI_MAX_HEADERS || !h) {
+            free(h);
+            rc = usage_error("at most 64 headers", NULL);
+            break;
+        }
+        hdrs[(*n)++] = h;
+    }
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}
+
 int cli_parse(int argc, char **argv, cli_opts *cl)
 {
-    static const struct option longs[] = {
-        {"connections", required_argument, NULL, 'n'},
-        {"output", required_argument, NULL, 'o'},
-        {"dir", required_argument, NULL, 'P'},
-        {"content-disposition", no_argument, NULL, 'J'},
-        {"force", no_argument, NULL, 'f'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"insecure", no_argument, NULL, 'k'},
-        {"user-agent", required_argument, NULL, 'A'},
-        {"header", required_argument, NULL, 'H'},
-        {"min-split", required_argument, NULL, OPT_MIN_SPLIT},
-        {"max-tries", required_argument, NULL, OPT_MAX_TRIES},
-        {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
-        {"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
-        {"fail-if-changed", no_argument, NULL, OPT_FAIL_IF_CHANGED},
-        {"checksum", required_argument, NULL, OPT_CHECKSUM},
-        {"checksum-file", required_argument, NULL, OPT_CHECKSUM_FILE},
-        {"input-file", required_argument, NULL, 'i'},
-        {"jobs", required_argument, NULL, 'j'},
-        {"max-per-host", required_argument, NULL, OPT_MAX_PER_HOST},
-        {"refresh", no_argument, NULL, 'N'},
-        {"shard", required_argument, NULL, OPT_SHARD},
-        {"user", required_argument, NULL, 'u'},
-        {"netrc", no_argument, NULL, OPT_NETRC},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
-        {"range", required_argument, NULL, OPT_RANGE},
-        {"buffer", required_argument, NULL, OPT_BUFFER},
-        {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
-        {"proxy", required_argument, NULL, 'x'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
     memset(cl, 0, sizeof *cl);
     sg_batch_options_init(&cl->bo);
     sg_options_init(&cl->o);
@@ -239,7 +389,9 @@ int cli_parse(int argc, char **argv, cli_opts *cl)
     sg_batch_options *bo = &cl->bo;
     int c, nhdrs = 0, batch_only = 0, buffer = 0;
     long v;
-    while ((c = getopt_long(argc, argv, "n:o:P:JfqkA:U:H:i:j:Nu:x:hV", longs, NULL)) != -1) {
+    opterr = 0; /* its messages name the binary's path: ours say segget */
+    while ((c = getopt_long(argc, argv, ":n:o:P:JfqkA:U:H:i:j:Nu:x:hVcOLsve:b:46",
+                            longs, NULL)) != -1) {
         switch (c) {
         case 'n':
             if (parse_long(optarg, 1, 64, &v) < 0)
@@ -250,11 +402,55 @@ int cli_parse(int argc, char **argv, cli_opts *cl)
         case 'P': o->dir = optarg; break;
         case 'J': o->content_disposition = 1; break;
         case 'f': o->force = 1; break;
-        case 'q': cl->quiet = 1; break;
+        case 'q':
+        case 's': cl->quiet = 1; break;
+        case 'c':
+        case 'O':
+        case 'L': break; /* what segget does anyway */
+        case 'v': cl->verbose = 1; break;
+        case OPT_NO_CONFIG: break; /* seen by cli_config */
+        case OPT_RETRY:
+            if (parse_long(optarg, 0, 999, &v) < 0)
+                return usage_error("--retry takes a number from 0 to 999, "
+                                   "not",
+                                   optarg);
+            o->max_tries = (int)v + 1;
+            break;
+        case OPT_CREATE_DIRS: o->create_dirs = 1; break;
+        case 'e':
+        case 'b':
+            if (c == 'b' && !strchr(optarg, '=')) {
+                o->cookie_file = optarg; /* curl's rule: no '=', a file */
+                break;
+            }
+            if (nhdrs == CLI_MAX_HEADERS)
+                return usage_error("at most 64 headers", NULL);
+            if (!(cl->hdrs[nhdrs++] = header_line(c == 'e' ? "Referer"
+                                                           : "Cookie",
+                                                  optarg)))
+                return usage_error("out of memory", NULL);
+            break;
+        case OPT_LOAD_COOKIES: o->cookie_file = optarg; break;
+        case '4': o->ip_version = 4; break;
+        case '6': o->ip_version = 6; break;
+        case OPT_INTERFACE: o->interface = optarg; break;
+        case OPT_CACERT: o->cacert = optarg; break;
+        case OPT_CAPATH: o->capath = optarg; break;
+        case OPT_TIMEOUT:
+            if (parse_long(optarg, 1, 3600, &v) < 0)
+                return usage_error("bad --timeout", optarg);
+            o->connect_timeout_ms = o->stall_timeout_ms = v * 1000;
+            break;
         case 'k': o->insecure = 1; break;
         case 'A':
         case 'U': o->user_agent = optarg; break;
         case 'H':
+            if (optarg[0] == '@') {
+                int r = header_file(optarg + 1, cl->hdrs, &nhdrs);
+                if (r)
+                    return r;
+                break;
+            }
             if (nhdrs == CLI_MAX_HEADERS)
                 return usage_error("at most 64 headers", NULL);
             cl->hdrs[nhdrs++] = optarg;
@@ -301,7 +497,13 @@ int cli_parse(int argc, char **argv, cli_opts *cl)
                                    "4K, not",
                                    optarg);
             break;
-        case 'x': o->proxy = optarg; break;
+        case 'x':
+            if (optarg[strspn(optarg, "0123456789")] == '\0')
+                return usage_error_hint(
+                    "-x takes a proxy URL, not", optarg,
+                    "for that many connections (aria2c's -x) use -n");
+            o->proxy = optarg;
+            break;
         case 'j':
             if (parse_long(optarg, 1, 256, &v) < 0)
                 return usage_error("-j takes a number from 1 to 256, not",
@@ -330,15 +532,30 @@ int cli_parse(int argc, char **argv, cli_opts *cl)
         }
         case 'h':
             fputs(usage_text, stdout);
+            fputs(usage_more, stdout);
             fputs(usage_notes, stdout);
             fputs(usage_exit, stdout);
             return 0;
-        case 'V': printf("segget %s\n", sg_version()); return 0;
-        default: fprintf(stderr, "Try 'segget --help'.\n"); return 1;
+        case 'V':
+            printf("segget %s\n%s\n", sg_version(), sg_version_details());
+            return 0;
+        case ':': return usage_error(missing_arg(argv, optopt), NULL);
+        default: return usage_error(bad_option(argv, optopt), NULL);
         }
     }
     o->headers = cl->hdrs;
     o->nheaders = nhdrs;
+    /* As curl does: a CA bundle from the environment when none is
+     * given. */
+    if (!o->cacert && !o->capath) {
+        const char *f = getenv("CURL_CA_BUNDLE");
+        o->cacert = f && f[0] ? f : getenv("SSL_CERT_FILE");
+        o->capath = getenv("SSL_CERT_DIR");
+        if (o->cacert && !o->cacert[0])
+            o->cacert = NULL;
+        if (o->capath && !o->capath[0])
+            o->capath = NULL;
+    }
     if (cl->input) {
         if (optind != argc)
             return usage_error("URLs go either on the command line or in "

@@ -28,9 +28,9 @@
  *     sg_global_cleanup();
  *
  * Threads: a download is driven by the thread that calls sg_download_run();
- * callbacks run on that thread.  The library starts one helper thread per
- * running download that waits for the disk (checkpoints, verification),
- * with every signal blocked.  sg_download_cancel(), sg_download_pause()
+ * callbacks run on that thread.  The library starts two helper threads per
+ * running download that wait for the disk (checkpoints, and hashing the
+ * data as it becomes final), with every signal blocked.  sg_download_cancel(), sg_download_pause()
  * and sg_download_set_rate() may come from another thread, and the first
  * two from a signal handler.
  */
@@ -76,6 +76,13 @@ SG_API const char *sg_strerror(sg_code code);
 
 /* The library version string ("0.2.0").  Static. */
 SG_API const char *sg_version(void);
+
+/* What libsegget runs on, as curl -V says it: the versions of libcurl,
+ * its TLS library, zlib, nghttp2, SQLite and OpenSSL (for the
+ * checksums), and the features compiled in, on a few lines.  A static
+ * string, made on the first call (not thread-safe before
+ * sg_global_init() returned).  Never NULL. */
+SG_API const char *sg_version_details(void);
 
 /* What a download is doing, reported with each progress callback. */
 typedef enum sg_state {
@@ -157,6 +164,30 @@ typedef struct sg_options {
                                 they take under a quarter of that */
     int64_t checkpoint_bytes; /* and after this many new bytes, 4 MiB */
     int insecure;             /* skip TLS verification */
+    const char *cacert;       /* a PEM file of the CA certificates to trust
+                                 instead of the system's; NULL: libcurl's
+                                 default */
+    const char *capath;       /* a directory of them (hashed, as
+                                 c_rehash or openssl rehash make it) */
+    int ip_version;           /* 4 or 6: connect over that family only;
+                                 0: either */
+    const char *interface;    /* connect from this interface, address or
+                                 host name (libcurl's CURLOPT_INTERFACE);
+                                 NULL: any */
+    const char *cookie_file;  /* a Netscape cookie file (as curl -b FILE and
+                                 wget --load-cookies read): each cookie is
+                                 sent where its domain and path match;
+                                 nothing is written back */
+    int create_dirs;          /* make the output's missing directories
+                                 (output with a directory part), as dir
+                                 is made */
+    sg_notice_fn trace;       /* NULL: none; else every header line sent
+                                 ("> ") and received ("< ") and libcurl's
+                                 connection notes ("* "), with the values
+                                 of Authorization, Proxy-Authorization,
+                                 Cookie and Set-Cookie redacted; on the
+                                 thread that runs the download, with
+                                 userdata */
     const char *checksum;     /* "ALGO=HEX", ALGO md5, sha1, sha256, sha512,
                                  crc32, crc32c or crc64nvme (a CRC
                                  big-endian: 8 hex digits, 16 for

@@ -114,6 +114,8 @@ static sg_code copy_options(sg_batch *b, const sg_batch_options *o)
         return err_set(&b->err, SG_ENOMEM, "out of memory");
     b->o.dl.dir = b->dir;
     b->o.dl.user_agent = b->ua ? b->ua : "segget/" SG_VERSION;
+    if (download_strings(&b->o.dl, b->strs, &b->err))
+        return b->err.code;
     if (o->dl.nheaders > 0) {
         b->headers = calloc((size_t)o->dl.nheaders, sizeof *b->headers);
         if (!b->headers)
@@ -132,8 +134,9 @@ static sg_code check(const sg_batch_options *o, sg_err *e)
         o->dl.range)
         return err_set(e, SG_EUSAGE,
                        "a queue names its files and checksums per entry "
-                       "(out=, checksum=); -o, -J, --checksum and --range "
-                       "do not apply");
+                       "(out=, checksum=): an output name, the server's "
+                       "name, a checksum or a range for all of them does "
+                       "not apply");
     if (o->jobs < 1 || o->jobs > 256)
         return err_set(e, SG_EUSAGE, "jobs must be 1 to 256, not %d",
                        o->jobs);
@@ -383,6 +386,7 @@ void sg_batch_free(sg_batch *b)
     free(b->ua);
     free(b->userpwd);
     free(b->proxy);
+    download_strings_free(b->strs);
     free(b->dir);
     queue_free(&b->q);
     err_reset(&b->err);

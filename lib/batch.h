@@ -57,6 +57,7 @@ struct bent {
 struct sg_batch {
     sg_batch_options o;
     char *ua, *dir, *userpwd, *proxy;
+    char *strs[DOWNLOAD_STRINGS]; /* copies for o.dl (download_strings) */
     char **headers;
     queue q;
     struct bent *e;

@@ -118,7 +118,7 @@ static sg_code decide(sg_batch *b, struct bent *en)
     if (has_path && r->state != QROW_VERIFIED && !b->o.dl.force) {
         char msg[64 + 4096];
         (void)snprintf(msg, sizeof msg,
-                       "%s exists; pass --force to replace it", en->path);
+                       "%s exists; it is replaced only when forced", en->path);
         batch_fail(en, SG_EUNSAFE, msg);
         return SG_OK;
     }
@@ -132,7 +132,7 @@ static sg_code decide(sg_batch *b, struct bent *en)
         char msg[64 + 4096];
         (void)snprintf(msg, sizeof msg,
                        "%s exists but no journal describes it; remove it "
-                       "or pass --force",
+                       "or force the download",
                        en->part);
         batch_fail(en, SG_EUNSAFE, msg);
         return SG_OK;
@@ -475,20 +475,10 @@ sg_code sg_batch_run(sg_batch *b)
     if (rc || (rc = claim(b)))
         goto out;
     const sg_options *o = &b->o.dl;
-    eng_conf c = {
-        .user_agent = o->user_agent,
-        .connect_timeout_ms = o->connect_timeout_ms,
-        .stall_timeout_ms = o->stall_timeout_ms,
-        .insecure = o->insecure,
-        .headers = o->headers,
-        .nheaders = o->nheaders,
-        .userpwd = o->userpwd,
-        .netrc = o->netrc,
-        .proxy = o->proxy,
-        .max_per_host = b->o.max_per_host,
-        .max_rate = o->max_rate,
-        .disk_threads = 4, /* syncs in parallel: see commit.c */
-    };
+    eng_conf c;
+    eng_conf_from(&c, o);
+    c.max_per_host = b->o.max_per_host;
+    c.disk_threads = 4; /* syncs in parallel: see commit.c */
     if ((rc = eng_new(&b->g, &c, &b->err)) ||
         (rc = committer_new(&b->cm, b->g, b->j, &b->err)))
         goto out;

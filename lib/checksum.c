@@ -20,6 +20,7 @@
  * there), so one stream.
  */
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -331,4 +332,9 @@ sg_code checksum_verify(int fd, int64_t size, const checksum *c, sg_err *e)
     }
     free(buf);
     return checksum_end(h, c, e);
+}
+
+const char *checksum_library(void)
+{
+    return OpenSSL_version(OPENSSL_VERSION);
 }

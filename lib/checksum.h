@@ -61,4 +61,7 @@ uint32_t checksum_crc32c_hw(uint32_t crc, const void *p, size_t n);
 int checksum_crc32c_has_hw(void);
 uint64_t checksum_crc64nvme_table(uint64_t crc, const void *p, size_t n);
 
+/* The library that computes the digests ("OpenSSL 3.0.x ...").  Static. */
+const char *checksum_library(void);
+
 #endif

@@ -83,6 +83,7 @@ struct sg_download {
     char *shown; /* url without credentials: journal and messages */
     sg_options o; /* string fields point at the copies below */
     char *ua;
+    char *strs[DOWNLOAD_STRINGS]; /* copies for o (download_strings) */
     char *path;  /* final */
     char *part;  /* path.part */
     char *jpath; /* path.segget */
@@ -157,7 +158,9 @@ struct sg_download {
     int fresh;        /* the journal holds no download */
     int made_journal; /* this run created the journal file */
     int made_part;    /* this run created NAME.part */
-    char *made_dir;   /* the outermost -P directory this run made */
+    char *mkdir;      /* the directory the run makes when missing (-P, or
+                         the output's with create_dirs), or NULL */
+    char *made_dir;   /* the outermost directory of it this run made */
     journal_meta meta;
     sg_segment *segs;
     int n;

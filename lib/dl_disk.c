@@ -125,7 +125,7 @@ static sg_code open_journal(sg_download *dl, struct dl_task *t)
         dl->made_journal = 1;
     }
     if (rc == SG_EJOURNAL)
-        err_set(e, rc, "(pass --force to discard it)");
+        err_set(e, rc, "(forcing the download discards it)");
     return rc;
 }
 
@@ -284,7 +284,7 @@ static sg_code start_over(sg_download *dl, struct dl_task *t, int ranges)
         access(dl->part, F_OK) == 0)
         return err_set(e, SG_EUNSAFE,
                        "%s exists but no journal describes it; remove it "
-                       "or pass --force",
+                       "or force the download",
                        dl->part);
     char *eff = eng_url_redact(dl->pr.res.effective_url);
     if (!eff)
@@ -422,8 +422,8 @@ static void close_run(sg_download *dl)
     if (dl->fd >= 0)
         close(dl->fd);
     dl->fd = -1;
-    if (dl->rc && dl->made_dir) /* -P made them for nothing */
-        output_rmdirs(dl->o.dir, dl->made_dir);
+    if (dl->rc && dl->made_dir) /* made for nothing */
+        output_rmdirs(dl->mkdir, dl->made_dir);
 }
 
 static void run(disk_task *dt)
@@ -433,9 +433,10 @@ static void run(disk_task *dt)
     sg_code rc = SG_OK;
     switch (t->kind) {
     case ST_OPEN:
-        /* -P DIR: made now, parents too (mkdir -p). */
-        if (dl->o.dir && dl->o.dir[0] &&
-            ((rc = output_mkdirs(dl->o.dir, &dl->made_dir, &t->err)) ||
+        /* -P DIR (or the output's with create_dirs): made now, parents
+         * too (mkdir -p). */
+        if (dl->mkdir &&
+            ((rc = output_mkdirs(dl->mkdir, &dl->made_dir, &t->err)) ||
              (rc = dl_check_dir(dl, &t->err))))
             break;
         rc = open_journal(dl, t);

@@ -69,6 +69,30 @@ sg_code download_check(const sg_options *o, sg_err *e)
     return SG_OK;
 }
 
+sg_code download_strings(sg_options *o, char *own[DOWNLOAD_STRINGS],
+                         sg_err *e)
+{
+    const char **f[DOWNLOAD_STRINGS] = {&o->cacert, &o->capath, &o->interface,
+                                        &o->cookie_file};
+    for (int i = 0; i < DOWNLOAD_STRINGS; i++) {
+        own[i] = NULL;
+        if (*f[i] && !(own[i] = strdup(*f[i]))) {
+            download_strings_free(own);
+            return err_set(e, SG_ENOMEM, "out of memory");
+        }
+        *f[i] = own[i];
+    }
+    return SG_OK;
+}
+
+void download_strings_free(char *own[DOWNLOAD_STRINGS])
+{
+    for (int i = 0; i < DOWNLOAD_STRINGS; i++) {
+        free(own[i]);
+        own[i] = NULL;
+    }
+}
+
 sg_code dl_make_paths(sg_download *dl, const char *name,
                       const char *urlpath)
 {
@@ -91,10 +115,22 @@ sg_code dl_make_paths(sg_download *dl, const char *name,
     if (!dl->path || !(dl->part = str_cat(dl->path, ".part")) ||
         !(dl->jpath = str_cat(dl->path, ".segget")))
         return err_set(e, SG_ENOMEM, "out of memory");
-    if (dl->o.dir && dl->o.dir[0]) {
-        /* -P makes what is missing of it when the download runs. */
+    /* The directory the run makes when missing: -P's, or with
+     * create_dirs the output's own. */
+    free(dl->mkdir);
+    dl->mkdir = NULL;
+    const char *slash = strrchr(dl->path, '/');
+    if (dl->o.create_dirs && slash && slash > dl->path)
+        dl->mkdir = strndup(dl->path, (size_t)(slash - dl->path));
+    else if (dl->o.dir && dl->o.dir[0])
+        dl->mkdir = strdup(dl->o.dir);
+    if ((dl->o.create_dirs && slash && slash > dl->path) ||
+        (dl->o.dir && dl->o.dir[0])) {
+        if (!dl->mkdir)
+            return err_set(e, SG_ENOMEM, "out of memory");
+        /* Made, with what is missing of it, when the download runs. */
         int missing = 0;
-        sg_code rc = output_check_dirs(dl->o.dir, &missing, e);
+        sg_code rc = output_check_dirs(dl->mkdir, &missing, e);
         if (rc || missing)
             return rc;
     }
@@ -189,6 +225,9 @@ static sg_code copy_strings(sg_download *dl, const char *url,
         (o->proxy && !(dl->o.proxy = dl->proxy = strdup(o->proxy))))
         return err_set(&dl->err, SG_ENOMEM, "out of memory");
     dl->o.user_agent = dl->ua;
+    sg_code rc = download_strings(&dl->o, dl->strs, &dl->err);
+    if (rc)
+        return rc;
     if (o->nheaders > 0) {
         if (!(dl->headers = calloc((size_t)o->nheaders, sizeof *dl->headers)))
             return err_set(&dl->err, SG_ENOMEM, "out of memory");
@@ -222,7 +261,7 @@ sg_code sg_download_new(sg_download **out, const char *url,
     }
     if (o->checksum_file && o->checksum) {
         rc = err_set(&dl->err, SG_EUSAGE,
-                     "--checksum and --checksum-file exclude each other");
+                     "a checksum and a checksum list exclude each other");
         goto out;
     }
     if (o->checksum_file &&
@@ -371,6 +410,8 @@ void sg_download_free(sg_download *dl)
     origin_cleanup(&dl->rec);
     free(dl->userpwd);
     free(dl->proxy);
+    download_strings_free(dl->strs);
+    free(dl->mkdir);
     free(dl->adopt.etag);
     free(dl->adopt.last_modified);
     free(dl->url);

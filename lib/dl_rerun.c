@@ -10,7 +10,8 @@
  *
  *   attributes name this URL (and --range), NAME has the recorded size,
  *   a validator was recorded (and NAME matches --checksum, if given)
- *        │ no ──> refused as before: "NAME exists; pass --force"
+ *        │ no ──> refused as before: "NAME exists; it is replaced only when
+ *        │        forced"
  *        v
  *   one HEAD (the probe, head_only; a body is never asked for)
  *        │
@@ -57,8 +58,8 @@ static sg_code check_sum(sg_download *dl, int64_t size, sg_err *e)
         char *why = strdup(err_msg(e));
         err_reset(e);
         rc = err_set(e, SG_ECHECKSUM,
-                     "%s exists and does not match --checksum (%s); pass "
-                     "--force to replace it",
+                     "%s exists and does not match the checksum (%s); it "
+                     "is replaced only when forced",
                      dl->path, why ? why : "");
         free(why);
     }
@@ -93,9 +94,9 @@ sg_code dl_rerun_open(sg_download *dl, sg_err *e)
         origin_cleanup(&o);
     if (why)
         return err_set(e, SG_EUNSAFE,
-                       "%s exists (%s); pass --force to replace it", dl->path,
+                       "%s exists (%s); it is replaced only when forced", dl->path,
                        why);
-    return err_set(e, SG_EUNSAFE, "%s exists; pass --force to replace it",
+    return err_set(e, SG_EUNSAFE, "%s exists; it is replaced only when forced",
                    dl->path);
 }
 
@@ -106,7 +107,7 @@ void dl_rerun_judge(sg_download *dl)
     if (dl->pr.rc) {
         err_set(&dl->err, dl->pr.rc,
                 "%s exists and cannot be checked against the server (%s); "
-                "it is left as it is (--force downloads it again)",
+                "it is left as it is (forcing downloads it again)",
                 dl->path, err_msg(&dl->pr.err));
         dl_fail(dl, dl->pr.rc);
         return;
@@ -114,7 +115,7 @@ void dl_rerun_judge(sg_download *dl)
     if (p->size < 0) {
         err_set(&dl->err, SG_EUNSAFE,
                 "%s exists, and the server's answer to HEAD does not show "
-                "whether it is complete; pass --force to replace it",
+                "whether it is complete; it is replaced only when forced",
                 dl->path);
         dl_fail(dl, SG_EUNSAFE);
         return;
@@ -133,7 +134,7 @@ void dl_rerun_judge(sg_download *dl)
                 p->last_modified ? p->last_modified : "none", o->last_modified);
         err_set(&dl->err, SG_ECHANGED,
                 "%s changed on the server since it was downloaded (%s); "
-                "pass --force to replace it",
+                "it is replaced only when forced",
                 dl->path, what);
         dl_fail(dl, SG_ECHANGED);
         return;

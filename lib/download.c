@@ -391,8 +391,8 @@ void dl_stepped(sg_download *dl)
         dl_notice(dl, "%s", t->note);
     if (t->rc && dl->st != ST_CLOSE && dl->st != ST_SETTLE) {
         err_merge(&dl->err, &t->err);
-        if (t->rc == SG_ECHECKSUM)
-            dl_sum_mismatch(dl);
+        if (t->rc == SG_ECHECKSUM && dl->st == ST_VERIFY)
+            dl_sum_mismatch(dl); /* (a rerun's refusal says its own) */
         dl_fail(dl, t->rc);
         return;
     }
@@ -590,19 +590,9 @@ sg_code sg_download_run(sg_download *dl)
     dl->ran = 1;
     /* The user's headers reach the URL's origin only: the engine sends
      * them to a request's first hop when it has that origin. */
-    eng_conf c = {
-        .user_agent = dl->o.user_agent,
-        .connect_timeout_ms = dl->o.connect_timeout_ms,
-        .stall_timeout_ms = dl->o.stall_timeout_ms,
-        .insecure = dl->o.insecure,
-        .headers = dl->o.headers,
-        .nheaders = dl->o.nheaders,
-        .userpwd = dl->o.userpwd,
-        .netrc = dl->o.netrc,
-        .proxy = dl->o.proxy,
-        .max_rate = dl->o.max_rate,
-        .disk_threads = 2, /* checkpoints, and a stream beside them */
-    };
+    eng_conf c;
+    eng_conf_from(&c, &dl->o);
+    c.disk_threads = 2; /* checkpoints, and a stream beside them */
     sg_code rc = eng_new(&dl->g, &c, e);
     if (rc)
         return rc;

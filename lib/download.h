@@ -68,4 +68,13 @@ int download_deferred(const sg_download *dl);
  * syntax).  SG_EUSAGE with a message. */
 sg_code download_check(const sg_options *o, sg_err *e);
 
+/* The connection options' strings (cacert, capath, interface,
+ * cookie_file), which sg_download_new and sg_batch_new copy: make o's
+ * point at copies held in own (freed with download_strings_free).
+ * SG_ENOMEM in e. */
+#define DOWNLOAD_STRINGS 4
+sg_code download_strings(sg_options *o, char *own[DOWNLOAD_STRINGS],
+                         sg_err *e);
+void download_strings_free(char *own[DOWNLOAD_STRINGS]);
+
 #endif

@@ -36,6 +36,65 @@ static void wake_cb(void *ud)
     eng_wakeup(ud);
 }
 
+const char *sg_version_details(void)
+{
+    static char text[1024];
+    if (text[0])
+        return text;
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    char feat[256] = "";
+    static const struct {
+        int bit;
+        const char *name;
+    } fs[] = {{CURL_VERSION_HTTP2, "HTTP/2"}, {CURL_VERSION_IPV6, "IPv6"},
+              {CURL_VERSION_SSL, "TLS"},      {CURL_VERSION_LIBZ, "zlib"},
+              {CURL_VERSION_ASYNCHDNS, "AsynchDNS"},
+              {CURL_VERSION_GSSAPI, "GSS-API"}};
+    for (size_t i = 0; i < sizeof fs / sizeof *fs; i++)
+        if (v->features & fs[i].bit) {
+            size_t n = strlen(feat);
+            (void)snprintf(feat + n, sizeof feat - n, "%s%s", n ? " " : "",
+                           fs[i].name);
+        }
+    (void)snprintf(text, sizeof text,
+                   "libcurl %s (%s%s%s%s%s)\n"
+                   "SQLite %s, %s\n"
+                   "checksums: md5 sha1 sha256 sha512 crc32 crc32c%s "
+                   "crc64nvme\n"
+                   "features: %s, Repr-Digest, pipe output, journal",
+                   v->version, v->ssl_version ? v->ssl_version : "no TLS",
+                   v->libz_version ? ", zlib " : "",
+                   v->libz_version ? v->libz_version : "",
+                   v->nghttp2_version ? ", nghttp2 " : "",
+                   v->nghttp2_version ? v->nghttp2_version : "",
+                   journal_sqlite_version(), checksum_library(),
+                   checksum_crc32c_has_hw() ? " (SSE4.2)" : "", feat);
+    return text;
+}
+
+void eng_conf_from(eng_conf *c, const sg_options *o)
+{
+    *c = (eng_conf){
+        .user_agent = o->user_agent,
+        .connect_timeout_ms = o->connect_timeout_ms,
+        .stall_timeout_ms = o->stall_timeout_ms,
+        .insecure = o->insecure,
+        .headers = o->headers,
+        .nheaders = o->nheaders,
+        .userpwd = o->userpwd,
+        .netrc = o->netrc,
+        .proxy = o->proxy,
+        .max_rate = o->max_rate,
+        .cacert = o->cacert,
+        .capath = o->capath,
+        .ip_version = o->ip_version,
+        .interface = o->interface,
+        .cookie_file = o->cookie_file,
+        .trace = o->trace,
+        .trace_ud = o->userdata,
+    };
+}
+
 sg_code eng_new(engine **out, const eng_conf *c, sg_err *e)
 {
     *out = NULL;

@@ -41,6 +41,7 @@
 #include "judge.h"
 #include "policy.h"
 #include "resp.h"
+#include "segget.h"
 
 typedef struct engine engine;
 
@@ -59,7 +60,17 @@ typedef struct eng_conf {
     int max_per_host;           /* connections per host, 0: no cap */
     int64_t max_rate;           /* bytes per second in all, 0: none */
     int disk_threads;
+    const char *cacert, *capath; /* NULL: libcurl's defaults */
+    int ip_version;             /* 4, 6, 0: either */
+    const char *interface;
+    const char *cookie_file;
+    void (*trace)(const char *line, void *ud); /* NULL: none */
+    void *trace_ud;
 } eng_conf;
+
+/* The part of c that a download's options decide (the rest zeroed).
+ * Borrows o's strings. */
+void eng_conf_from(eng_conf *c, const sg_options *o);
 
 typedef struct eng_req eng_req;
 

@@ -27,6 +27,49 @@ static int blank(const char *line, size_t len)
            (len == 1 && line[0] == '\n');
 }
 
+/* One line for the trace: credentials and cookies are never shown. */
+static void trace_line(const eng_conf *c, char mark, const char *p, size_t n)
+{
+    static const char *const secret[] = {"authorization",
+                                         "proxy-authorization", "cookie",
+                                         "set-cookie"};
+    while (n && (p[n - 1] == '\r' || p[n - 1] == '\n'))
+        n--;
+    char line[1024];
+    const char *colon = memchr(p, ':', n);
+    for (size_t i = 0; colon && i < sizeof secret / sizeof *secret; i++)
+        if (hdr_name_is(p, (size_t)(colon - p), secret[i])) {
+            (void)snprintf(line, sizeof line, "%c %.*s: [redacted]", mark,
+                           (int)(colon - p), p);
+            c->trace(line, c->trace_ud);
+            return;
+        }
+    (void)snprintf(line, sizeof line, "%c %.*s", mark,
+                   (int)(n < sizeof line - 3 ? n : sizeof line - 3), p);
+    c->trace(line, c->trace_ud);
+}
+
+/* libcurl's debug callback: header lines both ways, and its notes. */
+static int on_debug(CURL *h, curl_infotype type, char *p, size_t n, void *ud)
+{
+    (void)h;
+    const eng_conf *c = &((struct eng_xfer *)ud)->g->c;
+    char mark = type == CURLINFO_HEADER_OUT ? '>'
+                : type == CURLINFO_HEADER_IN ? '<'
+                : type == CURLINFO_TEXT      ? '*'
+                                             : 0;
+    /* What was sent comes as one block: a line at a time. */
+    while (mark && n) {
+        const char *nl = memchr(p, '\n', n);
+        size_t len = nl ? (size_t)(nl - p) + 1 : n;
+        if (len > 2 || (p[0] != '\r' && p[0] != '\n'))
+            trace_line(c, mark, p, len);
+        p += len;
+        n -= len;
+    }
+    return 0;
+}
+
 static size_t on_header(char *line, size_t size, size_t n, void *ud)
 {
     struct eng_xfer *x = ud;
@@ -190,6 +233,24 @@ sg_code eng_issue(engine *g, struct eng_xfer *x)
         SET(CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
     if (c->proxy)
         SET(CURLOPT_PROXY, c->proxy);
+    if (c->cacert)
+        SET(CURLOPT_CAINFO, c->cacert);
+    if (c->capath)
+        SET(CURLOPT_CAPATH, c->capath);
+    if (c->ip_version)
+        SET(CURLOPT_IPRESOLVE, c->ip_version == 4 ? (long)CURL_IPRESOLVE_V4
+                                                  : (long)CURL_IPRESOLVE_V6);
+    if (c->interface)
+        SET(CURLOPT_INTERFACE, c->interface);
+    /* The cookie engine reads the file and sends each cookie where its
+     * domain and path match, redirects included. */
+    if (c->cookie_file)
+        SET(CURLOPT_COOKIEFILE, c->cookie_file);
+    if (c->trace) {
+        SET(CURLOPT_DEBUGFUNCTION, on_debug);
+        SET(CURLOPT_DEBUGDATA, x);
+        SET(CURLOPT_VERBOSE, 1L);
+    }
     /* A proxy's CONNECT answer is not the response: keep it out of the
      * header callback (its failure is read from HTTP_CONNECTCODE). */
     SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
@@ -359,6 +420,20 @@ static void judged(eng_req *q)
     err_set(&q->err, q->code, "%s: %s", q->shown, v->why);
 }
 
+/* A failure through a proxy says so: the proxy may be what failed. */
+static void name_proxy(const engine *g, eng_req *q)
+{
+    char *p = eng_url_redact(g->c.proxy);
+    char *m = strdup(err_msg(&q->err));
+    if (p && m) {
+        sg_code code = q->err.code;
+        err_reset(&q->err);
+        err_set(&q->err, code, "%s (through the proxy %s)", m, p);
+    }
+    free(p);
+    free(m);
+}
+
 void eng_finish(engine *g, struct eng_xfer *x, CURLcode cc)
 {
     eng_req *q = x->q;
@@ -411,6 +486,8 @@ void eng_finish(engine *g, struct eng_xfer *x, CURLcode cc)
         q->end = EE_JUDGED;
         judged(q);
     }
+    if (g->c.proxy && q->code != SG_OK && q->err.code)
+        name_proxy(g, q);
     q->reached = q->end != EE_FAILED ||
                  (q->fail != FK_RESOLVE && q->fail != FK_CONNECT) ||
                  q->transient;

@@ -445,3 +445,8 @@ void journal_meta_cleanup(journal_meta *m)
     free(m->last_modified);
     memset(m, 0, sizeof *m);
 }
+
+const char *journal_sqlite_version(void)
+{
+    return sqlite3_libversion();
+}

@@ -77,6 +77,9 @@ sg_code journal_resume(journal *j, const char *url, const char *effective_url,
 /* Record that the data was verified (before the rename). */
 sg_code journal_mark_verified(journal *j, sg_err *e);
 
+/* The SQLite library's version ("3.40.1").  Static. */
+const char *journal_sqlite_version(void);
+
 /* Close and unlock.  NULL is a no-op. */
 void journal_close(journal *j);
 

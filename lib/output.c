@@ -20,7 +20,7 @@ sg_code output_create(const char *path, int *fd, sg_err *e)
     if (errno == EEXIST)
         return err_set(e, SG_EUNSAFE,
                        "%s exists but no journal describes it; remove it or "
-                       "pass --force",
+                       "force the download",
                        path);
     return err_set(e, SG_EIO, "cannot create %s: %s", path, strerror(errno));
 }

@@ -467,7 +467,7 @@ Test(batch, an_existing_file_is_not_replaced_without_force)
     fputs("the user's own file\n", f);
     fclose(f);
     cr_expect_eq(batch(NULL, NULL), 9, "%s", last_stderr());
-    cr_expect(strstr(last_stderr(), "exists; pass --force"), "%s",
+    cr_expect(strstr(last_stderr(), "exists; it is replaced only when forced"), "%s",
               last_stderr());
     cr_expect(same_as("new.bin", "new.bin"));
     struct stat st;

@@ -46,7 +46,9 @@ static int sh(const char *fmt, ...)
 
 static const char *const files[] = {
     "bin/segget", "lib/libsegget.a", "include/segget.h",
-    "lib/pkgconfig/segget.pc", "share/man/man1/segget.1"};
+    "lib/pkgconfig/segget.pc", "share/man/man1/segget.1",
+    "share/bash-completion/completions/segget",
+    "share/zsh/site-functions/_segget"};
 
 Test(install, example_builds_against_installed_pkg_config_and_downloads)
 {

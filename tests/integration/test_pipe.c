@@ -517,6 +517,9 @@ Test(pipe, the_library_survives_a_closed_pipe)
     sg_download_free(dl);
     close(p[1]);
     sg_global_cleanup();
+    sigset_t pend;
+    sigpending(&pend);
+    cr_assert(!sigismember(&pend, SIGPIPE), "a SIGPIPE is left pending");
 }
 
 Test(pipe, without_ranges_one_stream_in_order)

@@ -677,7 +677,7 @@ Test(rerun, b_changed_on_the_server_is_refused_and_the_file_left_alone)
     cr_expect(strstr(last_stderr(),
                      "data changed on the server since it was downloaded"),
               "%s", last_stderr());
-    cr_expect(strstr(last_stderr(), "pass --force to replace it"), "%s",
+    cr_expect(strstr(last_stderr(), "it is replaced only when forced"), "%s",
               last_stderr());
     cr_expect(same_content(in_dir("data"), 32, 3 * MiB), "file touched");
     cr_expect_eq(dir_entries(dir), 1, "leftovers");
@@ -792,8 +792,8 @@ Test(rerun, b_without_a_matching_record_the_old_refusal_stays)
     const char *elsewhere[] = {"-q", "-o", "data", other, NULL};
     int rc = run(elsewhere);
     cr_expect_eq(rc, 9, "exit %d: %s", rc, last_stderr());
-    cr_expect(strstr(last_stderr(), "data exists; pass --force to replace "
-                                    "it"),
+    cr_expect(strstr(last_stderr(), "data exists; it is replaced only when "
+                                    "forced"),
               "%s", last_stderr());
 
     /* --checksum: the file must match it too; that needs no request. */
@@ -808,7 +808,7 @@ Test(rerun, b_without_a_matching_record_the_old_refusal_stays)
                          u, NULL};
     rc = run(bad);
     cr_expect_eq(rc, 10, "exit %d: %s", rc, last_stderr());
-    cr_expect(strstr(last_stderr(), "does not match --checksum"), "%s",
+    cr_expect(strstr(last_stderr(), "does not match the checksum"), "%s",
               last_stderr());
 
     /* The file was written to since (here it grew): its record no
@@ -819,16 +819,16 @@ Test(rerun, b_without_a_matching_record_the_old_refusal_stays)
     fclose(f);
     rc = run(get);
     cr_expect_eq(rc, 9, "exit %d: %s", rc, last_stderr());
-    cr_expect(strstr(last_stderr(), "data exists; pass --force to replace "
-                                    "it"),
+    cr_expect(strstr(last_stderr(), "data exists; it is replaced only when "
+                                    "forced"),
               "%s", last_stderr());
 
     /* No record at all. */
     strip_attrs(p);
     rc = run(get);
     cr_expect_eq(rc, 9, "exit %d: %s", rc, last_stderr());
-    cr_expect(strstr(last_stderr(), "data exists; pass --force to replace "
-                                    "it"),
+    cr_expect(strstr(last_stderr(), "data exists; it is replaced only when "
+                                    "forced"),
               "%s", last_stderr());
     wait_srv_idle(&S, WAIT_MS);
     /* Only the good checksum's rerun asked the server (one HEAD). */
@@ -871,7 +871,7 @@ Test(rerun, b_attributes_that_cannot_be_set_never_fail_a_download)
     cr_expect_null(attr(in_dir("data"), "user.xdg.origin.url"));
     rc = run(get);
     cr_expect_eq(rc, 9, "exit %d: %s", rc, last_stderr());
-    cr_expect(strstr(last_stderr(), "data exists; pass --force"), "%s",
+    cr_expect(strstr(last_stderr(), "data exists; it is replaced only when forced"), "%s",
               last_stderr());
     /* Another failure (a URL too long for the file system): a notice. */
     const char *force[] = {"-f", u, NULL};
