@@ -95,7 +95,9 @@ $(B)/failsync.so: tests/shim/failsync.c
 # make test: the whole suite, then the whole suite again under ASan and
 # UBSan (in build/san).  make test-fast: the first pass only.  The
 # integration tests run build/segget and start nginx and the fault server
-# themselves.
+# themselves; the output of every segget they run with --json is checked
+# against doc/segget-events.schema.json by tests/validate-events (python3
+# and its jsonschema module, which deps installs).
 test: test-fast
 ifeq ($(SANITIZE),)
 	$(MAKE) --no-print-directory SANITIZE=address,undefined test-fast
@@ -146,11 +148,14 @@ deps:
 run: deps all
 	@scripts/run "$(URL)" $(ARGS)
 
+# The --json event schema goes to share/segget, where a consumer can find
+# it next to the manual page that names it.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
-		$(DESTDIR)$(PREFIX)/share/zsh/site-functions
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/segget
 	install -m 755 $(B)/segget $(DESTDIR)$(PREFIX)/bin/segget
 	install -m 644 $(B)/libsegget.a $(DESTDIR)$(PREFIX)/lib/libsegget.a
 	install -m 644 include/segget.h $(DESTDIR)$(PREFIX)/include/segget.h
@@ -159,6 +164,8 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/segget
 	install -m 644 completions/_segget \
 		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_segget
+	install -m 644 doc/segget-events.schema.json \
+		$(DESTDIR)$(PREFIX)/share/segget/segget-events.schema.json
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' \
 		'includedir=$${prefix}/include' '' 'Name: segget' \
 		'Description: parallel segmented downloads that resume' \
@@ -173,7 +180,9 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/segget.pc \
 		$(DESTDIR)$(PREFIX)/share/man/man1/segget.1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/segget \
-		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_segget
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_segget \
+		$(DESTDIR)$(PREFIX)/share/segget/segget-events.schema.json
+	rmdir $(DESTDIR)$(PREFIX)/share/segget 2>/dev/null || true
 
 format:
 	clang-format -i lib/*.c lib/*.h cli/*.c cli/*.h include/*.h tests/*/*.c tests/*/*.h

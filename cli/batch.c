@@ -52,6 +52,7 @@ static char *slurp(const char *path, size_t *len)
 
 struct failure {
     int line;
+    int http_status;
     char *msg;
 };
 
@@ -77,6 +78,7 @@ static void on_batch_event(const sg_batch_event *ev, void *ud)
         return;
     c->failed = v;
     v[c->nfailed].line = ev->line;
+    v[c->nfailed].http_status = ev->http_status;
     v[c->nfailed].msg = strdup(ev->error);
     c->nfailed++;
 }
@@ -99,6 +101,34 @@ static void on_batch_notice(const char *msg, void *ud)
         progress_notice(msg, &c->view);
 }
 
+/* The last --json event: the batch's own failure, else the first failed
+ * entry in queue order (whose code is the batch's, see sg_batch_run),
+ * with how many failed. */
+static void json_end(struct batch_cli *c, const sg_batch *b, sg_code rc)
+{
+    sg_batch_status st;
+    sg_batch_counts(b, &st);
+    const char *msg = sg_batch_error(b);
+    const struct failure *first = NULL;
+    for (int i = 0; i < c->nfailed; i++)
+        if (!first || c->failed[i].line < first->line)
+            first = &c->failed[i];
+    if (rc == SG_OK || msg[0] || !first) {
+        events_batch_end(&c->ev, &st, cli_exit_status(rc),
+                         msg[0] ? msg : sg_strerror(rc), 0);
+        return;
+    }
+    const char *why = first->msg ? first->msg : sg_strerror(rc);
+    size_t n = strlen(why) + 64;
+    char *m = malloc(n);
+    if (m)
+        (void)snprintf(m, n, "%d of %d files failed; line %d: %s", st.failed,
+                       st.total, first->line, why);
+    events_batch_end(&c->ev, &st, cli_exit_status(rc), m ? m : why,
+                     first->http_status);
+    free(m);
+}
+
 int cli_batch(cli_opts *cl)
 {
     const char *file = cl->input;
@@ -106,16 +136,23 @@ int cli_batch(cli_opts *cl)
     int quiet = cl->quiet, json = cl->json;
     bo->dl = cl->o;
     size_t len = 0;
+    struct batch_cli c = {0};
+    events_init(&c.ev, stdout);
     char *text = slurp(file, &len);
     if (!text) {
-        fprintf(stderr, "segget: cannot read %s: %s\n",
-                strcmp(file, "-") == 0 ? "standard input" : file,
-                strerror(errno));
+        const char *what = strcmp(file, "-") == 0 ? "standard input" : file;
+        const char *why = strerror(errno);
+        fprintf(stderr, "segget: cannot read %s: %s\n", what, why);
+        size_t n = strlen(what) + strlen(why) + 16;
+        char *msg = json ? malloc(n) : NULL;
+        if (msg)
+            (void)snprintf(msg, n, "cannot read %s: %s", what, why);
+        if (json)
+            events_batch_end(&c.ev, NULL, 1, msg ? msg : why, 0);
+        free(msg);
         return 1;
     }
-    struct batch_cli c = {0};
     progress_init(&c.view, stderr, quiet || json);
-    events_init(&c.ev, stdout);
     c.json = json;
     bo->event = on_batch_event;
     bo->status = on_batch_status;
@@ -136,14 +173,10 @@ int cli_batch(cli_opts *cl)
         if (rc == SG_EUSAGE)
             fprintf(stderr, "Try 'segget --help'.\n");
     }
-    if (b && json) {
-        sg_batch_status st;
-        sg_batch_counts(b, &st);
-        events_batch_end(&c.ev, &st, cli_exit_status(rc), msg);
-    } else if (json) {
-        events_end(&c.ev, NULL, cli_exit_status(rc), sg_strerror(rc), 0, 0,
-                   0, NULL, NULL);
-    }
+    if (b && json)
+        json_end(&c, b, rc);
+    else if (json)
+        events_batch_end(&c.ev, NULL, cli_exit_status(rc), sg_strerror(rc), 0);
     if (b && (rc == SG_OK || !msg[0] || c.nfailed)) {
         sg_batch_status st;
         sg_batch_counts(b, &st);

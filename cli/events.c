@@ -1,10 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * events.c - writing --json events (see events.h).
+ *
+ * Each event is one line: '{"event":NAME,"schema":N' then its members,
+ * then '}' and a flush, so a reader never sees half an event.  Numbers
+ * that can be unknown (a size, the end of a segment of a file of unknown
+ * length) are null rather than -1 or INT64_MAX, and strings are always
+ * valid UTF-8 (see str()).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "cli.h"
 #include "events.h"
 
 /* The length of the well-formed UTF-8 sequence at s (RFC 3629: no
@@ -55,10 +64,62 @@ static void str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* The first members of every event. */
+static void begin(events *ev, const char *name)
+{
+    fprintf(ev->out, "{\"event\":\"%s\",\"schema\":%d", name, EVENTS_SCHEMA);
+}
+
 static void done(events *ev)
 {
     fputs("}\n", ev->out);
     fflush(ev->out);
+}
+
+/* ,"key": */
+static void key(FILE *f, const char *k)
+{
+    fprintf(f, ",\"%s\":", k);
+}
+
+static void str_m(FILE *f, const char *k, const char *v)
+{
+    key(f, k);
+    str(f, v);
+}
+
+static void int_m(FILE *f, const char *k, int64_t v)
+{
+    key(f, k);
+    fprintf(f, "%lld", (long long)v);
+}
+
+/* A count that may be unknown: negative (or INT64_MAX, "to the end")
+ * is null. */
+static void size_m(FILE *f, const char *k, int64_t v)
+{
+    key(f, k);
+    if (v < 0 || v == INT64_MAX)
+        fputs("null", f);
+    else
+        fprintf(f, "%lld", (long long)v);
+}
+
+/* JSON has no NaN or infinity. */
+static void num_m(FILE *f, const char *k, double v, int decimals)
+{
+    key(f, k);
+    fprintf(f, "%.*f", decimals, isfinite(v) && v > 0 ? v : 0.0);
+}
+
+/* An HTTP status, or null when the failure was none. */
+static void status_m(FILE *f, int status)
+{
+    key(f, "http_status");
+    if (status > 0)
+        fprintf(f, "%d", status);
+    else
+        fputs("null", f);
 }
 
 void events_init(events *ev, FILE *out)
@@ -76,23 +137,47 @@ void events_free(events *ev)
     ev->seen_state = NULL;
 }
 
+void events_download(events *ev, const sg_download *dl)
+{
+    ev->dl = dl;
+}
+
+/* A segment's members: where it is and how much of it is written. */
+static void segment_m(FILE *f, const sg_segment *g)
+{
+    fprintf(f, "\"start\":%lld", (long long)g->start);
+    size_m(f, "end", g->end);
+    int_m(f, "written", g->done - g->start);
+}
+
 static void start(events *ev, const sg_progress *p)
 {
     FILE *f = ev->out;
-    fprintf(f, "{\"event\":\"start\",\"size\":%lld,\"etag\":",
-            (long long)p->total);
-    str(f, p->etag);
-    fputs(",\"last_modified\":", f);
-    str(f, p->last_modified);
-    fprintf(f, ",\"resumed\":%lld,\"plan\":[", (long long)p->resumed);
-    for (int i = 0; i < p->nsegments; i++)
-        fprintf(f, "%s{\"start\":%lld,\"end\":%lld,\"done\":%lld}",
-                i ? "," : "", (long long)p->segments[i].start,
-                (long long)p->segments[i].end,
-                (long long)p->segments[i].done);
+    begin(ev, "start");
+    str_m(f, "url", ev->dl ? sg_download_url(ev->dl) : NULL);
+    str_m(f, "path", ev->dl ? sg_download_path(ev->dl) : NULL);
+    size_m(f, "size", p->total);
+    str_m(f, "etag", p->etag);
+    str_m(f, "last_modified", p->last_modified);
+    int_m(f, "resumed", p->resumed);
+    fputs(",\"plan\":[", f);
+    for (int i = 0; i < p->nsegments; i++) {
+        fputs(i ? ",{" : "{", f);
+        segment_m(f, &p->segments[i]);
+        fputc('}', f);
+    }
     fputc(']', f);
     done(ev);
     ev->started = 1;
+}
+
+static void segment(events *ev, const sg_segment *g, const char *state)
+{
+    begin(ev, "segment");
+    str_m(ev->out, "state", state);
+    fputc(',', ev->out);
+    segment_m(ev->out, g);
+    done(ev);
 }
 
 /* Segment events for every change since the last snapshot.  Segments are
@@ -132,23 +217,19 @@ static void segments(events *ev, const sg_progress *p)
             continue;
         /* A segment can start and finish between two snapshots. */
         if (st == 'd' && ev->seen_state[k] == 'q')
-            fprintf(ev->out, "{\"event\":\"segment\",\"state\":\"started\","
-                             "\"start\":%lld,\"end\":%lld}\n",
-                    (long long)g->start, (long long)g->end);
+            segment(ev, g, "started");
         ev->seen_state[k] = st;
         if (st == 'q')
             continue; /* back in line after a failure: the next "started"
                          says so */
-        fprintf(ev->out, "{\"event\":\"segment\",\"state\":\"%s\","
-                         "\"start\":%lld,\"end\":%lld,\"done\":%lld}\n",
-                st == 'd' ? "done" : "started", (long long)g->start,
-                (long long)g->end, (long long)g->done);
+        segment(ev, g, st == 'd' ? "done" : "started");
     }
 }
 
 void events_progress(const sg_progress *p, void *userdata)
 {
     events *ev = userdata;
+    FILE *f = ev->out;
     if (p->state != SG_STATE_DOWNLOADING)
         return;
     if (!ev->started)
@@ -157,20 +238,21 @@ void events_progress(const sg_progress *p, void *userdata)
     if (ev->last >= 0 && p->elapsed - ev->last < 0.5)
         return;
     ev->last = p->elapsed;
-    fprintf(ev->out,
-            "{\"event\":\"progress\",\"received\":%lld,\"total\":%lld,"
-            "\"durable\":%lld,\"rate\":%.0f,\"connections\":%d,"
-            "\"elapsed\":%.3f",
-            (long long)p->received, (long long)p->total,
-            (long long)p->durable, p->rate, p->connections, p->elapsed);
+    begin(ev, "progress");
+    int_m(f, "received", p->received);
+    size_m(f, "total", p->total);
+    int_m(f, "durable", p->durable);
+    num_m(f, "rate", p->rate, 0);
+    int_m(f, "connections", p->connections);
+    num_m(f, "elapsed", p->elapsed, 3);
     done(ev);
 }
 
 void events_notice(const char *msg, void *userdata)
 {
     events *ev = userdata;
-    fputs("{\"event\":\"notice\",\"message\":", ev->out);
-    str(ev->out, msg);
+    begin(ev, "notice");
+    str_m(ev->out, "message", msg);
     done(ev);
 }
 
@@ -179,29 +261,30 @@ void events_end(events *ev, const char *path, int exit_status,
                 int complete, const char *algo, const char *source)
 {
     FILE *f = ev->out;
+    begin(ev, exit_status == 0 ? "finish" : "error");
+    int_m(f, "exit", exit_status);
     if (exit_status == 0) {
-        fputs("{\"event\":\"finish\",\"path\":", f);
-        str(f, path);
-        fprintf(f, ",\"size\":%lld,\"seconds\":%.3f,\"exit\":0",
-                (long long)size, seconds);
-        if (complete)
-            fputs(",\"already_complete\":true", f);
-        fputs(",\"verified\":", f);
+        struct stat sb;
+        /* Nothing was fetched: the file, just found unchanged, says. */
+        if (complete && path && stat(path, &sb) == 0)
+            size = (int64_t)sb.st_size;
+        str_m(f, "path", path);
+        int_m(f, "size", size);
+        num_m(f, "seconds", seconds, 3);
+        fprintf(f, ",\"already_complete\":%s", complete ? "true" : "false");
+        key(f, "verified");
         if (algo) {
             fputs("{\"algorithm\":", f);
             str(f, algo);
-            fputs(",\"source\":", f);
-            str(f, source);
+            str_m(f, "source", source);
             fputc('}', f);
         } else {
             fputs("null", f);
         }
     } else {
-        fprintf(f, "{\"event\":\"error\",\"exit\":%d,\"message\":",
-                exit_status);
-        str(f, error);
-        fputs(",\"path\":", f);
-        str(f, path);
+        str_m(f, "message", error && error[0] ? error : "failed");
+        str_m(f, "path", path && path[0] ? path : NULL);
+        status_m(f, ev->dl ? sg_download_http_status(ev->dl) : 0);
     }
     done(ev);
 }
@@ -222,47 +305,61 @@ void events_file(const sg_batch_event *e, void *userdata)
 {
     events *ev = userdata;
     FILE *f = ev->out;
-    fprintf(f, "{\"event\":\"file\",\"line\":%d,\"state\":\"%s\",\"url\":",
-            e->line, state_name(e->state));
-    str(f, e->url);
-    fputs(",\"path\":", f);
-    str(f, e->path);
+    begin(ev, "file");
+    int_m(f, "line", e->line);
+    str_m(f, "state", state_name(e->state));
+    str_m(f, "url", e->url);
+    str_m(f, "path", e->path);
     if (e->state == SG_ENTRY_DONE || e->state == SG_ENTRY_SKIPPED)
-        fprintf(f, ",\"size\":%lld", (long long)e->size);
+        int_m(f, "size", e->size);
     if (e->state == SG_ENTRY_FAILED) {
-        fputs(",\"error\":", f);
-        str(f, e->error);
+        str_m(f, "error", e->error);
+        int_m(f, "exit", cli_exit_status(e->code));
+        status_m(f, e->http_status);
     }
     done(ev);
 }
 
-static void counts(FILE *f, const sg_batch_status *st)
+/* The counts of a batch's files. */
+static void files_m(FILE *f, const sg_batch_status *st)
 {
-    fprintf(f,
-            "\"total\":%d,\"done\":%d,\"skipped\":%d,\"failed\":%d,"
-            "\"active\":%d,\"bytes\":%lld,\"rate\":%.0f,\"elapsed\":%.3f",
-            st->total, st->done, st->skipped, st->failed, st->active,
-            (long long)st->bytes, st->rate, st->elapsed);
+    int_m(f, "files_total", st->total);
+    int_m(f, "files_done", st->done);
+    int_m(f, "files_skipped", st->skipped);
+    int_m(f, "files_failed", st->failed);
 }
 
 void events_batch(const sg_batch_status *st, void *userdata)
 {
     events *ev = userdata;
+    FILE *f = ev->out;
     if (ev->last >= 0 && st->elapsed - ev->last < 0.5)
         return;
     ev->last = st->elapsed;
-    fputs("{\"event\":\"progress\",", ev->out);
-    counts(ev->out, st);
+    begin(ev, "progress");
+    files_m(f, st);
+    int_m(f, "files_active", st->active);
+    int_m(f, "bytes", st->bytes);
+    num_m(f, "rate", st->rate, 0);
+    num_m(f, "elapsed", st->elapsed, 3);
     done(ev);
 }
 
-void events_batch_end(events *ev, const sg_batch_status *st,
-                      int exit_status, const char *error)
+void events_batch_end(events *ev, const sg_batch_status *st, int exit_status,
+                      const char *message, int http_status)
 {
-    fprintf(ev->out, "{\"event\":\"%s\",\"exit\":%d,",
-            exit_status ? "error" : "finish", exit_status);
-    counts(ev->out, st);
-    fputs(",\"message\":", ev->out);
-    str(ev->out, error && error[0] ? error : NULL);
+    static const sg_batch_status none;
+    FILE *f = ev->out;
+    if (!st)
+        st = &none;
+    begin(ev, exit_status == 0 ? "finish" : "error");
+    int_m(f, "exit", exit_status);
+    files_m(f, st);
+    int_m(f, "bytes", st->bytes);
+    num_m(f, "seconds", st->elapsed, 3);
+    if (exit_status != 0) {
+        str_m(f, "message", message && message[0] ? message : "failed");
+        status_m(f, http_status);
+    }
     done(ev);
 }

@@ -206,6 +206,7 @@ static int single(cli_opts *cl)
     sg_download *dl = NULL;
     c.start = now_s();
     sg_code rc = sg_download_new(&dl, cl->url, &o);
+    events_download(&c.ev, dl);
     if (rc == SG_OK) {
         c.dl = dl;
         cli_catch_signals(dl, NULL);

@@ -278,9 +278,20 @@ SG_API void sg_download_set_rate(sg_download *dl, int64_t max_rate);
  * dl. */
 SG_API const char *sg_download_path(const sg_download *dl);
 
+/* The URL as given, without credentials (as messages and the journal show
+ * it), known after sg_download_new(); "" when it could not be taken.
+ * Owned by dl. */
+SG_API const char *sg_download_url(const sg_download *dl);
+
 /* A one-line description of the last failure, or "" when none.  Owned by
  * dl, valid until the next call on dl. */
 SG_API const char *sg_download_error(const sg_download *dl);
+
+/* When the last failure was SG_EHTTP for a server's response status (404,
+ * 503 after the retries, ...): that status (100-599).  Otherwise 0 (also
+ * for a proxy that refused CONNECT).  Any thread after sg_download_run()
+ * returned. */
+SG_API int sg_download_http_status(const sg_download *dl);
 
 /* 1 when sg_download_run() returned SG_OK because the output was already
  * complete: it existed, its extended attributes (set by the run that
@@ -343,6 +354,7 @@ typedef struct sg_batch_event {
     int64_t size;      /* DONE, SKIPPED: the file's size */
     sg_code code;      /* FAILED: why */
     const char *error; /* FAILED: a one-line message */
+    int http_status;   /* FAILED: as sg_download_http_status(), or 0 */
 } sg_batch_event;
 
 /* Counts over the entries of this batch (this shard's), for progress. */

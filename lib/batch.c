@@ -54,7 +54,8 @@ void batch_emit(sg_batch *b, struct bent *en)
                          .path = en->path,
                          .size = en->size,
                          .code = en->code,
-                         .error = en->error ? en->error : ""};
+                         .error = en->error ? en->error : "",
+                         .http_status = en->http_status};
     b->o.event(&ev, b->o.dl.userdata);
 }
 
@@ -68,9 +69,11 @@ void batch_state(struct bent *en, sg_entry_state s)
     batch_emit(b, en);
 }
 
-void batch_fail(struct bent *en, sg_code code, const char *msg)
+void batch_fail(struct bent *en, sg_code code, int http_status,
+                const char *msg)
 {
     en->code = code;
+    en->http_status = http_status;
     free(en->error);
     en->error = strdup(msg && msg[0] ? msg : sg_strerror(code));
     batch_state(en, SG_ENTRY_FAILED);

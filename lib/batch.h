@@ -51,6 +51,7 @@ struct bent {
     commit_item ci;
     int64_t size;
     sg_code code;
+    int http_status; /* with code: as sg_download_http_status() */
     char *error;
 };
 
@@ -92,7 +93,8 @@ void batch_emit(sg_batch *b, struct bent *en);
 /* Move en to state s, count it and report it. */
 void batch_state(struct bent *en, sg_entry_state s);
 
-/* Fail en with code and msg (copied). */
-void batch_fail(struct bent *en, sg_code code, const char *msg);
+/* Fail en with code, the HTTP status it is (0: none) and msg (copied). */
+void batch_fail(struct bent *en, sg_code code, int http_status,
+                const char *msg);
 
 #endif

@@ -86,7 +86,7 @@ static sg_code decide(sg_batch *b, struct bent *en)
                        "%s is a symlink or not a regular file; refusing",
                        has_path && !S_ISREG(sp.st_mode) ? en->path
                                                         : en->part);
-        batch_fail(en, SG_EUNSAFE, msg);
+        batch_fail(en, SG_EUNSAFE, 0, msg);
         return SG_OK;
     }
     if (verified && r->part && has_part && !has_j &&
@@ -97,7 +97,7 @@ static sg_code decide(sg_batch *b, struct bent *en)
          * download of the entry clears it.) */
         if ((rc = output_rename(en->part, en->path, &e)) ||
             (rc = note_dir(b, en->path, &e))) {
-            batch_fail(en, rc, err_msg(&e));
+            batch_fail(en, rc, 0, err_msg(&e));
             err_reset(&e);
             return SG_OK;
         }
@@ -119,7 +119,7 @@ static sg_code decide(sg_batch *b, struct bent *en)
         char msg[64 + 4096];
         (void)snprintf(msg, sizeof msg,
                        "%s exists; it is replaced only when forced", en->path);
-        batch_fail(en, SG_EUNSAFE, msg);
+        batch_fail(en, SG_EUNSAFE, 0, msg);
         return SG_OK;
     }
     en->replace = has_path;
@@ -134,14 +134,14 @@ static sg_code decide(sg_batch *b, struct bent *en)
                        "%s exists but no journal describes it; remove it "
                        "or force the download",
                        en->part);
-        batch_fail(en, SG_EUNSAFE, msg);
+        batch_fail(en, SG_EUNSAFE, 0, msg);
         return SG_OK;
     } else {
         en->kind = K_SMALL;
     }
     if (en->q->out && strchr(en->q->out, '/') &&
         (rc = make_parents(en->path, &e))) {
-        batch_fail(en, rc, err_msg(&e));
+        batch_fail(en, rc, 0, err_msg(&e));
         err_reset(&e);
     }
     return SG_OK;
@@ -252,7 +252,8 @@ static void finished(sg_download *dl, void *ud, sg_code rc, int unchanged)
     } else if (rc == SG_EINTERRUPTED && atomic_load(&b->cancel)) {
         en->state = SG_ENTRY_QUEUED; /* resumable; not a failure */
     } else {
-        batch_fail(en, rc, sg_download_error(dl));
+        batch_fail(en, rc, sg_download_http_status(dl),
+                   sg_download_error(dl));
     }
     en->dl = NULL;
     sg_download_free(dl);
@@ -352,7 +353,7 @@ static int start(sg_batch *b, struct bent *en)
     sg_download *dl = NULL;
     sg_code rc = sg_download_new(&dl, en->q->url, &o);
     if (rc) {
-        batch_fail(en, rc, dl ? sg_download_error(dl) : NULL);
+        batch_fail(en, rc, 0, dl ? sg_download_error(dl) : NULL);
         sg_download_free(dl);
         return 1;
     }
@@ -363,7 +364,7 @@ static int start(sg_batch *b, struct bent *en)
                              en->kind == K_SMALL ? first_limit(b) : 0,
                              cond ? en->row.etag : NULL,
                              cond ? en->row.last_modified : NULL))) {
-        batch_fail(en, rc, sg_download_error(dl));
+        batch_fail(en, rc, 0, sg_download_error(dl));
         sg_download_free(dl);
         return 1;
     }

@@ -242,7 +242,9 @@ static void settle(sg_download *dl, int64_t now)
         f->next_at = f->health.next_at;
         return;
     }
-    fail(dl, q->code ? q->code : SG_ENETWORK, err_msg(&q->err));
+    sg_code rc = q->code ? q->code : SG_ENETWORK;
+    err_copy(&dl->err, rc, &q->err);
+    dl_fail(dl, rc);
 }
 
 int dl_first_tick(sg_download *dl, int64_t now, int64_t *wake)

@@ -369,9 +369,19 @@ const char *sg_download_path(const sg_download *dl)
     return dl->path ? dl->path : "";
 }
 
+const char *sg_download_url(const sg_download *dl)
+{
+    return dl->shown ? dl->shown : "";
+}
+
 const char *sg_download_error(const sg_download *dl)
 {
     return err_msg(&dl->err);
+}
+
+int sg_download_http_status(const sg_download *dl)
+{
+    return dl->err.status; /* err.h keeps one only with SG_EHTTP */
 }
 
 void dl_drop_mirrors(sg_download *dl)

@@ -40,6 +40,7 @@ int dl_renew_start(sg_download *dl, int src, const eng_req *q)
         (s->renewals > 0 && !s->fresh_bytes))
         return 0;
     (void)snprintf(s->expired, sizeof s->expired, "%s", q->why);
+    s->expired_status = q->v.status;
     if (!(s->renew = calloc(1, sizeof *s->renew)))
         return 0;
     s->renew->url = s->orig;
@@ -110,7 +111,9 @@ static void settle(sg_download *dl, int i)
         if (sched_drop(&x->s, i) == SA_FAIL) {
             dl->verdict = XV_FAILED;
             if (!dl->err.code)
-                err_set(&dl->err, p->rc ? p->rc : SG_EHTTP, "%s", why);
+                err_http(&dl->err,
+                         p->rc ? p->err.status : s->expired_status,
+                         p->rc ? p->rc : SG_EHTTP, "%s", why);
         } else {
             dl_notice(dl, "%s; its ranges go to the other servers", why);
         }

@@ -278,8 +278,7 @@ static int settle(sg_download *dl, int64_t now)
         s->next_at = s->health.next_at;
         return 0;
     }
-    err_set(&dl->err, q->code ? q->code : SG_ENETWORK, "%s",
-            err_msg(&q->err)[0] ? err_msg(&q->err) : "the request failed");
+    err_copy(&dl->err, q->code ? q->code : SG_ENETWORK, &q->err);
     dl_fail(dl, dl->err.code);
     return 1;
 }

@@ -41,14 +41,15 @@
 #define CKPT_COST_SHARE 4
 #define CAP_SETTLE_MS 500
 
-static void stop(sg_download *dl, xfer_verdict v, sg_code rc,
+static void stop(sg_download *dl, xfer_verdict v, sg_code rc, int status,
                  const char *msg)
 {
     if (dl->verdict != XV_NONE)
         return;
     dl->verdict = v;
     if (rc && !dl->err.code)
-        err_set(&dl->err, rc, "%s", msg && msg[0] ? msg : sg_strerror(rc));
+        err_http(&dl->err, status, rc, "%s",
+                 msg && msg[0] ? msg : sg_strerror(rc));
 }
 
 static sg_code accept_body(eng_req *q, sg_err *e)
@@ -160,7 +161,7 @@ static void on_done(eng_req *q)
         if (src == 0 && (q->v.verdict == JV_CHANGED ||
                          q->v.verdict == JV_RESIZED)) {
             stop(dl, q->v.verdict == JV_CHANGED ? XV_CHANGED : XV_RESIZED,
-                 q->code, err_msg(&q->err));
+                 q->code, 0, err_msg(&q->err));
             se = SE_DROPPED;
             break;
         }
@@ -180,7 +181,7 @@ static void on_done(eng_req *q)
             se = SE_SOURCE;
         } else {
             stop(dl, k->noranges ? XV_NORANGES : XV_FAILED, q->code,
-                 err_msg(&q->err));
+                 q->err.status, err_msg(&q->err));
             se = SE_DROPPED;
         }
         break;
@@ -204,7 +205,7 @@ static void on_done(eng_req *q)
                            x->s.srcs[from].strikes, q->why);
         else
             (void)snprintf(msg, sizeof msg, "%s", err_msg(&q->err));
-        stop(dl, XV_FAILED, q->code, msg);
+        stop(dl, XV_FAILED, q->code, q->err.status, msg);
     } else if (act == SA_SRC_DROPPED && se == SE_SOURCE) {
         dl_notice(dl, "%s dropped (%s); its ranges go to the other servers",
                   src_name(x, from), q->why);
@@ -408,9 +409,9 @@ int dl_xfer_tick(sg_download *dl, int64_t now, int64_t *wake)
 {
     struct dl_xfer *x = dl->x;
     if (atomic_load(&dl->cancel))
-        stop(dl, XV_CANCELLED, SG_OK, NULL);
+        stop(dl, XV_CANCELLED, SG_OK, 0, NULL);
     if (dl->ckpt_failed)
-        stop(dl, XV_FAILED, SG_EIO, "a checkpoint failed");
+        stop(dl, XV_FAILED, SG_EIO, 0, "a checkpoint failed");
     if (dl->verdict != XV_NONE)
         goto end;
     if (atomic_load(&dl->pause)) {
@@ -425,7 +426,7 @@ int dl_xfer_tick(sg_download *dl, int64_t now, int64_t *wake)
     int conn, seg;
     while (sched_next(&x->s, now, &conn, &seg, wake))
         if (start(dl, conn, seg, now) != SG_OK) {
-            stop(dl, XV_FAILED, SG_ENOMEM, NULL);
+            stop(dl, XV_FAILED, SG_ENOMEM, 0, NULL);
             goto end;
         }
     /* The other runner of a race that is decided. */
@@ -451,7 +452,7 @@ int dl_xfer_tick(sg_download *dl, int64_t now, int64_t *wake)
     if (dl->verdict != XV_NONE)
         goto end;
     if (dl->streaming && dl_stream_tick(dl) != SG_OK) {
-        stop(dl, XV_FAILED, dl->err.code, err_msg(&dl->err));
+        stop(dl, XV_FAILED, dl->err.code, dl->err.status, err_msg(&dl->err));
         goto end;
     }
     x->s.no_replace = eng_limited(dl->g);
@@ -459,7 +460,7 @@ int dl_xfer_tick(sg_download *dl, int64_t now, int64_t *wake)
     if (slow >= 0)
         drop(dl, slow, now);
     if (sched_active(&x->s) == 0 && plan_remaining(dl->segs, dl->n) == 0) {
-        stop(dl, XV_DONE, SG_OK, NULL);
+        stop(dl, XV_DONE, SG_OK, 0, NULL);
         goto end;
     }
     if (x->since_ckpt > 0 && !dl->pipe) {

@@ -26,6 +26,7 @@ struct src {
     int said_cap;  /* its cap on connections was announced */
     char why[256]; /* its last failure */
     char expired[256]; /* what its expired address answered */
+    int expired_status; /* and its HTTP status */
     /* Renewal (dl_renew.c). */
     const char *orig;  /* the address as given, resolved again */
     int orig_user;     /* the user's headers may go to it */

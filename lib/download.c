@@ -246,7 +246,7 @@ static void probe_step(sg_download *dl, int64_t now, int64_t *wake)
         return;
     }
     if (dl->pr.rc) {
-        err_set(&dl->err, dl->pr.rc, "%s", err_msg(&dl->pr.err));
+        err_copy(&dl->err, dl->pr.rc, &dl->pr.err);
         dl_fail(dl, dl->pr.rc);
         return;
     }

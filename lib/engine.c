@@ -15,7 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checksum.h"
 #include "engine_int.h"
+#include "journal.h"
 #include "util.h"
 
 

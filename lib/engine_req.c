@@ -417,7 +417,7 @@ static void judged(eng_req *q)
         break;
     }
     (void)snprintf(q->why, sizeof q->why, "%s", v->why);
-    err_set(&q->err, q->code, "%s: %s", q->shown, v->why);
+    err_http(&q->err, v->status, q->code, "%s: %s", q->shown, v->why);
 }
 
 /* A failure through a proxy says so: the proxy may be what failed. */

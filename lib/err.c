@@ -34,24 +34,48 @@ const char *sg_version(void)
     return SG_VERSION;
 }
 
-sg_code err_set(sg_err *e, sg_code code, const char *fmt, ...)
+/* err_set and err_http. */
+static sg_code vset(sg_err *e, int status, sg_code code, const char *fmt,
+                    va_list ap)
 {
     if (e->code != SG_OK || code == SG_OK)
         return e->code;
     e->code = code;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
+    e->status = code == SG_EHTTP ? status : 0;
+    va_list aq;
+    va_copy(aq, ap);
+    int n = vsnprintf(NULL, 0, fmt, aq);
+    va_end(aq);
     if (n < 0)
         return code;
     e->msg = malloc((size_t)n + 1);
-    if (e->msg) {
-        va_start(ap, fmt);
+    if (e->msg)
         (void)vsnprintf(e->msg, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-    }
     return code;
+}
+
+sg_code err_set(sg_err *e, sg_code code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sg_code rc = vset(e, 0, code, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+sg_code err_http(sg_err *e, int status, sg_code code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sg_code rc = vset(e, status, code, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+sg_code err_copy(sg_err *dst, sg_code code, const sg_err *src)
+{
+    const char *m = err_msg(src);
+    return err_http(dst, src->status, code, "%s", m[0] ? m : sg_strerror(code));
 }
 
 void err_merge(sg_err *dst, sg_err *src)
@@ -69,6 +93,7 @@ void err_reset(sg_err *e)
     free(e->msg);
     e->msg = NULL;
     e->code = SG_OK;
+    e->status = 0;
 }
 
 const char *err_msg(const sg_err *e)

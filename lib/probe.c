@@ -42,7 +42,7 @@ static int finish(probe *p, sg_code rc)
 static int fail(probe *p)
 {
     err_reset(&p->err);
-    err_set(&p->err, p->q.code, "%s", err_msg(&p->q.err));
+    err_copy(&p->err, p->q.code, &p->q.err);
     return finish(p, p->q.code);
 }
 

@@ -48,12 +48,14 @@ static const char *const files[] = {
     "bin/segget", "lib/libsegget.a", "include/segget.h",
     "lib/pkgconfig/segget.pc", "share/man/man1/segget.1",
     "share/bash-completion/completions/segget",
-    "share/zsh/site-functions/_segget"};
+    "share/zsh/site-functions/_segget",
+    "share/segget/segget-events.schema.json"};
+#define NFILES (int)(sizeof files / sizeof files[0])
 
 Test(install, example_builds_against_installed_pkg_config_and_downloads)
 {
     cr_assert_eq(sh("make -s SANITIZE= install PREFIX=%s >/dev/null", prefix), 0);
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < NFILES; i++) {
         char p[512];
         snprintf(p, sizeof p, "%s/%s", prefix, files[i]);
         cr_assert(exists(p), "%s not installed", files[i]);
@@ -71,8 +73,12 @@ Test(install, example_builds_against_installed_pkg_config_and_downloads)
     snprintf(got, sizeof got, "%s/f", dir);
     cr_assert(same_file(got, src));
     cr_assert_eq(sh("%s/bin/segget --version | grep -q 'segget 0'", prefix), 0);
+    cr_assert_eq(sh("cmp -s doc/segget-events.schema.json "
+                    "%s/share/segget/segget-events.schema.json",
+                    prefix),
+                 0, "the installed event schema is not the source's");
     cr_assert_eq(sh("make -s SANITIZE= uninstall PREFIX=%s", prefix), 0);
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < NFILES; i++) {
         char p[512];
         snprintf(p, sizeof p, "%s/%s", prefix, files[i]);
         cr_assert(!exists(p), "%s left by uninstall", files[i]);
@@ -85,7 +91,7 @@ Test(install, destdir_stages_under_prefix)
                     destdir),
                  0);
     char p[512];
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < NFILES; i++) {
         snprintf(p, sizeof p, "%s/usr/local/%s", destdir, files[i]);
         cr_assert(exists(p), "%s not staged", files[i]);
     }

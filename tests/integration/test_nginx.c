@@ -1080,27 +1080,53 @@ Test(progress, json_events, .timeout = 60)
     int n = json_lines(events, first, last, sizeof first, &progress, &started,
                        &done);
     cr_expect_geq(n, 4);
-    cr_expect(strstr(first, "{\"event\":\"start\",\"size\":12582912,") ==
-                  first,
-              "%s", first);
+    /* run_segget() checked every event against the schema; here, what
+     * they say. */
+    char want[512];
+    snprintf(want, sizeof want,
+             "{\"event\":\"start\",\"schema\":2,\"url\":\"%s\","
+             "\"path\":\"j.bin\",\"size\":12582912,",
+             srv_url(&S, "j.bin"));
+    cr_expect(strstr(first, want) == first, "%s", first);
     cr_expect(strstr(first, "\"etag\":\"\\\""), "ETag escaped: %s", first);
-    cr_expect(strstr(first, "\"plan\":[{\"start\":0,"), "%s", first);
+    cr_expect(strstr(first, "\"plan\":[{\"start\":0,\"end\":"), "%s",
+              first);
+    cr_expect(strstr(first, "\"written\":0}"), "%s", first);
     cr_expect_geq(progress, 2, "progress events: %d", progress);
     cr_expect_geq(started, 4);
     cr_expect_eq(started, done, "every started segment is done");
-    cr_expect(strstr(last, "{\"event\":\"finish\",\"path\":\"j.bin\","
-                           "\"size\":12582912,") == last,
+    cr_expect(strstr(last, "{\"event\":\"finish\",\"schema\":2,\"exit\":0,"
+                           "\"path\":\"j.bin\",\"size\":12582912,") == last,
               "%s", last);
-    cr_expect(strstr(last, "\"exit\":0,\"verified\":null}"), "%s", last);
+    cr_expect(strstr(last, "\"already_complete\":false,\"verified\":null}"),
+              "%s", last);
+    /* A finished segment has all of its bytes written. */
+    FILE *f = fopen(events, "r");
+    char line[8192];
+    int segs = 0;
+    while (fgets(line, sizeof line, f)) {
+        long long a, b, w;
+        if (sscanf(line, "{\"event\":\"segment\",\"schema\":2,\"state\":"
+                         "\"done\",\"start\":%lld,\"end\":%lld,"
+                         "\"written\":%lld}",
+                   &a, &b, &w) == 3) {
+            cr_expect_eq(w, b - a, "%s", line);
+            segs++;
+        }
+    }
+    fclose(f);
+    cr_expect_eq(segs, done);
 
-    /* A failure ends with an error event carrying the exit status. */
+    /* A failure ends with an error event carrying the exit status and
+     * the HTTP status. */
     const char *bad[] = {"--json", srv_url(&S, "missing"), NULL};
     cr_expect_eq(run_segget(dir, bad, 60), 3);
     json_lines(events, first, last, sizeof first, &progress, &started, &done);
-    cr_expect(strstr(last, "{\"event\":\"error\",\"exit\":3,\"message\":\"") ==
-                  last,
+    cr_expect(strstr(last, "{\"event\":\"error\",\"schema\":2,\"exit\":3,"
+                           "\"message\":\"") == last,
               "%s", last);
     cr_expect(strstr(last, "HTTP 404"), "%s", last);
+    cr_expect(strstr(last, "\"http_status\":404}"), "%s", last);
 
     /* A batch: one file event per state, then the counts. */
     char qp[600];
@@ -1114,16 +1140,28 @@ Test(progress, json_events, .timeout = 60)
     segget_stdout(NULL);
     n = json_lines(events, first, last, sizeof first, &progress, &started,
                    &done);
-    cr_expect(strstr(last, "{\"event\":\"error\",\"exit\":3,\"total\":2,"
-                           "\"done\":1,\"skipped\":0,\"failed\":1,") == last,
+    cr_expect(strstr(last, "{\"event\":\"error\",\"schema\":2,\"exit\":3,"
+                           "\"files_total\":2,\"files_done\":1,"
+                           "\"files_skipped\":0,\"files_failed\":1,") == last,
               "%s", last);
-    FILE *f = fopen(events, "r");
-    char line[8192];
-    int files = 0;
-    while (fgets(line, sizeof line, f))
-        files += strstr(line, "{\"event\":\"file\",\"line\":") == line;
+    cr_expect(strstr(last, "\"message\":\"1 of 2 files failed; line 2: "),
+              "%s", last);
+    cr_expect(strstr(last, "HTTP 404\",\"http_status\":404}"), "%s", last);
+    f = fopen(events, "r");
+    int files = 0, failed = 0;
+    while (fgets(line, sizeof line, f)) {
+        files += strstr(line, "{\"event\":\"file\",\"schema\":2,\"line\":") ==
+                 line;
+        failed += strstr(line, "\"state\":\"failed\"") &&
+                  strstr(line, "\"exit\":3,\"http_status\":404}");
+        if (strstr(line, "{\"event\":\"progress\"") == line)
+            cr_expect(strstr(line, "\"files_total\":2,") &&
+                          !strstr(line, "\"total\""),
+                      "%s", line);
+    }
     fclose(f);
     cr_expect_eq(files, 4, "active and done, active and failed: %d", files);
+    cr_expect_eq(failed, 1, "the failed file's exit and HTTP status");
     unlink(qp);
     unlink(events);
     srv_stop(&S);

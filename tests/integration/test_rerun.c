@@ -642,6 +642,8 @@ static void b_complete_after_one_head(const char *const *more, int etag)
     segget_stdout(NULL);
     cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
     cr_expect(file_has_line(jsonpath, "\"already_complete\":true"));
+    /* Nothing was fetched, yet the size is the file's. */
+    cr_expect(file_has_line(jsonpath, "\"size\":3145733,"));
     cr_expect(same_content(p, 31, 3 * MiB + 5));
 }
 

@@ -438,6 +438,63 @@ void segget_shim(const char *mode_env)
 static const char *stdin_path, *stdout_path;
 static int own_pgrp;
 
+/* The last segget spawned with --json and a file for its standard output:
+ * its events are checked when wait_child() or wait_child_ms() reaps it. */
+static pid_t json_pid;
+static char *json_out;
+
+static void json_spawned(pid_t pid, const char *const *argv)
+{
+    int json = 0;
+    for (int i = 0; argv[i]; i++)
+        json |= strcmp(argv[i], "--json") == 0;
+    if (!json || !stdout_path)
+        return;
+    free(json_out);
+    json_out = strdup(stdout_path);
+    cr_assert_not_null(json_out);
+    json_pid = pid;
+}
+
+/* pid ended with status (128+signal if killed). */
+static void json_reaped(pid_t pid, int status)
+{
+    if (pid != json_pid || !json_out)
+        return;
+    json_pid = 0;
+    events_check(json_out, status < 128 ? status : -1);
+}
+
+void events_check(const char *path, int exit_status)
+{
+    const char *tool = "tests/validate-events";
+    cr_assert_eq(access(tool, X_OK), 0,
+                 "%s: run the tests from the source tree", tool);
+    size_t n = 2 * strlen(path) + 96;
+    char *cmd = malloc(n), *log = malloc(n);
+    cr_assert(cmd && log);
+    (void)snprintf(log, n, "%s.invalid", path);
+    if (exit_status >= 0)
+        (void)snprintf(cmd, n, "%s --exit %d '%s' 2>'%s'", tool, exit_status,
+                       path, log);
+    else
+        (void)snprintf(cmd, n, "%s '%s' 2>'%s'", tool, path, log);
+    int rc = system(cmd);
+    static char why[4096];
+    why[0] = '\0';
+    FILE *f = fopen(log, "r");
+    if (f) {
+        why[fread(why, 1, sizeof why - 1, f)] = '\0';
+        fclose(f);
+    }
+    (void)unlink(log);
+    cr_expect_eq(rc, 0, "--json events of %s are not valid (segget exit "
+                        "%d):\n%s",
+                 path, exit_status, why);
+    free(cmd);
+    free(log);
+}
+
 void segget_own_pgrp(int on)
 {
     own_pgrp = on;
@@ -493,6 +550,7 @@ pid_t spawn_segget(const char *cwd, const char *const *argv)
         execv(bin, (char *const *)args);
         _exit(127);
     }
+    json_spawned(pid, argv);
     return pid;
 }
 
@@ -503,8 +561,11 @@ int wait_child(pid_t pid, int timeout_s)
     for (;;) {
         int st;
         pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        if (r == pid) {
+            int status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            json_reaped(pid, status);
+            return status;
+        }
         clock_gettime(CLOCK_MONOTONIC, &t);
         if (t.tv_sec - t0.tv_sec > timeout_s) {
             kill(pid, SIGKILL);
@@ -647,8 +708,11 @@ int wait_child_ms(pid_t pid, int timeout_ms)
     for (;;) {
         int st;
         pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        if (r == pid) {
+            int status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            json_reaped(pid, status);
+            return status;
+        }
         if (mono_ms() >= until)
             return -1;
         nap_ms(5);

@@ -106,8 +106,17 @@ void segget_shim(const char *mode_env);
 void segget_stdin(const char *path);
 
 /* Standard output of the next spawned seggets: the file at path
- * (truncated), or /dev/null again with NULL. */
+ * (truncated), or /dev/null again with NULL.  When such a segget runs
+ * with --json, wait_child() and wait_child_ms() check its events with
+ * events_check() as they reap it. */
 void segget_stdout(const char *path);
+
+/* Check the --json events in the file at path against
+ * doc/segget-events.schema.json (tests/validate-events, python3's
+ * jsonschema): every line one valid event and, with exit_status >= 0
+ * (the status segget exited with), the last and only finish or error
+ * event saying that status.  Fails the test (and goes on) otherwise. */
+void events_check(const char *path, int exit_status);
 
 /* With on, the next spawned seggets lead their own process group (one
  * that job-control stops apply to: it is not orphaned). */
