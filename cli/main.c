@@ -127,6 +127,7 @@ static void on_progress(const sg_progress *p, void *ud)
     const char *m = keys_poll(&c->keys, c->dl, p);
     if (m)
         progress_notice(m, &c->view);
+    c->view.name = sg_download_path(c->dl);
     if (c->json)
         events_progress(p, &c->ev);
     else
@@ -168,17 +169,8 @@ static void report(struct cli *c, sg_download *dl, sg_code rc, int quiet,
         fprintf(stderr, "segget: %s is already complete\n",
                 sg_download_path(dl));
     } else if (!quiet && !c->json) {
-        char size[32], rate[32];
-        int64_t n = c->total > 0 ? c->total : 0;
-        progress_bytes(size, sizeof size, (double)n);
-        progress_bytes(rate, sizeof rate, secs > 0 ? (double)n / secs : 0);
-        if (cl_pipe)
-            fprintf(stderr, "segget: wrote %s to standard output in %.1f s "
-                            "(%s/s)\n",
-                    size, secs, rate);
-        else
-            fprintf(stderr, "segget: saved %s (%s in %.1f s, %s/s)\n",
-                    sg_download_path(dl), size, secs, rate);
+        progress_summary(&c->view, sg_download_path(dl),
+                         c->total > 0 ? c->total : 0, secs, cl_pipe);
     }
 }
 

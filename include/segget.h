@@ -99,6 +99,10 @@ typedef struct sg_segment {
     int64_t end;
     int64_t done;
     int active; /* a connection is fetching it now */
+    int conn;   /* in a progress snapshot: which one, numbered from 1 (up
+                   to the connections asked for); a connection keeps its
+                   number for the whole run, across ranges and splits.
+                   0 when none */
 } sg_segment;
 
 /* A snapshot passed to the progress callback.  Valid only during the call. */

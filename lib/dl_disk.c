@@ -269,7 +269,7 @@ static sg_code start_over(sg_download *dl, struct dl_task *t, int ranges)
         dl->n = plan_split(size, dl->o.connections, dl->o.min_split,
                            dl->segs, PLAN_MAX_SEGMENTS);
     else if (size != 0) {
-        dl->segs[0] = (sg_segment){0, size < 0 ? INT64_MAX : size, 0, 0};
+        dl->segs[0] = (sg_segment){.end = size < 0 ? INT64_MAX : size};
         dl->n = 1;
     }
     if (dl->fd >= 0) {

@@ -67,7 +67,7 @@ sg_code dl_pipe_prepare(sg_download *dl)
         return err_set(&dl->err, SG_ENOMEM, "out of memory");
     /* One segment: the window cuts it as the stream moves. */
     if (size != 0) {
-        dl->segs[0] = (sg_segment){0, size < 0 ? INT64_MAX : size, 0, 0};
+        dl->segs[0] = (sg_segment){.end = size < 0 ? INT64_MAX : size};
         dl->n = 1;
     }
     dl->meta.size = size;

@@ -329,6 +329,9 @@ sg_code dl_xfer_begin(sg_download *dl)
     if (rc)
         return rc;
     x->resumed = plan_written(dl->segs, dl->n);
+    /* The rate counts what arrives from here on (a transfer started over
+     * after a change has received bytes before). */
+    x->sample_bytes = dl->received;
     x->t0 = x->last_sample = x->last_ckpt = now_ms();
     return SG_OK;
 }
@@ -363,6 +366,7 @@ void dl_progress(sg_download *dl, int64_t now, int force, sg_state state)
         x->sample_bytes = got;
     }
     x->last_report = now;
+    sched_label(&x->s);
     sg_progress p = {
         .state = state,
         .total = dl->meta.size,

@@ -89,6 +89,12 @@ int sched_active(const sched *s)
     return n;
 }
 
+void sched_label(const sched *s)
+{
+    for (int i = 0; i < *s->n; i++)
+        s->segs[i].conn = s->rt[i].conn + 1;
+}
+
 /* Median rate of the measured active connections other than skip; -1
  * when fewer than min_peers are measured. */
 static double median_rate(const sched *s, int skip, int min_peers)

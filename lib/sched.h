@@ -227,6 +227,12 @@ int sched_alive(const sched *s);
 /* Connections fetching now. */
 int sched_active(const sched *s);
 
+/* Set each segment's conn (sg_segment) from who fetches it now: the
+ * owner's index + 1, 0 when none.  An index is a connection's for the
+ * whole run, so the numbers a progress display shows stay put across
+ * requests, splits and races (a race shows its owner). */
+void sched_label(const sched *s);
+
 /* The health rules alone, for a request outside a plan (a probe, a
  * batch's small file): a failure of src at now; returns 1 when the
  * source is exhausted (max_tries strikes), else 0 with src->next_at set. */

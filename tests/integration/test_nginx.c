@@ -497,7 +497,7 @@ Test(resume, journal_with_too_many_rows_is_refused)
     cr_assert_eq(journal_open(&jn, j, 1, &fresh, &e), SG_OK);
     static sg_segment segs[5000];
     for (int i = 0; i < 5000; i++)
-        segs[i] = (sg_segment){i, i + 1, i, 0};
+        segs[i] = (sg_segment){.start = i, .end = i + 1, .done = i};
     char url[512];
     snprintf(url, sizeof url, "%s", srv_url(&S, "f"));
     journal_meta m = {.url = url, .effective_url = url, .output = "f",
@@ -849,7 +849,7 @@ Test(resume, verified_journal_is_finished_without_the_network)
     int fresh;
     sg_err e = {0};
     cr_assert_eq(journal_open(&jn, j, 1, &fresh, &e), SG_OK);
-    sg_segment seg = {0, 3 * MiB, 3 * MiB, 0};
+    sg_segment seg = {0, 3 * MiB, 3 * MiB, 0, 0};
     journal_meta m = {.url = url, .effective_url = url, .output = "f",
                       .etag = "\"x\"", .size = 3 * MiB, .ranges = 1};
     cr_assert_eq(journal_reset(jn, &m, &seg, 1, &e), SG_OK);

@@ -728,6 +728,12 @@ const char *srv_log_path(const srv *s)
 
 void pty_spawn(pty_run *p, const char *cwd, const char *const *argv)
 {
+    pty_spawn_size(p, cwd, argv, 70, 24);
+}
+
+void pty_spawn_size(pty_run *p, const char *cwd, const char *const *argv,
+                    int cols, int rows)
+{
     const char *bin = getenv("SEGGET_BIN");
     cr_assert_not_null(bin, "SEGGET_BIN is not set (run 'make test')");
     p->pid = 0;
@@ -744,7 +750,8 @@ void pty_spawn(pty_run *p, const char *cwd, const char *const *argv)
     cr_assert_eq(ioctl(p->master, TIOCGPTN, &ptn), 0);
     char slave[64];
     snprintf(slave, sizeof slave, "/dev/pts/%u", ptn);
-    struct winsize ws = {.ws_row = 24, .ws_col = 70};
+    struct winsize ws = {.ws_row = (unsigned short)rows,
+                         .ws_col = (unsigned short)cols};
     (void)ioctl(p->master, TIOCSWINSZ, &ws);
     pid_t pid = fork();
     cr_assert_geq(pid, 0);

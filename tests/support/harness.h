@@ -173,9 +173,10 @@ int wait_child_ms(pid_t pid, int timeout_ms);
 /* The server's access log (nginx or fault server), in a static buffer. */
 const char *srv_log_path(const srv *s);
 
-/* segget on a pseudo-terminal 70 columns wide: standard input, output and
- * error are the terminal, which is its controlling terminal and has it as
- * the foreground job, as in an interactive shell.  Everything it writes
+/* segget on a pseudo-terminal 70 columns wide (pty_spawn_size: any
+ * size): standard input, output and error are the terminal, which is its
+ * controlling terminal and has it as the foreground job, as in an
+ * interactive shell.  Everything it writes
  * is collected in out (when it overflows, the newer half is kept).  The
  * environment of segget_env()/segget_shim() applies (not
  * SG_TEST_RLIMIT_FSIZE). */
@@ -188,6 +189,10 @@ typedef struct pty_run {
 } pty_run;
 
 void pty_spawn(pty_run *p, const char *cwd, const char *const *argv);
+
+/* pty_spawn on a terminal cols wide and rows high. */
+void pty_spawn_size(pty_run *p, const char *cwd, const char *const *argv,
+                    int cols, int rows);
 
 /* Read what is pending (waiting up to ms for the first bytes). */
 void pty_drain(pty_run *p, int ms);

@@ -58,9 +58,9 @@ Test(unit_journal, create_commit_reopen)
     journal *j = open_new();
     sg_err e = {0};
     journal_meta m = meta();
-    sg_segment s[2] = {{0, INT64_C(1) << 40, 0, 0},
+    sg_segment s[2] = {{0, INT64_C(1) << 40, 0, 0, 0},
                        {INT64_C(1) << 40, INT64_C(5) << 40, INT64_C(1) << 40,
-                        0}};
+                        0, 0}};
     cr_assert_eq(journal_reset(j, &m, s, 2, &e), SG_OK, "%s", err_msg(&e));
     s[0].done = 12345;
     s[1].done = (INT64_C(1) << 40) + 99;
@@ -101,10 +101,10 @@ Test(unit_journal, resume_names_the_new_url_with_the_new_plan)
     journal *j = open_new();
     sg_err e = {0};
     journal_meta m = meta();
-    sg_segment s[2] = {{0, 100, 40, 0}, {100, 200, 150, 0}};
+    sg_segment s[2] = {{0, 100, 40, 0, 0}, {100, 200, 150, 0, 0}};
     cr_assert_eq(journal_reset(j, &m, s, 2, &e), SG_OK, "%s", err_msg(&e));
-    sg_segment t[3] = {{0, 100, 40, 0}, {100, 150, 150, 0},
-                       {150, 200, 150, 0}};
+    sg_segment t[3] = {{0, 100, 40, 0, 0}, {100, 150, 150, 0, 0},
+                       {150, 200, 150, 0, 0}};
     cr_assert_eq(journal_resume(j, "http://g/x?sig=2", "http://g/z", t, 3,
                                 &e),
                  SG_OK, "%s", err_msg(&e));
@@ -127,14 +127,14 @@ Test(unit_journal, commit_replaces_segments_atomically)
     journal *j = open_new();
     sg_err e = {0};
     journal_meta m = meta();
-    sg_segment s[3] = {{0, 100, 10, 0}};
+    sg_segment s[3] = {{0, 100, 10, 0, 0}};
     cr_assert_eq(journal_reset(j, &m, s, 1, &e), SG_OK);
     /* A split: the owner shrinks and a new row appears, together. */
     s[0].end = 50;
-    s[1] = (sg_segment){50, 100, 50, 0};
+    s[1] = (sg_segment){.start = 50, .end = 100, .done = 50};
     cr_assert_eq(journal_commit(j, s, 2, &e), SG_OK);
     /* An impossible row fails the whole transaction. */
-    s[2] = (sg_segment){100, 90, 100, 0};
+    s[2] = (sg_segment){.start = 100, .end = 90, .done = 100};
     s[0].done = 40;
     cr_assert_neq(journal_commit(j, s, 3, &e), SG_OK);
     journal_meta r;
@@ -216,7 +216,7 @@ Test(unit_journal, truncated_is_never_trusted)
     journal *j = open_new();
     sg_err e = {0};
     journal_meta m = meta();
-    sg_segment s[1] = {{0, 100, 10, 0}};
+    sg_segment s[1] = {{0, 100, 10, 0, 0}};
     cr_assert_eq(journal_reset(j, &m, s, 1, &e), SG_OK);
     journal_close(j);
     cr_assert_eq(truncate(path, 1000), 0);

@@ -106,24 +106,24 @@ Test(unit_plan, bad_arguments)
 
 Test(unit_plan, check_rejects_broken_plans)
 {
-    sg_segment ok[2] = {{0, 5, 5, 0}, {5, 10, 7, 0}};
+    sg_segment ok[2] = {{0, 5, 5, 0, 0}, {5, 10, 7, 0, 0}};
     cr_assert_eq(plan_check(ok, 2, 10), 0);
     cr_assert_eq(plan_check(ok, 2, 11), -1, "short of size");
-    sg_segment gap[2] = {{0, 5, 5, 0}, {6, 10, 6, 0}};
+    sg_segment gap[2] = {{0, 5, 5, 0, 0}, {6, 10, 6, 0, 0}};
     cr_assert_eq(plan_check(gap, 2, 10), -1);
-    sg_segment overlap[2] = {{0, 6, 5, 0}, {5, 10, 5, 0}};
+    sg_segment overlap[2] = {{0, 6, 5, 0, 0}, {5, 10, 5, 0, 0}};
     cr_assert_eq(plan_check(overlap, 2, 10), -1);
-    sg_segment past[1] = {{0, 10, 11, 0}};
+    sg_segment past[1] = {{0, 10, 11, 0, 0}};
     cr_assert_eq(plan_check(past, 1, 10), -1);
-    sg_segment before[1] = {{2, 10, 1, 0}};
+    sg_segment before[1] = {{2, 10, 1, 0, 0}};
     cr_assert_eq(plan_check(before, 1, 10), -1);
-    sg_segment empty[1] = {{0, 0, 0, 0}};
+    sg_segment empty[1] = {{0, 0, 0, 0, 0}};
     cr_assert_eq(plan_check(empty, 1, 0), -1);
 }
 
 Test(unit_plan, counts)
 {
-    sg_segment s[3] = {{0, 5, 5, 0}, {5, 10, 7, 0}, {10, 20, 10, 0}};
+    sg_segment s[3] = {{0, 5, 5, 0, 0}, {5, 10, 7, 0, 0}, {10, 20, 10, 0, 0}};
     cr_assert_eq(plan_written(s, 3), 7);
     cr_assert_eq(plan_remaining(s, 3), 13);
     cr_assert_eq(plan_unfinished(s, 3), 2);
@@ -131,14 +131,15 @@ Test(unit_plan, counts)
 
 Test(unit_plan, sort_restores_order)
 {
-    sg_segment s[4] = {{5, 7, 5, 0}, {0, 2, 0, 0}, {7, 9, 7, 0}, {2, 5, 2, 0}};
+    sg_segment s[4] = {{5, 7, 5, 0, 0}, {0, 2, 0, 0, 0}, {7, 9, 7, 0, 0},
+                       {2, 5, 2, 0, 0}};
     plan_sort(s, 4);
     assert_tiles(s, 4, 9);
 }
 
 Test(unit_plan, split_largest_takes_back_half_of_what_is_left)
 {
-    sg_segment s[4] = {{0, 100, 90, 0}, {100, 200, 120, 0}};
+    sg_segment s[4] = {{0, 100, 90, 0, 0}, {100, 200, 120, 0, 0}};
     int n = 2;
     int i = plan_split_largest(s, &n, 4, 10, 0);
     cr_assert_eq(i, 1);
@@ -154,7 +155,7 @@ Test(unit_plan, split_largest_takes_back_half_of_what_is_left)
 
 Test(unit_plan, split_largest_respects_limits)
 {
-    sg_segment s[3] = {{0, 100, 81, 0}, {100, 200, 200, 0}};
+    sg_segment s[3] = {{0, 100, 81, 0, 0}, {100, 200, 200, 0, 0}};
     int n = 2;
     /* 19 left: halves of 9 and 10 are under min_split 10. */
     cr_assert_eq(plan_split_largest(s, &n, 3, 10, 0), -1);
@@ -168,7 +169,7 @@ Test(unit_plan, split_largest_respects_limits)
 
 Test(unit_plan, split_largest_near_int64_max)
 {
-    sg_segment s[2] = {{0, INT64_MAX, 0, 0}};
+    sg_segment s[2] = {{0, INT64_MAX, 0, 0, 0}};
     int n = 1;
     cr_assert_eq(plan_split_largest(s, &n, 2, MiB, 0), 0);
     assert_tiles(s, 2, INT64_MAX);
@@ -176,7 +177,7 @@ Test(unit_plan, split_largest_near_int64_max)
 
 Test(unit_plan, split_at_bounds)
 {
-    sg_segment s[3] = {{0, 100, 40, 0}};
+    sg_segment s[3] = {{0, 100, 40, 0, 0}};
     int n = 1;
     cr_assert_eq(plan_split_at(s, &n, 3, 0, 40), -1, "at == done");
     cr_assert_eq(plan_split_at(s, &n, 3, 0, 100), -1, "at == end");
@@ -198,7 +199,7 @@ Test(unit_plan, split_at_bounds)
 Test(unit_plan, split_at_past_4gib)
 {
     int64_t g4 = INT64_C(1) << 32;
-    sg_segment s[2] = {{g4 - 10, 3 * g4, g4 + 5, 0}};
+    sg_segment s[2] = {{g4 - 10, 3 * g4, g4 + 5, 0, 0}};
     int n = 1;
     cr_assert_eq(plan_split_at(s, &n, 2, 0, 2 * g4 + 1), 1);
     cr_assert_eq(s[1].start, 2 * g4 + 1);
