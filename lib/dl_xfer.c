@@ -427,6 +427,12 @@ int dl_xfer_tick(sg_download *dl, int64_t now, int64_t *wake)
         for (int i = 0; i < dl->n; i++)
             x->s.rt[i].next_at = 0; /* no backoff left from before */
     }
+    /* Under a rate limit, what each connection may take and which the
+     * limit holds back (sched.h, limit). */
+    sched_limit(&x->s, (double)eng_share(dl->g));
+    for (int i = 0; i < x->s.nconns; i++)
+        if (x->c[i].running)
+            sched_held(&x->s, i, x->c[i].q.held_at);
     int conn, seg;
     while (sched_next(&x->s, now, &conn, &seg, wake))
         if (start(dl, conn, seg, now) != SG_OK) {
@@ -459,7 +465,6 @@ int dl_xfer_tick(sg_download *dl, int64_t now, int64_t *wake)
         stop(dl, XV_FAILED, dl->err.code, dl->err.status, err_msg(&dl->err));
         goto end;
     }
-    x->s.no_replace = eng_limited(dl->g);
     int slow = sched_adapt(&x->s, now);
     if (slow >= 0)
         drop(dl, slow, now);

@@ -21,9 +21,10 @@
  * Owners are jobs: a download, a batch.  The loop calls each job's tick
  * every turn (at least ten times a second, so a cancel is seen at once),
  * runs request and disk completions, and returns when no job is left.
- * One token bucket paces every request (--limit-rate).  Connections are
- * reused across requests and jobs; ranges never share a connection
- * (no HTTP/2 multiplexing), and max_per_host caps connections per host.
+ * The rate limit (--limit-rate) is shared equally by the requests that
+ * receive a body (rate.h, limit_*).  Connections are reused across
+ * requests and jobs; ranges never share a connection (no HTTP/2
+ * multiplexing), and max_per_host caps connections per host.
  *
  * URLs are parsed here too (libcurl's URL API): eng_url_* below.
  *
@@ -116,6 +117,8 @@ struct eng_req {
     long bufsize;        /* receive buffer, 0: libcurl's */
     int64_t stop_at;     /* resource offset where writing stops; the
                             owner may lower it while the request runs */
+    int64_t held_at;     /* the engine's: when the rate limit last held
+                            this request back (ms), 0: never */
     const eng_ops *ops;
     void *owner;
     /* Results, valid in ops->done and until the next eng_start. */
@@ -180,8 +183,9 @@ void eng_wakeup(engine *g);
 /* The rate limit now (bytes per second, 0: none).  Any thread. */
 void eng_set_rate(engine *g, int64_t rate);
 
-/* Is the rate limited? */
-int eng_limited(engine *g);
+/* What each transfer that receives a body may take now under the rate
+ * limit (bytes per second: the limit shared equally), 0 without one. */
+int64_t eng_share(engine *g);
 
 /* A random number for backoff jitter (differs between processes and
  * threads). */

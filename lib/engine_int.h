@@ -29,6 +29,8 @@ struct eng_xfer {
     int discard;   /* its body is not the resource's */
     int stopped;   /* we ended it on purpose, as stop says */
     eng_end stop;
+    int body;      /* its body counts against the rate limit: a flow */
+    rate_flow flow;
     int paused;    /* held back by the rate limit */
     int64_t seen;  /* body bytes of the final response */
     char range[48];
@@ -44,7 +46,7 @@ struct engine {
     eng_job *added; /* jobs added since the loop's last turn */
     struct eng_xfer *running;
     struct eng_xfer *spare;
-    rate_bucket bucket;
+    rate_limit limit;
     atomic_llong want_rate;
     int paused;
 };

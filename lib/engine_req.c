@@ -129,12 +129,16 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
     if (x->discard || q->ask.head)
         return len;
     /* Without a limit this is one comparison per callback. */
-    if (g->bucket.rate > 0 && !bucket_open(&g->bucket, now_ms())) {
-        x->paused = 1; /* libcurl offers these bytes again on unpause */
-        g->paused++;
-        return CURL_WRITEFUNC_PAUSE;
+    if (g->limit.rate > 0 && x->body) {
+        int64_t now = now_ms();
+        if (!limit_open(&g->limit, &x->flow, now)) {
+            x->paused = 1; /* libcurl offers these bytes again on unpause */
+            g->paused++;
+            q->held_at = now;
+            return CURL_WRITEFUNC_PAUSE;
+        }
+        limit_take(&g->limit, &x->flow, len);
     }
-    bucket_take(&g->bucket, len);
     int64_t pos = q->v.off + x->seen;
     int64_t room = judge_room(&q->v, x->seen);
     int64_t cap = q->stop_at - pos;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * rate.c - a ring of progress samples, the median of rates, and the
- * token bucket of --limit-rate.
+ * fair shares of --limit-rate.
  */
 #include "rate.h"
 
@@ -58,36 +58,89 @@ double rate_median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-void bucket_init(rate_bucket *b, double rate, int64_t now)
+void limit_init(rate_limit *l, double rate, int64_t now)
 {
-    b->rate = rate;
-    b->tokens = 0;
-    b->t = now;
+    *l = (rate_limit){.rate = rate, .t = now};
 }
 
-int bucket_open(rate_bucket *b, int64_t now)
+double limit_share(const rate_limit *l)
 {
-    if (b->rate <= 0)
-        return 1;
-    if (now > b->t) {
-        double cap = b->rate * RATE_BURST_MS / 1000.0;
-        b->tokens += b->rate * (double)(now - b->t) / 1000.0;
-        if (b->tokens > cap)
-            b->tokens = cap;
-        b->t = now;
-    }
-    return b->tokens > 0;
-}
-
-void bucket_take(rate_bucket *b, size_t n)
-{
-    if (b->rate > 0)
-        b->tokens -= (double)n;
-}
-
-long bucket_wait_ms(const rate_bucket *b)
-{
-    if (b->rate <= 0 || b->tokens > 0)
+    if (l->rate <= 0)
         return 0;
-    return (long)(-b->tokens * 1000.0 / b->rate) + 1;
+    return l->n > 0 ? l->rate / l->n : l->rate;
+}
+
+/* Bring the credit every flow is allowed up to now. */
+static void advance(rate_limit *l, int64_t now)
+{
+    if (now <= l->t)
+        return;
+    if (l->rate > 0 && l->n > 0)
+        l->credit += limit_share(l) * (double)(now - l->t) / 1000.0;
+    l->t = now;
+}
+
+void limit_set(rate_limit *l, double rate, int64_t now)
+{
+    advance(l, now);
+    l->rate = rate;
+    if (rate <= 0)
+        l->spare = 0;
+}
+
+void limit_join(rate_limit *l, rate_flow *f, int64_t now)
+{
+    advance(l, now); /* the others earned at the old share until now */
+    l->n++;
+    *f = (rate_flow){.credit = l->credit};
+}
+
+void limit_leave(rate_limit *l, rate_flow *f, int64_t now)
+{
+    advance(l, now);
+    l->n--;
+    *f = (rate_flow){0};
+}
+
+int limit_open(rate_limit *l, rate_flow *f, int64_t now)
+{
+    if (l->rate <= 0)
+        return 1;
+    advance(l, now);
+    f->tokens += l->credit - f->credit;
+    f->credit = l->credit;
+    double cap = limit_share(l) * RATE_BURST_MS / 1000.0;
+    if (f->tokens > cap) {
+        l->spare += f->tokens - cap;
+        f->tokens = cap;
+        double most = l->rate * RATE_BURST_MS / 1000.0;
+        if (most < l->big)
+            most = l->big;
+        if (l->spare > most)
+            l->spare = most;
+    }
+    return f->tokens + l->spare > 0; /* (spare >= 0) */
+}
+
+void limit_take(rate_limit *l, rate_flow *f, size_t n)
+{
+    if (l->rate <= 0)
+        return;
+    if ((double)n > l->big)
+        l->big = (double)n;
+    double need = (double)n - f->tokens; /* a debt included */
+    if (need > 0 && l->spare > 0) {
+        double from = need < l->spare ? need : l->spare;
+        l->spare -= from;
+        f->tokens += from;
+    }
+    f->tokens -= (double)n;
+}
+
+long limit_wait_ms(const rate_limit *l, const rate_flow *f)
+{
+    double share = limit_share(l);
+    if (share <= 0 || f->tokens > 0)
+        return 0;
+    return (long)(-f->tokens * 1000.0 / share) + 1;
 }

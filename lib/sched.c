@@ -8,7 +8,8 @@
  * connection takes part of the active range with the most remaining
  * *time*, in proportion to the rates, so the end of a download is not
  * left to its slowest connection; later splits go down to STEAL_MIN when
- * at least STEAL_WORTH seconds of work are at stake.
+ * at least STEAL_WORTH seconds of work are at stake.  Under a rate limit
+ * (sched.h, limit) splits halve, and spare the ranges the limit holds.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@
 #define STEAL_MIN (64 * 1024) /* never split off less than this */
 #define STEAL_KEEP (64 * 1024) /* the owner keeps at least this */
 #define STEAL_WORTH 0.3       /* seconds of work left that justify a split */
+#define HELD_MS 500           /* limited: an owner is judged after this
+                                 long, held back if paused this recently */
 #define HEDGE_AGE_MS 500      /* an owner is judged after this long, */
 #define HEDGE_WINDOW 1        /* by its rate over the last sample */
 #define HEDGE_FACTOR 4.0      /* "hopeless": this many times a fresh one */
@@ -143,19 +146,38 @@ static int head(const sched *s)
     return h;
 }
 
-/* Split off part of the active segment with the most time left for a new
- * connection expected to run at the peers' median rate.  Returns the new
- * segment's index or -1. */
-static int steal(sched *s)
+/* May segment i be split?  Under a rate limit, only when its owner has
+ * run a while without the limit holding it back: a split gains nothing
+ * where the limit is what sets the pace, and costs what the server sent
+ * ahead of the cut. */
+static int splittable(const sched *s, int i, int64_t now)
 {
-    double med = median_rate(s, -1, 1);
+    const sg_segment *g = &s->segs[i];
+    const sched_seg *r = &s->rt[i];
+    if (r->conn < 0 || r->hedge >= 0 ||
+        g->end - g->done < STEAL_KEEP + STEAL_MIN)
+        return 0;
+    const sched_conn *k = &s->conns[r->conn];
+    return s->share <= 0 || (now - k->t_start >= HELD_MS &&
+                             now - k->held_at >= HELD_MS);
+}
+
+/* Split off part of the active segment with the most time left for a new
+ * connection expected to run at the peers' median rate.  Under a rate
+ * limit the peers' rates are the limit's, not their servers': a split
+ * halves.  Returns the new segment's index or -1. */
+static int steal(sched *s, int64_t now)
+{
+    int limited = s->share > 0;
+    double med = limited ? s->share : median_rate(s, -1, 1);
     int best = -1;
     double best_t = STEAL_WORTH;
     for (int i = 0; i < *s->n; i++) {
         const sg_segment *g = &s->segs[i];
-        if (s->rt[i].conn < 0 || s->rt[i].hedge >= 0 ||
-            g->end - g->done < STEAL_KEEP + STEAL_MIN)
+        if (!splittable(s, i, now))
             continue;
+        /* (An owner the limit does not hold back goes at its server's
+         * pace.) */
         double r = seg_rate(s, i, med);
         /* Rates unknown yet: judge by bytes, as if 1 MB/s. */
         double t = (double)(g->end - g->done) / (r > 0 ? r : 1e6);
@@ -167,7 +189,7 @@ static int steal(sched *s)
     if (best < 0)
         return -1;
     const sg_segment *g = &s->segs[best];
-    double r1 = seg_rate(s, best, med), r2 = med;
+    double r1 = limited ? med : seg_rate(s, best, med), r2 = med;
     if (r1 <= 0 || r2 <= 0)
         r1 = r2 = 1; /* nothing known: halve */
     int64_t left = g->end - g->done;
@@ -184,7 +206,7 @@ static int steal(sched *s)
  * with the most time to win, or -1. */
 static int hedge(sched *s, int64_t now)
 {
-    if (s->no_replace || s->hedges >= s->nconns * HEDGE_PER_CONN ||
+    if (s->share > 0 || s->hedges >= s->nconns * HEDGE_PER_CONN ||
         s->ref_rate <= 0)
         return -1;
     int best = -1, first = s->win > 0 ? head(s) : -1;
@@ -255,7 +277,7 @@ static int pick_window(sched *s, int src, int64_t now, int64_t *wake)
      * server sent ahead of it is wasted) only to wait again; the window
      * moves when the consumer's chunk ends, which a hedge may hasten.
      * At the end of the file, splits finish it sooner. */
-    int i = beyond ? -1 : steal(s);
+    int i = beyond ? -1 : steal(s, now);
     return i >= 0 ? i : hedge(s, now);
 }
 
@@ -283,7 +305,7 @@ static int pick(sched *s, int src, int64_t now, int64_t *wake)
      * leave it to whoever finishes last. */
     if (!s->ranges || waiting)
         return -1;
-    int i = steal(s);
+    int i = steal(s, now);
     return i >= 0 ? i : hedge(s, now);
 }
 
@@ -440,6 +462,7 @@ void sched_start(sched *s, int conn, int seg, int64_t now)
     k->got = 0;
     k->lost = 0;
     k->t_start = now;
+    k->held_at = 0;
     rate_start(&k->meter, now);
     k->raced = 0;
     if (s->rt[seg].conn >= 0) {
@@ -601,6 +624,16 @@ sched_act sched_finish(sched *s, int conn, sched_end e, int64_t retry_after,
     return exhausted ? drop_source(s, k->src) : SA_NONE;
 }
 
+void sched_limit(sched *s, double share)
+{
+    s->share = share > 0 ? share : 0;
+}
+
+void sched_held(sched *s, int conn, int64_t at)
+{
+    s->conns[conn].held_at = at;
+}
+
 /* The source of the fastest measured connection at work. */
 static int fastest_source(const sched *s, int fallback)
 {
@@ -632,7 +665,7 @@ int sched_adapt(sched *s, int64_t now)
                 top = r;
         }
     s->ref_rate = top > s->ref_rate ? top : s->ref_rate * REF_DECAY;
-    if (!s->ranges || s->no_replace ||
+    if (!s->ranges || s->share > 0 ||
         s->replaced >= s->nconns * REPLACE_PER_CONN)
         return -1;
     /* Windowed, the consumer's connection is looked at first. */

@@ -13,6 +13,11 @@
  *             or else part of the range with the most time left, split in
  *             proportion to the two rates (the owner keeps what it can
  *             finish, its end shrinks);
+ *   limit     under a rate limit every connection gets an equal share,
+ *             and one that takes it tells nothing of its server: none is
+ *             replaced or hedged, and a free connection splits only a
+ *             range whose owner the limit does not hold back (its server
+ *             is slower than its share), in halves;
  *   adapt     a connection far slower than its peers is replaced by a
  *             fresh one (to the fastest source), within a budget;
  *   hedge     when nothing else is left to take, a free connection
@@ -102,6 +107,7 @@ typedef struct sched_conn {
     int lost;        /* overtaken by its hedge: to be stopped */
     int raced;       /* its request is (or was) in a race */
     int64_t t_start; /* request start (ms) */
+    int64_t held_at; /* when a rate limit last held it back (ms), 0 */
     int64_t got;     /* body bytes written by this request */
     rate_meter meter;
 } sched_conn;
@@ -134,7 +140,9 @@ typedef struct sched {
     int replaced;     /* slow connections replaced so far */
     int hedges;       /* hedges started so far */
     double ref_rate;  /* the best rate of a connection lately (decays) */
-    int no_replace;   /* a rate limit holds connections back on purpose */
+    double share;     /* > 0: a rate limit holds each connection to this
+                         (bytes per second), so rates measure the limit,
+                         not the servers (sched_limit) */
     int64_t last_adapt;
     int64_t win;      /* > 0: in order, within a window (sched_window) */
     int64_t win_at;   /* where the consumer is (sched_consumed) */
@@ -208,6 +216,13 @@ typedef enum sched_act {
  * request's source. */
 sched_act sched_finish(sched *s, int conn, sched_end e, int64_t retry_after,
                        uint64_t rnd, int64_t now, int *src);
+
+/* A rate limit lets each connection take share bytes per second now (0:
+ * none). */
+void sched_limit(sched *s, double share);
+
+/* The limit last held conn's request back at time at (ms; 0: never). */
+void sched_held(sched *s, int conn, int64_t at);
 
 /* Sample the connections' rates (at most every RATE_SAMPLE_MS) and pick
  * one connection to replace: far slower than its peers' median, judged

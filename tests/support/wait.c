@@ -148,6 +148,32 @@ long long journal_committed(const char *jpath)
     return v;
 }
 
+int journal_segments(const char *jpath, long long (*seg)[3], int max)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st;
+    int n = -1;
+    if (exists(jpath) &&
+        sqlite3_open_v2(jpath, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db,
+                           "SELECT start, end, done FROM segment ORDER BY "
+                           "start",
+                           -1, &st, NULL) == SQLITE_OK) {
+        int rc;
+        n = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
+            for (int i = 0; i < 3; i++)
+                seg[n][i] = sqlite3_column_int64(st, i);
+            n++;
+        }
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            n = -1;
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return n;
+}
+
 struct commit {
     char part[700], journal[700];
     long long above;
@@ -187,6 +213,11 @@ static long long wchar(pid_t pid)
     if (f)
         fclose(f);
     return v;
+}
+
+long long proc_written(pid_t pid)
+{
+    return wchar(pid);
 }
 
 struct written {

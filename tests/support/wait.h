@@ -64,9 +64,19 @@ int wait_committed(const char *output, long long above, pid_t pid,
  * disk. */
 int wait_written(pid_t pid, long long bytes, int timeout_ms);
 
+/* What process pid has passed to write(2) and pwrite(2) so far (the
+ * "wchar" that wait_written counts), or -1 when it cannot be read. */
+long long proc_written(pid_t pid);
+
 /* Bytes the journal jpath (NAME.segget) claims, read-only; -1 when it
  * cannot be read. */
 long long journal_committed(const char *jpath);
+
+/* The segments the journal jpath records, read-only, ordered by start:
+ * at most max rows of {start, end, done} into seg.  Their number, or -1
+ * when the journal cannot be read (see wait_committed: read it only once
+ * NAME.part exists). */
+int journal_segments(const char *jpath, long long (*seg)[3], int max);
 
 /* The server logged more than above requests with status (0: any). */
 int wait_requests(const srv *s, int status, int above, pid_t pid,

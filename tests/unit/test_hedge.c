@@ -196,7 +196,7 @@ Test(unit_hedge, no_hedge_under_a_rate_limit)
 {
     sim m = {0};
     stall_at_the_tail(&m);
-    m.s.no_replace = 1;
+    sched_limit(&m.s, 1.0 * MiB);
     int c, g;
     int64_t wake;
     cr_assert_not(sim_next(&m, &c, &g, &wake));

@@ -1007,16 +1007,16 @@ Test(unit_sched, not_replaced_with_under_a_second_of_work_left)
     sim_done(&n);
 }
 
-Test(unit_sched, never_replaced_under_no_replace)
+Test(unit_sched, never_replaced_under_a_rate_limit)
 {
     sim m = {0};
     three(&m, 16 * KiB, 1024 * MiB);
-    m.s.no_replace = 1;
+    sched_limit(&m.s, 1.0 * MiB);
     cr_assert_eq(sim_run(&m, 20000), -1);
     cr_assert_eq(m.s.replaced, 0);
     cr_assert_gt(m.s.conns[0].meter.rate, 0, "still measured");
     /* The limit lifts. */
-    m.s.no_replace = 0;
+    sched_limit(&m.s, 0);
     cr_assert_eq(sim_run(&m, 21000), 2);
     sim_done(&m);
 }
