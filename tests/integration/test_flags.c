@@ -204,6 +204,22 @@ Test(flags, a_private_ca_is_trusted_with_cacert_or_the_environment)
     const char *e2[] = {"-q", "-o", "d.bin", url, NULL};
     cr_assert_eq(run_segget(dir, e2, 60), 0, "%s", last_stderr());
     segget_env(NULL);
+    /* A hashed directory: --capath, and SSL_CERT_DIR. */
+    static char cadir[400], env3[500];
+    snprintf(cadir, sizeof cadir, "%s/ca", S.root);
+    static char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s' && cp '%s' '%s/private.pem' && "
+             "openssl rehash '%s' 2>/dev/null",
+             cadir, cert, cadir, cadir);
+    cr_assert_eq(system(cmd), 0);
+    const char *cp[] = {"-q", "--capath", cadir, "-o", "e.bin", url, NULL};
+    cr_assert_eq(run_segget(dir, cp, 60), 0, "%s", last_stderr());
+    snprintf(env3, sizeof env3, "SSL_CERT_DIR=%s", cadir);
+    segget_env(env3);
+    const char *e3[] = {"-q", "-o", "f.bin", url, NULL};
+    cr_assert_eq(run_segget(dir, e3, 60), 0, "%s", last_stderr());
+    segget_env(NULL);
 }
 
 Test(flags, timeout_bounds_connecting_and_stalls)
