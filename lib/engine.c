@@ -20,6 +20,7 @@
  * eng_xfer, ours): its easy handle is reused for later requests, and the
  * multi handle's connection cache reuses the connections.
  */
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,36 @@ void eng_conf_from(eng_conf *c, const sg_options *o)
     };
 }
 
+/* The cookie file's cookie lines (Netscape format, "#HttpOnly_" ones
+ * included), which libcurl parses and matches itself: given as
+ * CURLOPT_COOKIELIST lines, not as CURLOPT_COOKIEFILE, whose list of
+ * names libcurl 7.88 leaks when a handle is reset before a transfer. */
+static sg_code read_cookies(engine *g, const char *path, sg_err *e)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return err_set(e, SG_EUSAGE, "cannot read the cookie file %s: %s",
+                       path, strerror(errno));
+    char line[8192];
+    sg_code rc = SG_OK;
+    while (rc == SG_OK && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0] || (line[0] == '#' && strncmp(line, "#HttpOnly_", 10)))
+            continue;
+        char **v = realloc(g->cookies, (size_t)(g->ncookies + 1) * sizeof *v);
+        if (!v || !(v[g->ncookies] = strdup(line))) {
+            if (v)
+                g->cookies = v;
+            rc = err_set(e, SG_ENOMEM, "out of memory");
+            break;
+        }
+        g->cookies = v;
+        g->ncookies++;
+    }
+    fclose(f);
+    return rc;
+}
+
 sg_code eng_new(engine **out, const eng_conf *c, sg_err *e)
 {
     *out = NULL;
@@ -125,9 +156,15 @@ sg_code eng_new(engine **out, const eng_conf *c, sg_err *e)
     if (c->max_per_host > 0)
         (void)curl_multi_setopt(g->m, CURLMOPT_MAX_HOST_CONNECTIONS,
                                 (long)c->max_per_host);
-    sg_code rc = disk_new(&g->d, c->disk_threads > 0 ? c->disk_threads : 1,
-                          wake_cb, g, e);
+    sg_code rc = c->cookie_file ? read_cookies(g, c->cookie_file, e)
+                                : SG_OK;
+    if (rc == SG_OK)
+        rc = disk_new(&g->d, c->disk_threads > 0 ? c->disk_threads : 1,
+                      wake_cb, g, e);
     if (rc) {
+        for (int i = 0; i < g->ncookies; i++)
+            free(g->cookies[i]);
+        free(g->cookies);
         curl_multi_cleanup(g->m);
         free(g);
         return rc;
@@ -192,6 +229,9 @@ void eng_free(engine *g)
         xfer_free(x);
     }
     curl_multi_cleanup(g->m);
+    for (int i = 0; i < g->ncookies; i++)
+        free(g->cookies[i]);
+    free(g->cookies);
     free(g);
 }
 

@@ -24,6 +24,7 @@ struct eng_xfer {
     struct curl_slist *hdrs;
     char *cur;     /* URL of this hop */
     int hops;
+    int cookies;   /* the cookie file was given to this handle */
     int user;      /* this hop carries the user's headers */
     int judged;    /* the final response's headers were judged */
     int discard;   /* its body is not the resource's */
@@ -49,6 +50,8 @@ struct engine {
     rate_limit limit;
     atomic_llong want_rate;
     int paused;
+    char **cookies;  /* the cookie file's lines, for CURLOPT_COOKIELIST */
+    int ncookies;
 };
 
 /* Set x's easy handle up for its current hop and add it to the multi.

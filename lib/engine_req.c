@@ -248,8 +248,10 @@ sg_code eng_issue(engine *g, struct eng_xfer *x)
         SET(CURLOPT_INTERFACE, c->interface);
     /* The cookie engine reads the file and sends each cookie where its
      * domain and path match, redirects included. */
-    if (c->cookie_file)
-        SET(CURLOPT_COOKIEFILE, c->cookie_file);
+    /* Once per handle: the jar outlives curl_easy_reset. */
+    for (int i = 0; !x->cookies && i < g->ncookies; i++)
+        SET(CURLOPT_COOKIELIST, g->cookies[i]);
+    x->cookies = 1;
     if (c->trace) {
         SET(CURLOPT_DEBUGFUNCTION, on_debug);
         SET(CURLOPT_DEBUGDATA, x);

@@ -54,6 +54,23 @@ static int logged(const char *needle)
     return found;
 }
 
+/* Requests nginx logged, and how many of them contain needle. */
+static int logged_count(const char *needle, int *all)
+{
+    char p[300], line[2048];
+    snprintf(p, sizeof p, "%s/logs/access.log", S.root);
+    FILE *f = fopen(p, "r");
+    int n = 0;
+    *all = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        (*all)++;
+        n += strstr(line, needle) != NULL;
+    }
+    if (f)
+        fclose(f);
+    return n;
+}
+
 static const char *www(void)
 {
     return srv_file(&S, "f.bin", 3 * MiB + 7, 91);
@@ -149,10 +166,12 @@ Test(flags, referer_cookie_and_header_files_reach_the_server)
     cr_assert_eq(run_segget(dir, b, 60), 0, "%s", last_stderr());
     cr_assert(logged("ck=jar=from-file"));
     srv_log_reset(&S);
-    const char *c[] = {"-q", "--load-cookies", jar, "-o", "c.bin",
-                       srv_url(&S, "f.bin"), NULL};
+    const char *c[] = {"-q", "-n", "4", "--load-cookies", jar, "-o",
+                       "c.bin", srv_url(&S, "f.bin"), NULL};
     cr_assert_eq(run_segget(dir, c, 60), 0, "%s", last_stderr());
-    cr_assert(logged("ck=jar=from-file"));
+    /* Every request carried it: the probe and each range. */
+    int all, with = logged_count("ck=jar=from-file", &all);
+    cr_assert(all >= 3 && with == all, "%d of %d requests", with, all);
 }
 
 Test(flags, address_family_and_interface)
