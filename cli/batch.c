@@ -152,8 +152,10 @@ int cli_batch(cli_opts *cl)
         free(msg);
         return 1;
     }
-    progress_init(&c.view, stderr, quiet || json);
+    progress_init(&c.view, stderr, quiet || json || cl->verbose);
     c.json = json;
+    if (cl->verbose)
+        bo->dl.trace = cli_trace;
     bo->event = on_batch_event;
     bo->status = on_batch_status;
     bo->dl.notice = on_batch_notice;

@@ -45,6 +45,9 @@ int cli_parse(int argc, char **argv, cli_opts *c);
  * --cacert and -k), or nothing. */
 void cli_hint(sg_code rc);
 
+/* -v: a header line or libcurl's note (sg_notice_fn), on stderr. */
+void cli_trace(const char *line, void *ud);
+
 /* The exit status documented in --help for a result. */
 int cli_exit_status(sg_code rc);
 

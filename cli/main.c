@@ -174,13 +174,6 @@ static void report(struct cli *c, sg_download *dl, sg_code rc, int quiet,
     }
 }
 
-/* -v: a header line, or libcurl's note, as it goes. */
-static void on_trace(const char *line, void *ud)
-{
-    (void)ud;
-    fprintf(stderr, "%s\n", line);
-}
-
 /* One download of cl->url (and its mirrors). */
 static int single(cli_opts *cl)
 {
@@ -194,7 +187,7 @@ static int single(cli_opts *cl)
     o.notice = on_notice;
     o.userdata = &c;
     if (cl->verbose)
-        o.trace = on_trace;
+        o.trace = cli_trace;
     sg_download *dl = NULL;
     c.start = now_s();
     sg_code rc = sg_download_new(&dl, cl->url, &o);

@@ -168,6 +168,12 @@ static const char usage_exit[] =
     "  11 interrupted; rerun the same command to resume\n"
     "  12 with -o -: the output's reader went away before the end\n";
 
+void cli_trace(const char *line, void *ud)
+{
+    (void)ud;
+    fprintf(stderr, "%s\n", line);
+}
+
 void cli_hint(sg_code rc)
 {
     switch (rc) {
@@ -321,24 +327,19 @@ static int usage_error_hint(const char *what, const char *arg,
     return 1;
 }
 
-/* getopt's complaints, in segget's words. */
-static const char *bad_option(char **argv, int opt)
+/* getopt's complaint about opt (0: the long option argv[optind - 1]),
+ * in segget's words: it needs a value (missing), or is unknown. */
+static const char *complaint(int missing, char **argv, int opt)
 {
-    static char m[200];
+    static char m[200], name[160];
     if (opt)
-        snprintf(m, sizeof m, "unknown option -%c", opt);
+        snprintf(name, sizeof name, "-%c", opt);
     else
-        snprintf(m, sizeof m, "unknown option %.150s", argv[optind - 1]);
-    return m;
-}
-
-static const char *missing_arg(char **argv, int opt)
-{
-    static char m[200];
-    if (opt)
-        snprintf(m, sizeof m, "-%c needs a value", opt);
+        snprintf(name, sizeof name, "%.150s", argv[optind - 1]);
+    if (missing)
+        snprintf(m, sizeof m, "%s needs a value", name);
     else
-        snprintf(m, sizeof m, "%.150s needs a value", argv[optind - 1]);
+        snprintf(m, sizeof m, "unknown option %s", name);
     return m;
 }
 
@@ -539,8 +540,12 @@ int cli_parse(int argc, char **argv, cli_opts *cl)
         case 'V':
             printf("segget %s\n%s\n", sg_version(), sg_version_details());
             return 0;
-        case ':': return usage_error(missing_arg(argv, optopt), NULL);
-        default: return usage_error(bad_option(argv, optopt), NULL);
+        case ':':
+            return usage_error(complaint(1, argv, optopt),
+                               NULL);
+        default:
+            return usage_error(complaint(0, argv, optopt),
+                               NULL);
         }
     }
     o->headers = cl->hdrs;

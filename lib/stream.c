@@ -154,7 +154,11 @@ static sg_code emit(stream *st, const unsigned char *p, size_t n)
             return err_set(&st->err, SG_EIO, "cannot wait on the output: "
                                               "%s",
                            strerror(errno));
-        size_t k = r > 0 ? room(st, n) : 0;
+        /* A reader that went away: the write fails at once (EPIPE),
+         * however full the pipe was left. */
+        size_t k = r <= 0                                       ? 0
+                   : pf.revents & (POLLERR | POLLHUP | POLLNVAL) ? 1
+                                                                 : room(st, n);
         if (k == 0)
             continue;
         ssize_t w = write(st->out, p, k);

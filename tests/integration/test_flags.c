@@ -379,3 +379,30 @@ Test(flags, bash_completion_offers_the_options)
                   !strstr(text, "--json"),
               "%s", text);
 }
+
+/* A batch goes through the same connection settings: the referer and the
+ * cookie file reach every request, and -v traces them. */
+Test(flags, a_batch_carries_the_same_flags)
+{
+    srv_start(&S, "");
+    www();
+    srv_file(&S, "g.bin", 200000, 94);
+    char jar[600], q[600], text[1200];
+    snprintf(jar, sizeof jar, "%s/../cookies.txt", dir);
+    case_write(jar, "127.0.0.1\tFALSE\t/\tFALSE\t0\tjar\tbatch\n");
+    snprintf(q, sizeof q, "%s/../q.txt", dir);
+    char u1[300];
+    snprintf(u1, sizeof u1, "%s", srv_url(&S, "f.bin")); /* (static) */
+    snprintf(text, sizeof text, "%s\n%s\n", u1, srv_url(&S, "g.bin"));
+    case_write(q, text);
+    const char *a[] = {"-v", "-e", "https://batch.example/", "--load-cookies",
+                       jar, "-i", q, NULL};
+    cr_assert_eq(run_segget(dir, a, 60), 0, "%s", last_stderr());
+    int all, ref = logged_count("ref=https://batch.example/", &all);
+    int ck = logged_count("ck=jar=batch", &all);
+    cr_assert(all >= 2 && ref == all && ck == all,
+              "%d and %d of %d requests", ref, ck, all);
+    cr_assert(strstr(last_stderr(), "> GET /g.bin HTTP/1.1") &&
+                  strstr(last_stderr(), "> Cookie: [redacted]"),
+              "%s", last_stderr());
+}

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -24,6 +25,10 @@
 #include "cases.h"
 #include "content.h"
 #include "harness.h"
+
+#ifndef F_GETPIPE_SZ
+#define F_GETPIPE_SZ 1032 /* Linux, <fcntl.h> with _GNU_SOURCE */
+#endif
 #include "segget.h"
 
 #define MiB (INT64_C(1) << 20)
@@ -513,6 +518,33 @@ Test(pipe, interrupted_while_the_reader_stalls)
         srv_stop(&S);
         memset(&S, 0, sizeof S);
     }
+}
+
+/* A reader that lets the pipe fill and then goes away: exit 12 at once,
+ * not a writer spinning on a pipe with no room and no reader. */
+Test(pipe, a_reader_that_leaves_a_full_pipe)
+{
+    srv_start(&S, "");
+    www_file("f.bin", 16 * MiB, 70);
+    const char *argv[] = {"-n", "4", "-o", "-", srv_url(&S, "f.bin"), NULL};
+    int fd;
+    pid_t pid = start(argv, &fd);
+    int cap = fcntl(fd, F_GETPIPE_SZ), used = 0;
+    cr_assert_gt(cap, 0);
+    /* Wait (bounded) for the pipe to be full. */
+    for (int64_t t0 = mono_ms(); mono_ms() - t0 < 30000;) {
+        if (ioctl(fd, FIONREAD, &used) == 0 && used >= cap)
+            break;
+        nap_ms(10);
+    }
+    cr_assert_geq(used, cap, "the pipe never filled (%d of %d)", used, cap);
+    close(fd);
+    int64_t t0 = mono_ms();
+    piped r;
+    finish(pid, &r);
+    cr_assert_eq(r.status, 12, "exit %d: %s", r.status, err_text());
+    cr_assert_lt(mono_ms() - t0, 5000, "%lld ms",
+                 (long long)(mono_ms() - t0));
 }
 
 /* The library on its own: a reader that went away is SG_EPIPE, never a
