@@ -152,6 +152,8 @@ int cli_batch(cli_opts *cl)
         free(msg);
         return 1;
     }
+    if (cl->shard_said[0] && !quiet)
+        fprintf(stderr, "segget: %s\n", cl->shard_said);
     progress_init(&c.view, stderr, quiet || json || cl->verbose);
     c.json = json;
     if (cl->verbose)

@@ -24,6 +24,7 @@ typedef struct cli_opts {
     int quiet, json;
     int verbose;          /* -v: the header lines both ways on stderr */
     const char *hdrs[CLI_MAX_HEADERS];
+    char shard_said[256]; /* --shard auto: where the shard came from */
 } cli_opts;
 
 /* Is name (n bytes, without "--") a long option?  *takes: it takes a

@@ -124,7 +124,8 @@ static const char usage_more[] =
     "                         (default 16)\n"
     "  -N, --refresh          with -i: revalidate finished files and fetch\n"
     "                         only those that changed\n"
-    "      --shard I/K        with -i: take only part I of K (1 <= I <= K)\n"
+    "      --shard I/K        with -i: take only part I of K (1 <= I <= K);\n"
+    "                         auto: the part a Slurm job array or srun gives\n"
     "                         of the queue, split by a hash of each URL\n"
     "      --no-config        do not read ~/.config/segget/config (or\n"
     "                         $XDG_CONFIG_HOME/segget/config): one long\n"
@@ -522,7 +523,13 @@ int cli_parse(int argc, char **argv, cli_opts *cl)
         case 'N': bo->refresh = 1; batch_only = 1; break;
         case OPT_SHARD: {
             int i, k, end = 0;
-            if (sscanf(optarg, "%d/%d%n", &i, &k, &end) != 2 ||
+            if (strcmp(optarg, "auto") == 0) {
+                if (sg_batch_shard_auto(&i, &k, cl->shard_said,
+                                        sizeof cl->shard_said) < 0) {
+                    fprintf(stderr, "segget: %s\n", cl->shard_said);
+                    return 1;
+                }
+            } else if (sscanf(optarg, "%d/%d%n", &i, &k, &end) != 2 ||
                 optarg[end] || k < 1 || i < 1 || i > k)
                 return usage_error("--shard takes I/K with 1 <= I <= K, not",
                                    optarg);

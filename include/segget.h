@@ -391,6 +391,17 @@ typedef struct sg_batch_options {
 /* Fill *o with the defaults (sg_options_init for o->dl).  Cannot fail. */
 SG_API void sg_batch_options_init(sg_batch_options *o);
 
+/* The shard a scheduler gave this process, from its environment: a
+ * Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT,
+ * SLURM_ARRAY_TASK_MIN; task MIN + (I-1)*STEP is shard I of COUNT), else
+ * an srun task (SLURM_PROCID of SLURM_NTASKS).  0 with *index and *count
+ * set and msg saying where they came from ("shard 2/4 (Slurm job array
+ * task 2 of 4)"); -1 with msg saying what is missing.  msg is cap bytes,
+ * NUL-terminated.  Reads the environment: not while another thread
+ * changes it. */
+SG_API int sg_batch_shard_auto(int *index, int *count, char *msg,
+                               size_t cap);
+
 /* Parse len bytes of queue text and check it whole: every line, URL,
  * option and output name, and that no two entries (of the whole queue,
  * not only this shard) save to the same name.  No network I/O and no file

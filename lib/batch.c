@@ -44,6 +44,17 @@ void sg_batch_options_init(sg_batch_options *o)
     o->max_per_host = 16;
 }
 
+static const char *real_env(const char *name, void *ud)
+{
+    (void)ud;
+    return getenv(name);
+}
+
+int sg_batch_shard_auto(int *index, int *count, char *msg, size_t cap)
+{
+    return queue_shard_auto(real_env, NULL, index, count, msg, cap);
+}
+
 void batch_emit(sg_batch *b, struct bent *en)
 {
     if (!b->o.event)

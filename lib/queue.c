@@ -2,6 +2,7 @@
 /*
  * queue.c - parsing queue files, and the hash that shards them.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,4 +221,71 @@ int queue_in_shard(const char *url, int index, int count)
     if (count <= 0)
         return 1;
     return (int)(queue_hash(url) % (uint64_t)count) == index - 1;
+}
+
+/* A non-negative decimal environment value, or -1. */
+static long env_num(queue_getenv get, void *ud, const char *name)
+{
+    const char *s = get(name, ud);
+    if (!s || !*s)
+        return -1;
+    char *end;
+    long v = strtol(s, &end, 10);
+    return *end || v < 0 || v > 1000000000L ? -1 : v;
+}
+
+int queue_shard_auto(queue_getenv get, void *ud, int *index, int *count,
+                     char *msg, size_t cap)
+{
+    long id = env_num(get, ud, "SLURM_ARRAY_TASK_ID");
+    long n = env_num(get, ud, "SLURM_ARRAY_TASK_COUNT");
+    long min = env_num(get, ud, "SLURM_ARRAY_TASK_MIN");
+    if (id >= 0 || n >= 0 || min >= 0) {
+        /* A job array: its tasks are MIN, MIN+STEP, ... (COUNT of
+         * them); anything else ("--array=1,5,6") cannot be numbered. */
+        long max = env_num(get, ud, "SLURM_ARRAY_TASK_MAX");
+        long step = env_num(get, ud, "SLURM_ARRAY_TASK_STEP");
+        if (step < 1)
+            step = 1;
+        if (id < 0 || n < 1 || min < 0 || id < min ||
+            (id - min) % step || (id - min) / step >= n ||
+            (max >= 0 && (max - min) / step + 1 != n)) {
+            (void)snprintf(msg, cap,
+                           "--shard auto: the job array's task IDs are not "
+                           "MIN, MIN+STEP, ... (SLURM_ARRAY_TASK_ID=%ld, "
+                           "_MIN=%ld, _MAX=%ld, _STEP=%ld, _COUNT=%ld); "
+                           "give --shard I/K",
+                           id, min, max, step, n);
+            return -1;
+        }
+        *index = (int)((id - min) / step) + 1;
+        *count = (int)n;
+        (void)snprintf(msg, cap,
+                       "shard %d/%d (Slurm job array task %ld of %ld)",
+                       *index, *count, id, n);
+        return 0;
+    }
+    long proc = env_num(get, ud, "SLURM_PROCID");
+    long tasks = env_num(get, ud, "SLURM_NTASKS");
+    if (proc >= 0 || tasks >= 0) {
+        if (proc < 0 || tasks < 1 || proc >= tasks) {
+            (void)snprintf(msg, cap,
+                           "--shard auto: SLURM_PROCID=%ld and "
+                           "SLURM_NTASKS=%ld do not make a task; give "
+                           "--shard I/K",
+                           proc, tasks);
+            return -1;
+        }
+        *index = (int)proc + 1;
+        *count = (int)tasks;
+        (void)snprintf(msg, cap, "shard %d/%d (srun task %ld of %ld)",
+                       *index, *count, proc, tasks);
+        return 0;
+    }
+    (void)snprintf(msg, cap,
+                   "--shard auto found no scheduler: neither "
+                   "SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (a Slurm "
+                   "job array) nor SLURM_PROCID and SLURM_NTASKS (srun) are "
+                   "set; give --shard I/K");
+    return -1;
 }

@@ -60,4 +60,16 @@ uint64_t queue_hash(const char *url);
 /* Does url belong to shard index (1-based) of count?  count 0: yes. */
 int queue_in_shard(const char *url, int index, int count);
 
+/* Reads one environment variable: its value or NULL. */
+typedef const char *(*queue_getenv)(const char *name, void *ud);
+
+/* The shard a scheduler gave this process, read through get: a Slurm job
+ * array (SLURM_ARRAY_TASK_ID, _COUNT, _MIN, with _MAX and _STEP when
+ * set: task MIN + (I-1)*STEP is shard I of COUNT), else an srun task
+ * (SLURM_PROCID, 0-based, of SLURM_NTASKS).  0 with *index, *count set
+ * and msg saying where they came from; -1 with msg saying what is
+ * missing or inconsistent.  Pure. */
+int queue_shard_auto(queue_getenv get, void *ud, int *index, int *count,
+                     char *msg, size_t cap);
+
 #endif

@@ -178,3 +178,114 @@ Test(unit_queue, shards_cover_every_url_exactly_once)
     }
     cr_expect(queue_in_shard("x", 0, 0));
 }
+
+/* A fake environment: "NAME=VALUE" pairs, NULL-terminated. */
+static const char *fake_env(const char *name, void *ud)
+{
+    const char *const *kv = ud;
+    size_t n = strlen(name);
+    for (; *kv; kv++)
+        if (strncmp(*kv, name, n) == 0 && (*kv)[n] == '=')
+            return *kv + n + 1;
+    return NULL;
+}
+
+static int shard_of(const char *const *env, int *i, int *k, char *msg)
+{
+    *i = *k = -7;
+    return queue_shard_auto(fake_env, (void *)env, i, k, msg, 300);
+}
+
+Test(unit_queue, shard_auto_from_a_job_array)
+{
+    char msg[300];
+    int i, k;
+    const char *const a[] = {"SLURM_ARRAY_TASK_ID=1",
+                             "SLURM_ARRAY_TASK_COUNT=4",
+                             "SLURM_ARRAY_TASK_MIN=1",
+                             "SLURM_ARRAY_TASK_MAX=4", NULL};
+    cr_assert_eq(shard_of(a, &i, &k, msg), 0, "%s", msg);
+    cr_expect(i == 1 && k == 4);
+    cr_expect(strstr(msg, "shard 1/4"), "%s", msg);
+    /* --array=0-3: task 3 is the fourth shard. */
+    const char *const b[] = {"SLURM_ARRAY_TASK_ID=3",
+                             "SLURM_ARRAY_TASK_COUNT=4",
+                             "SLURM_ARRAY_TASK_MIN=0", NULL};
+    cr_assert_eq(shard_of(b, &i, &k, msg), 0, "%s", msg);
+    cr_expect(i == 4 && k == 4);
+    /* --array=10-16:2 is 10, 12, 14, 16. */
+    const char *const c[] = {"SLURM_ARRAY_TASK_ID=14",
+                             "SLURM_ARRAY_TASK_COUNT=4",
+                             "SLURM_ARRAY_TASK_MIN=10",
+                             "SLURM_ARRAY_TASK_MAX=16",
+                             "SLURM_ARRAY_TASK_STEP=2", NULL};
+    cr_assert_eq(shard_of(c, &i, &k, msg), 0, "%s", msg);
+    cr_expect(i == 3 && k == 4);
+    /* Every task of 0-99 is a shard, each once. */
+    int seen[100] = {0};
+    for (int t = 0; t < 100; t++) {
+        char id[40];
+        snprintf(id, sizeof id, "SLURM_ARRAY_TASK_ID=%d", t);
+        const char *const d[] = {id, "SLURM_ARRAY_TASK_COUNT=100",
+                                 "SLURM_ARRAY_TASK_MIN=0", NULL};
+        cr_assert_eq(shard_of(d, &i, &k, msg), 0, "%s", msg);
+        cr_assert(i >= 1 && i <= 100 && k == 100);
+        cr_expect_eq(seen[i - 1]++, 0);
+    }
+    /* The array comes before srun's variables. */
+    const char *const e[] = {"SLURM_PROCID=0", "SLURM_NTASKS=2",
+                             "SLURM_ARRAY_TASK_ID=2",
+                             "SLURM_ARRAY_TASK_COUNT=2",
+                             "SLURM_ARRAY_TASK_MIN=1", NULL};
+    cr_assert_eq(shard_of(e, &i, &k, msg), 0, "%s", msg);
+    cr_expect(i == 2 && k == 2);
+}
+
+Test(unit_queue, shard_auto_from_srun)
+{
+    char msg[300];
+    int i, k;
+    const char *const a[] = {"SLURM_PROCID=0", "SLURM_NTASKS=3", NULL};
+    cr_assert_eq(shard_of(a, &i, &k, msg), 0, "%s", msg);
+    cr_expect(i == 1 && k == 3);
+    cr_expect(strstr(msg, "srun"), "%s", msg);
+    const char *const b[] = {"SLURM_PROCID=2", "SLURM_NTASKS=3", NULL};
+    cr_assert_eq(shard_of(b, &i, &k, msg), 0, "%s", msg);
+    cr_expect(i == 3 && k == 3);
+}
+
+Test(unit_queue, shard_auto_says_what_is_wrong)
+{
+    char msg[300];
+    int i, k;
+    const char *const none[] = {"HOME=/root", NULL};
+    cr_expect_eq(shard_of(none, &i, &k, msg), -1);
+    cr_expect(strstr(msg, "SLURM_ARRAY_TASK_ID") && strstr(msg, "SLURM_PROCID")
+                  && strstr(msg, "--shard I/K"), "%s", msg);
+    const char *const bad[][6] = {
+        /* no count */
+        {"SLURM_ARRAY_TASK_ID=1", "SLURM_ARRAY_TASK_MIN=1", NULL},
+        /* below MIN */
+        {"SLURM_ARRAY_TASK_ID=0", "SLURM_ARRAY_TASK_COUNT=2",
+         "SLURM_ARRAY_TASK_MIN=1", NULL},
+        /* past the last */
+        {"SLURM_ARRAY_TASK_ID=9", "SLURM_ARRAY_TASK_COUNT=2",
+         "SLURM_ARRAY_TASK_MIN=1", NULL},
+        /* --array=1,5,6: MIN 1, MAX 6, COUNT 3 cannot be numbered */
+        {"SLURM_ARRAY_TASK_ID=5", "SLURM_ARRAY_TASK_COUNT=3",
+         "SLURM_ARRAY_TASK_MIN=1", "SLURM_ARRAY_TASK_MAX=6", NULL},
+        /* between steps */
+        {"SLURM_ARRAY_TASK_ID=11", "SLURM_ARRAY_TASK_COUNT=4",
+         "SLURM_ARRAY_TASK_MIN=10", "SLURM_ARRAY_TASK_STEP=2", NULL},
+        /* not a number */
+        {"SLURM_ARRAY_TASK_ID=x", "SLURM_ARRAY_TASK_COUNT=4",
+         "SLURM_ARRAY_TASK_MIN=1", NULL},
+        {"SLURM_PROCID=3", "SLURM_NTASKS=3", NULL},
+        {"SLURM_PROCID=0", NULL},
+        {"SLURM_PROCID=-1", "SLURM_NTASKS=3", NULL},
+    };
+    for (size_t t = 0; t < sizeof bad / sizeof bad[0]; t++) {
+        cr_expect_eq(shard_of(bad[t], &i, &k, msg), -1, "case %zu", t);
+        cr_expect(strstr(msg, "--shard I/K"), "case %zu: %s", t, msg);
+    }
+}
