@@ -2,6 +2,9 @@
 /*
  * queue.c - parsing queue files, and the hash that shards them.
  */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +50,7 @@ int queue_out_ok(const char *out)
     }
 }
 
-static sg_code add_url(queue *q, int *cap, const char *s, size_t n, int line,
+static sg_code add_url(queue_entry *en, const char *s, size_t n, int line,
                        sg_err *e)
 {
     for (size_t i = 0; i < n; i++)
@@ -59,23 +62,9 @@ static sg_code add_url(queue *q, int *cap, const char *s, size_t n, int line,
     if (has_ctl(s, n))
         return err_set(e, SG_EUSAGE, "line %d: control character in URL",
                        line);
-    if (q->n == QUEUE_MAX_ENTRIES)
-        return err_set(e, SG_EUSAGE, "line %d: more than %d URLs", line,
-                       QUEUE_MAX_ENTRIES);
-    if (q->n == *cap) {
-        int nc = *cap ? *cap * 2 : 16;
-        queue_entry *v = realloc(q->v, (size_t)nc * sizeof *v);
-        if (!v)
-            return err_set(e, SG_ENOMEM, "out of memory");
-        q->v = v;
-        *cap = nc;
-    }
-    queue_entry *en = &q->v[q->n];
-    memset(en, 0, sizeof *en);
     if (!(en->url = strndup(s, n)))
         return err_set(e, SG_ENOMEM, "out of memory");
     en->line = line;
-    q->n++;
     return SG_OK;
 }
 
@@ -147,23 +136,100 @@ static sg_code add_option(queue_entry *en, const char *s, size_t n, int line,
     return SG_OK;
 }
 
-sg_code queue_parse(const char *text, size_t len, queue *q, sg_err *e)
+sg_code queue_reader_init(queue_reader *r, queue_read_fn rd, void *ud,
+                          sg_err *e)
+{
+    memset(r, 0, sizeof *r);
+    r->rd = rd;
+    r->ud = ud;
+    r->cap = QUEUE_READ_BUF;
+    if (!(r->buf = malloc(r->cap)))
+        return err_set(e, SG_ENOMEM, "out of memory");
+    return SG_OK;
+}
+
+void queue_reader_free(queue_reader *r)
+{
+    free(r->buf);
+    r->buf = NULL;
+}
+
+/* Read more into r->buf after what is unread.  0, or an error. */
+static sg_code refill(queue_reader *r, sg_err *e)
+{
+    size_t avail = r->hi - r->lo;
+    if (r->lo) {
+        memmove(r->buf, r->buf + r->lo, avail);
+        r->lo = 0;
+        r->hi = avail;
+    }
+    while (r->hi < r->cap) {
+        ptrdiff_t got = r->rd(r->ud, r->buf + r->hi, r->cap - r->hi);
+        if (got < 0)
+            return err_set(e, SG_EIO, "cannot read the queue: %s",
+                           strerror(errno));
+        if (got == 0) {
+            r->eof = 1;
+            break;
+        }
+        r->hi += (size_t)got;
+        if (memchr(r->buf + r->hi - (size_t)got, '\n', (size_t)got))
+            break;
+    }
+    if (!r->bom_done && (r->hi - r->lo >= 3 || r->eof)) {
+        r->bom_done = 1;
+        if (r->hi - r->lo >= 3 && memcmp(r->buf, "\xef\xbb\xbf", 3) == 0)
+            r->lo += 3; /* a UTF-8 byte order mark */
+    }
+    return SG_OK;
+}
+
+/* The next line, not consumed: *s, *n without its line end, *adv the
+ * bytes it takes with it.  1, or 0 at the end (or an error in e). */
+static int peek_line(queue_reader *r, const char **s, size_t *n,
+                     size_t *adv, sg_err *e)
+{
+    for (;;) {
+        const char *p = r->buf + r->lo;
+        size_t avail = r->hi - r->lo;
+        const char *nl = r->bom_done ? memchr(p, '\n', avail) : NULL;
+        if (nl || (r->eof && r->bom_done)) {
+            if (!nl && !avail)
+                return 0;
+            *s = p;
+            *n = nl ? (size_t)(nl - p) : avail;
+            *adv = *n + (nl ? 1 : 0);
+            if (*n && p[*n - 1] == '\r')
+                (*n)--;
+            return 1;
+        }
+        if (avail > QUEUE_MAX_LINE + 1) {
+            err_set(e, SG_EUSAGE, "line %d: longer than %d bytes",
+                    r->line + 1, QUEUE_MAX_LINE);
+            return 0;
+        }
+        if (refill(r, e))
+            return 0;
+    }
+}
+
+sg_code queue_next(queue_reader *r, queue_entry *en, int *got, sg_err *e)
 {
     sg_code rc = SG_OK;
-    int cap = 0, line = 0;
-    q->v = NULL;
-    q->n = 0;
-    size_t at = 0;
-    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
-        at = 3; /* a UTF-8 byte order mark */
-    while (at < len) {
-        line++;
-        const char *s = text + at;
-        const char *nl = memchr(s, '\n', len - at);
-        size_t n = nl ? (size_t)(nl - s) : len - at;
-        at += n + (nl ? 1 : 0);
-        if (n && s[n - 1] == '\r')
-            n--;
+    memset(en, 0, sizeof *en);
+    *got = 0;
+    for (;;) {
+        const char *s;
+        size_t n, adv;
+        if (!peek_line(r, &s, &n, &adv, e)) {
+            rc = e->code;
+            break;
+        }
+        if (r->line == INT_MAX) {
+            rc = err_set(e, SG_EUSAGE, "more than %d lines", INT_MAX);
+            break;
+        }
+        int line = r->line + 1;
         if (n > QUEUE_MAX_LINE) {
             rc = err_set(e, SG_EUSAGE, "line %d: longer than %d bytes", line,
                          QUEUE_MAX_LINE);
@@ -177,18 +243,80 @@ sg_code queue_parse(const char *text, size_t len, queue *q, sg_err *e)
         const char *t = s;
         size_t tn = n;
         trim(&t, &tn);
+        if (tn && t[0] != '#' && !indented && en->url)
+            break; /* the next entry's URL: left for the next call */
+        r->line = line;
+        r->lo += adv;
         if (tn == 0 || t[0] == '#')
             continue;
         if (!indented)
-            rc = add_url(q, &cap, t, tn, line, e);
-        else if (q->n == 0)
+            rc = add_url(en, t, tn, line, e);
+        else if (!en->url)
             rc = err_set(e, SG_EUSAGE,
                          "line %d: an indented option before any URL", line);
         else
-            rc = add_option(&q->v[q->n - 1], t, tn, line, e);
+            rc = add_option(en, t, tn, line, e);
         if (rc)
             break;
     }
+    if (rc)
+        queue_entry_free(en);
+    else
+        *got = en->url != NULL;
+    return rc;
+}
+
+void queue_entry_free(queue_entry *en)
+{
+    free(en->url);
+    free(en->out);
+    free(en->checksum);
+    memset(en, 0, sizeof *en);
+}
+
+struct mem_src {
+    const char *p;
+    size_t left;
+};
+
+static ptrdiff_t mem_read(void *ud, char *buf, size_t n)
+{
+    struct mem_src *m = ud;
+    if (n > m->left)
+        n = m->left;
+    memcpy(buf, m->p, n);
+    m->p += n;
+    m->left -= n;
+    return (ptrdiff_t)n;
+}
+
+sg_code queue_parse(const char *text, size_t len, queue *q, sg_err *e)
+{
+    struct mem_src m = {text, len};
+    queue_reader r;
+    int cap = 0, got = 0;
+    q->v = NULL;
+    q->n = 0;
+    sg_code rc = queue_reader_init(&r, mem_read, &m, e);
+    while (rc == SG_OK) {
+        queue_entry en;
+        if ((rc = queue_next(&r, &en, &got, e)) || !got)
+            break;
+        if (q->n == cap) {
+            int nc = cap ? cap * 2 : 16;
+            queue_entry *v = nc > 0 ? realloc(q->v, (size_t)nc * sizeof *v)
+                                    : NULL;
+            if (!v) {
+                queue_entry_free(&en);
+                rc = err_set(e, SG_ENOMEM, "out of memory");
+                break;
+            }
+            q->v = v;
+            cap = nc;
+        }
+        q->v[q->n++] = en;
+    }
+    queue_reader_free(&r);
     if (rc)
         queue_free(q);
     return rc;
@@ -196,11 +324,8 @@ sg_code queue_parse(const char *text, size_t len, queue *q, sg_err *e)
 
 void queue_free(queue *q)
 {
-    for (int i = 0; i < q->n; i++) {
-        free(q->v[i].url);
-        free(q->v[i].out);
-        free(q->v[i].checksum);
-    }
+    for (int i = 0; i < q->n; i++)
+        queue_entry_free(&q->v[i]);
     free(q->v);
     q->v = NULL;
     q->n = 0;

@@ -23,11 +23,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "err.h"
 
 #define QUEUE_MAX_LINE 65536   /* longest line accepted, in bytes */
-#define QUEUE_MAX_ENTRIES 1000000
+#define QUEUE_READ_BUF (4 * QUEUE_MAX_LINE) /* a reader's buffer */
 
 typedef struct queue_entry {
     char *url;      /* heap */
@@ -41,6 +42,37 @@ typedef struct queue {
     queue_entry *v;
     int n;
 } queue;
+
+/* Reads up to n bytes into buf: how many, 0 at the end, -1 with errno
+ * set on failure. */
+typedef ptrdiff_t (*queue_read_fn)(void *ud, char *buf, size_t n);
+
+/* A queue read as a stream, one entry at a time: memory stays the size
+ * of its buffer whatever the length of the queue. */
+typedef struct queue_reader {
+    queue_read_fn rd;
+    void *ud;
+    char *buf;
+    size_t cap, lo, hi; /* unread bytes are buf[lo, hi) */
+    int eof;
+    int bom_done;       /* the start was checked for a byte order mark */
+    int line;           /* lines consumed */
+} queue_reader;
+
+/* Start reading through rd(ud).  SG_OK or SG_ENOMEM; free the reader
+ * with queue_reader_free either way. */
+sg_code queue_reader_init(queue_reader *r, queue_read_fn rd, void *ud,
+                          sg_err *e);
+void queue_reader_free(queue_reader *r);
+
+/* The next entry, with its options: *got 1 and *en filled (free it with
+ * queue_entry_free), or *got 0 at the end.  SG_EUSAGE with "line N: ..."
+ * when the text is malformed there (the reader is then done), SG_EIO
+ * when rd failed, SG_ENOMEM; *en is then empty. */
+sg_code queue_next(queue_reader *r, queue_entry *en, int *got, sg_err *e);
+
+/* Free an entry's strings; it is left empty. */
+void queue_entry_free(queue_entry *en);
 
 /* Parse len bytes of text.  On success *q holds the entries in file order
  * (free with queue_free).  SG_EUSAGE with "line N: ..." when the text is
