@@ -4,51 +4,15 @@
  * summary and its exit status.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "events.h"
 #include "progress.h"
-
-/* The whole of a queue file ("-": standard input), NUL-terminated. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    if (!f)
-        return NULL;
-    for (;;) {
-        if (cap - n < 65536) {
-            char *nb = realloc(buf, cap ? cap * 2 : 65536);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                errno = ENOMEM;
-                break;
-            }
-            buf = nb;
-            cap = cap ? cap * 2 : 65536;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                free(buf);
-                buf = NULL;
-            }
-            break;
-        }
-    }
-    if (buf)
-        buf[n] = '\0';
-    *len = n;
-    if (f != stdin)
-        fclose(f);
-    return buf;
-}
 
 struct failure {
     int line;
@@ -56,12 +20,15 @@ struct failure {
     char *msg;
 };
 
+#define FAILURES_KEPT 100 /* failures listed at the end; the rest counted */
+
 struct batch_cli {
     progress_view view;
     events ev;
     int json;
-    struct failure *failed;
-    int nfailed;
+    struct failure *failed; /* the first FAILURES_KEPT, in order of */
+    int nfailed;            /* occurrence */
+    struct failure first;   /* the first in queue order */
 };
 
 static void on_batch_event(const sg_batch_event *ev, void *ud)
@@ -72,6 +39,13 @@ static void on_batch_event(const sg_batch_event *ev, void *ud)
     else
         progress_event(ev, &c->view);
     if (ev->state != SG_ENTRY_FAILED)
+        return;
+    if (!c->first.line || ev->line < c->first.line) {
+        free(c->first.msg);
+        c->first = (struct failure){ev->line, ev->http_status,
+                                    strdup(ev->error)};
+    }
+    if (c->nfailed == FAILURES_KEPT)
         return;
     struct failure *v = realloc(c->failed, (size_t)(c->nfailed + 1) * sizeof *v);
     if (!v)
@@ -109,10 +83,7 @@ static void json_end(struct batch_cli *c, const sg_batch *b, sg_code rc)
     sg_batch_status st;
     sg_batch_counts(b, &st);
     const char *msg = sg_batch_error(b);
-    const struct failure *first = NULL;
-    for (int i = 0; i < c->nfailed; i++)
-        if (!first || c->failed[i].line < first->line)
-            first = &c->failed[i];
+    const struct failure *first = c->first.line ? &c->first : NULL;
     if (rc == SG_OK || msg[0] || !first) {
         events_batch_end(&c->ev, &st, cli_exit_status(rc),
                          msg[0] ? msg : sg_strerror(rc), 0);
@@ -135,11 +106,11 @@ int cli_batch(cli_opts *cl)
     sg_batch_options *bo = &cl->bo;
     int quiet = cl->quiet, json = cl->json;
     bo->dl = cl->o;
-    size_t len = 0;
     struct batch_cli c = {0};
     events_init(&c.ev, stdout);
-    char *text = slurp(file, &len);
-    if (!text) {
+    int stdin_queue = strcmp(file, "-") == 0;
+    int fd = stdin_queue ? 0 : open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         const char *what = strcmp(file, "-") == 0 ? "standard input" : file;
         const char *why = strerror(errno);
         fprintf(stderr, "segget: cannot read %s: %s\n", what, why);
@@ -163,8 +134,9 @@ int cli_batch(cli_opts *cl)
     bo->dl.notice = on_batch_notice;
     bo->dl.userdata = &c;
     sg_batch *b = NULL;
-    sg_code rc = sg_batch_new(&b, text, len, bo);
-    free(text);
+    sg_code rc = sg_batch_open(&b, fd, bo);
+    if (!stdin_queue)
+        close(fd);
     if (rc == SG_OK) {
         cli_catch_signals(NULL, b);
         rc = sg_batch_run(b);
@@ -197,10 +169,15 @@ int cli_batch(cli_opts *cl)
         for (int i = 0; i < c.nfailed; i++)
             fprintf(stderr, "segget: failed: line %d: %s\n",
                     c.failed[i].line, c.failed[i].msg ? c.failed[i].msg : "");
+        if (st.failed > c.nfailed)
+            fprintf(stderr, "segget: and %d more failed (--json lists "
+                            "every one)\n",
+                    st.failed - c.nfailed);
     }
     for (int i = 0; i < c.nfailed; i++)
         free(c.failed[i].msg);
     free(c.failed);
+    free(c.first.msg);
     sg_batch_free(b);
     return cli_exit_status(rc);
 }

@@ -405,10 +405,21 @@ SG_API int sg_batch_shard_auto(int *index, int *count, char *msg,
 /* Parse len bytes of queue text and check it whole: every line, URL,
  * option and output name, and that no two entries (of the whole queue,
  * not only this shard) save to the same name.  No network I/O and no file
- * is written.  *out as sg_download_new: free it whatever the result;
- * sg_batch_error() explains a failure ("line 7: ..."). */
+ * is written.  The text is copied.  *out as sg_download_new: free it
+ * whatever the result; sg_batch_error() explains a failure ("line 7:
+ * ..."). */
 SG_API sg_code sg_batch_new(sg_batch **out, const char *text, size_t len,
                      const sg_batch_options *o);
+
+/* As sg_batch_new, for a queue read from fd (a file, a pipe, standard
+ * input) to its end, as a stream: memory does not grow with the length
+ * of the queue (its names are checked through a temporary file in
+ * $TMPDIR, else /tmp).  The queue is read twice, now and by
+ * sg_batch_run: a regular file from where fd stood (it must not change
+ * in between: the run then fails), anything else is copied to an
+ * unlinked temporary file as it is read.  fd stays the caller's. */
+SG_API sg_code sg_batch_open(sg_batch **out, int fd,
+                             const sg_batch_options *o);
 
 /* Run the batch.  Returns SG_OK when every entry is DONE or SKIPPED;
  * SG_EINTERRUPTED after sg_batch_cancel(); otherwise the code of the

@@ -2,37 +2,42 @@
 /*
  * batch.c - a queue of downloads (sg_batch_*).
  *
- *   queue text ──> entries: URL, name, checksum, connections; duplicates
- *        │         refused; this shard's entries kept
- *        v
- *   decide, per entry, from the queue journal and the directory:
+ *   queue text, read as a stream, twice:
+ *   1. sg_batch_new checks it whole: every line, URL, option and name,
+ *      of every shard; each name leaves a hashed record (qnames.c), and
+ *      equal hashes are compared by reading their lines again
+ *   2. sg_batch_run reads it again (batch_run.c) and keeps a window of
+ *      this shard's entries: at most -j fetching and WINDOW_AHEAD
+ *      waiting.  Per entry, from the queue journal and the directory:
  *        verified and present ──> skipped (or revalidated with refresh)
  *        NAME.segget present ──> large: a download resumes it
  *        otherwise ──> small first
- *        │
- *   claim the names (one transaction) ──> run, every entry a download
- *   on the batch's one engine (engine.h):
+ *      claimed (a transaction per refill) ──> run, every entry a
+ *      download on the batch's one engine (engine.h):
  *        small: its first GET is all of it ──> committer (sync, commit,
  *               rename)
  *        large: the first GET's bytes are kept; the download goes on
  *               with the connections its host can spare; its verified
  *               row goes through the same committer before its rename
- *        │
- *   sync the directories of new files; the first failure decides the code
  *
- * -j bounds the entries being fetched at once; --max-per-host the
- * connections to one host, counting one per small file and the
- * connections of each large download (libcurl enforces it too).
+ * Memory is the window's, whatever the length of the queue.  -j bounds
+ * the entries being fetched at once; --max-per-host the connections to
+ * one host, counting one per small file and the connections of each
+ * large download (libcurl enforces it too).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "batch.h"
 #include "download.h"
 #include "name.h"
 #include "output.h"
+#include "qnames.h"
 #include "sums.h"
 #include "util.h"
 
@@ -59,7 +64,7 @@ void batch_emit(sg_batch *b, struct bent *en)
 {
     if (!b->o.event)
         return;
-    sg_batch_event ev = {.line = en->q->line,
+    sg_batch_event ev = {.line = en->q.line,
                          .state = en->state,
                          .url = en->shown,
                          .path = en->path,
@@ -77,6 +82,11 @@ void batch_state(struct bent *en, sg_entry_state s)
     b->done += s == SG_ENTRY_DONE;
     b->skipped += s == SG_ENTRY_SKIPPED;
     b->failed += s == SG_ENTRY_FAILED;
+    if (s == SG_ENTRY_FAILED &&
+        (!b->first_failed || en->q.line < b->first_failed)) {
+        b->first_failed = en->q.line;
+        b->first_code = en->code;
+    }
     batch_emit(b, en);
 }
 
@@ -90,29 +100,95 @@ void batch_fail(struct bent *en, sg_code code, int http_status,
     batch_state(en, SG_ENTRY_FAILED);
 }
 
-/* The index of url's host in b->hosts (added when new), or -1. */
-static int host_of(sg_batch *b, const char *url, sg_err *e)
+/* FNV-1a over n bytes (queue_hash's, for a name). */
+static uint64_t hash_n(const char *s, size_t n)
 {
-    char *h = eng_url_host(url);
-    if (!h) {
-        err_set(e, SG_ENOMEM, "out of memory");
-        return -1;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3ull;
     }
-    for (int i = 0; i < b->nhosts; i++)
-        if (strcmp(b->hosts[i].name, h) == 0) {
-            free(h);
-            return i;
+    return h;
+}
+
+static sg_code hosts_grow(sg_batch *b, sg_err *e)
+{
+    size_t n = b->htab ? (b->hmask + 1) * 2 : 256;
+    struct host **t = calloc(n, sizeof *t);
+    if (!t)
+        return err_set(e, SG_ENOMEM, "out of memory");
+    for (struct host *h = b->hosts; h; h = h->lnext) {
+        size_t i = hash_n(h->name, strlen(h->name)) & (n - 1);
+        h->chain = t[i];
+        t[i] = h;
+    }
+    free(b->htab);
+    b->htab = t;
+    b->hmask = n - 1;
+    return SG_OK;
+}
+
+/* url's host, found or added, with one more reference; NULL when out of
+ * memory or unparsable (e says). */
+static struct host *host_get(sg_batch *b, const char *url, sg_err *e)
+{
+    char *name = eng_url_host(url);
+    if (!name) {
+        err_set(e, SG_ENOMEM, "out of memory");
+        return NULL;
+    }
+    uint64_t hv = hash_n(name, strlen(name));
+    for (struct host *h = b->htab ? b->htab[hv & b->hmask] : NULL; h;
+         h = h->chain)
+        if (strcmp(h->name, name) == 0) {
+            free(name);
+            h->refs++;
+            return h;
         }
-    struct host *v = realloc(b->hosts, (size_t)(b->nhosts + 1) * sizeof *v);
-    if (!v) {
+    struct host *h = calloc(1, sizeof *h);
+    if (!h || (b->nhosts + 1 > (b->htab ? b->hmask + 1 : 0) &&
+               hosts_grow(b, e))) {
         free(h);
+        free(name);
         err_set(e, SG_ENOMEM, "out of memory");
-        return -1;
+        return NULL;
     }
-    b->hosts = v;
-    v[b->nhosts] = (struct host){.name = h};
-    cap_init(&v[b->nhosts].cap, b->o.max_per_host);
-    return b->nhosts++;
+    h->name = name;
+    h->refs = 1;
+    cap_init(&h->cap, b->o.max_per_host);
+    h->chain = b->htab[hv & b->hmask];
+    b->htab[hv & b->hmask] = h;
+    h->lnext = b->hosts;
+    if (b->hosts)
+        b->hosts->lprev = h;
+    b->hosts = h;
+    b->nhosts++;
+    return h;
+}
+
+static void host_free(sg_batch *b, struct host *h)
+{
+    struct host **pp = &b->htab[hash_n(h->name, strlen(h->name)) & b->hmask];
+    while (*pp != h)
+        pp = &(*pp)->chain;
+    *pp = h->chain;
+    if (h->lprev)
+        h->lprev->lnext = h->lnext;
+    else
+        b->hosts = h->lnext;
+    if (h->lnext)
+        h->lnext->lprev = h->lprev;
+    b->nhosts--;
+    free(h->name);
+    free(h);
+}
+
+void batch_host_put(sg_batch *b, struct host *h)
+{
+    /* A host that capped its connections is remembered: its next
+     * entries start from the cap. */
+    if (h && --h->refs == 0 && !h->cap.capped)
+        host_free(b, h);
 }
 
 static sg_code copy_options(sg_batch *b, const sg_batch_options *o)
@@ -171,180 +247,387 @@ static sg_code check(const sg_batch_options *o, sg_err *e)
     return download_check(&o->dl, e);
 }
 
-/* The entry's name below the directory, and its three paths. */
-static sg_code name_entry(sg_batch *b, struct bent *en)
+/* The name q saves to, below the directory (heap).  SG_EUSAGE with
+ * "line N: ..." when its URL is not one. */
+static sg_code entry_name(const queue_entry *q, char **name, sg_err *e)
 {
-    sg_err *e = &b->err;
     char *urlpath = NULL;
-    sg_code rc = eng_url_check(en->q->url, &urlpath, e);
+    *name = NULL;
+    sg_code rc = eng_url_check(q->url, &urlpath, e);
     if (rc) {
         char *why = strdup(err_msg(e));
         err_reset(e);
-        rc = err_set(e, rc, "line %d: %s", en->q->line, why ? why : "");
+        rc = err_set(e, rc, "line %d: %s", q->line, why ? why : "");
         free(why);
         return rc;
     }
-    en->name = en->q->out ? strdup(en->q->out) : name_from_path(urlpath);
+    *name = q->out ? strdup(q->out) : name_from_path(urlpath);
     free(urlpath);
-    if (!en->name || !(en->path = path_join(b->dir, en->name)) ||
+    return *name ? SG_OK : err_set(e, SG_ENOMEM, "out of memory");
+}
+
+/* --checksum-file's entry for name into spec, or SG_EUSAGE: every entry
+ * without its own checksum= must be listed. */
+static sg_code listed(const sg_batch *b, const queue_entry *q,
+                      const char *name, char *spec, size_t cap, sg_err *e)
+{
+    if (!sums_find(b->sums, name, spec, cap))
+        return err_set(e, SG_EUSAGE, "line %d: %s is not listed in %s",
+                       q->line, name, b->o.dl.checksum_file);
+    checksum sum;
+    return checksum_parse(spec, &sum, e);
+}
+
+sg_code batch_entry(sg_batch *b, struct bent *en)
+{
+    sg_err *e = &b->err;
+    sg_code rc = entry_name(&en->q, &en->name, e);
+    if (rc)
+        return rc;
+    if (!(en->path = path_join(b->dir, en->name)) ||
         !(en->part = str_cat(en->path, ".part")) ||
         !(en->jpath = str_cat(en->path, ".segget")) ||
-        !(en->shown = eng_url_redact(en->q->url)))
+        !(en->shown = eng_url_redact(en->q.url)))
         return err_set(e, SG_ENOMEM, "out of memory");
-    en->connections = en->q->connections ? en->q->connections
-                                         : b->o.dl.connections;
-    if (!en->q->checksum && b->sums) {
-        /* --checksum-file: every entry must be listed, by its name. */
+    if (!(en->host = host_get(b, en->q.url, e)))
+        return e->code;
+    en->connections = en->q.connections ? en->q.connections
+                                        : b->o.dl.connections;
+    if (!en->q.checksum && b->sums) {
         char spec[160];
-        if (!sums_find(b->sums, en->name, spec, sizeof spec))
-            return err_set(e, SG_EUSAGE, "line %d: %s is not listed in %s",
-                           en->q->line, en->name, b->o.dl.checksum_file);
+        if ((rc = listed(b, &en->q, en->name, spec, sizeof spec, e)))
+            return rc;
         if (!(en->sum = strdup(spec)))
             return err_set(e, SG_ENOMEM, "out of memory");
-    }
-    const char *spec = en->q->checksum ? en->q->checksum : en->sum;
-    if (spec) {
-        checksum sum;
-        if ((rc = checksum_parse(spec, &sum, e)))
-            return rc;
     }
     return SG_OK;
 }
 
-static int by_name(const void *a, const void *b)
+void batch_entry_free(struct bent *en)
 {
-    const struct bent *x = *(struct bent *const *)a;
-    const struct bent *y = *(struct bent *const *)b;
-    int c = strcmp(x->name, y->name);
-    return c ? c : x->q->line - y->q->line;
+    sg_batch *b = en->b;
+    if (en->prev)
+        en->prev->next = en->next;
+    else if (b->head == en)
+        b->head = en->next;
+    if (en->next)
+        en->next->prev = en->prev;
+    else if (b->tail == en)
+        b->tail = en->prev;
+    batch_host_put(b, en->host);
+    free(en->shown), free(en->name), free(en->path);
+    free(en->part), free(en->jpath), free(en->error), free(en->sum);
+    qrow_cleanup(&en->row);
+    queue_entry_free(&en->q);
+    free(en);
 }
 
-static int ends_with(const char *s, const char *sfx, size_t *stem)
-{
-    size_t n = strlen(s), k = strlen(sfx);
-    *stem = n - k;
-    return n > k && strcmp(s + n - k, sfx) == 0;
-}
+/* Every file a download makes beside NAME (SQLite adds -wal and -shm to
+ * its journal). */
+static const char *const beside[] = {".part", ".segget", ".segget-wal",
+                                     ".segget-shm"};
 
-/* No two entries may write the same file: the same name, or one's name
- * being another's NAME.part, NAME.segget or the journal's -wal and -shm
- * files. */
-static sg_code check_names(sg_batch *b, struct bent *all, int n)
+/* The first reading's checks of one entry, and its records. */
+static sg_code check_entry(sg_batch *b, const queue_entry *q, qnames *qn,
+                           sg_err *e)
 {
-    struct bent **v = malloc((size_t)(n ? n : 1) * sizeof *v);
-    if (!v)
-        return err_set(&b->err, SG_ENOMEM, "out of memory");
-    for (int i = 0; i < n; i++)
-        v[i] = &all[i];
-    qsort(v, (size_t)n, sizeof *v, by_name);
-    sg_code rc = SG_OK;
-    for (int i = 0; i + 1 < n && !rc; i++)
-        if (strcmp(v[i]->name, v[i + 1]->name) == 0)
-            rc = err_set(&b->err, SG_EUSAGE,
-                         "lines %d and %d both save to %s; give one of "
-                         "them another out=",
-                         v[i]->q->line, v[i + 1]->q->line, v[i]->name);
-    for (int i = 0; i < n && !rc; i++) {
-        /* Every file a download makes beside NAME (SQLite adds -wal and
-         * -shm to its journal). */
-        static const char *const sfx[] = {".part", ".segget",
-                                          ".segget-wal", ".segget-shm"};
-        size_t stem;
-        if (strcmp(v[i]->name, ".segget-queue") == 0 ||
-            strncmp(v[i]->name, ".segget-queue-", 14) == 0)
-            rc = err_set(&b->err, SG_EUSAGE, "line %d: %s is reserved",
-                         v[i]->q->line, v[i]->name);
-        for (int k = 0; k < 4 && !rc; k++) {
-            if (!ends_with(v[i]->name, sfx[k], &stem))
-                continue;
-            struct bent key = {.name = strndup(v[i]->name, stem)};
-            queue_entry kq = {.line = 0};
-            key.q = &kq;
-            struct bent *kp = &key, **hit = NULL;
-            if (!key.name) {
-                rc = err_set(&b->err, SG_ENOMEM, "out of memory");
-                break;
-            }
-            /* Any entry with that exact name sorts at or after kp. */
-            struct bent **lo = v, **hi = v + n;
-            while (lo < hi) {
-                struct bent **mid = lo + (hi - lo) / 2;
-                if (by_name(mid, &kp) < 0)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            if (lo < v + n && strcmp((*lo)->name, key.name) == 0)
-                hit = lo;
-            if (hit)
-                rc = err_set(&b->err, SG_EUSAGE,
-                             "line %d saves to %s, which line %d uses for "
-                             "its partial data",
-                             v[i]->q->line, v[i]->name, (*hit)->q->line);
-            free(key.name);
-        }
+    char *name;
+    sg_code rc = entry_name(q, &name, e);
+    if (rc)
+        return rc;
+    size_t n = strlen(name);
+    char spec[160];
+    if (strcmp(name, ".segget-queue") == 0 ||
+        strncmp(name, ".segget-queue-", 14) == 0)
+        rc = err_set(e, SG_EUSAGE, "line %d: %s is reserved", q->line, name);
+    else if (!q->checksum && b->sums)
+        rc = listed(b, q, name, spec, sizeof spec, e);
+    if (!rc)
+        rc = qnames_add(qn, hash_n(name, n), (uint32_t)q->line, QN_NAME, e);
+    for (int k = 0; k < 4 && !rc; k++) {
+        size_t sl = strlen(beside[k]);
+        if (n > sl && strcmp(name + n - sl, beside[k]) == 0)
+            rc = qnames_add(qn, hash_n(name, n - sl), (uint32_t)q->line,
+                            QN_STEM, e);
     }
-    free(v);
+    free(name);
     return rc;
+}
+
+/* Is b (a QN_STEM line's name) a's name plus one of beside[]? */
+static int stem_of(const char *a, const char *b)
+{
+    size_t n = strlen(a);
+    if (strncmp(a, b, n) != 0)
+        return 0;
+    for (int k = 0; k < 4; k++)
+        if (strcmp(b + n, beside[k]) == 0)
+            return 1;
+    return 0;
+}
+
+static int by_line(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Read the queue again for the names of the pairs' lines and compare
+ * them: SG_EUSAGE naming the first real collision (in queue order),
+ * else SG_OK. */
+static sg_code verify(sg_batch *b, const qname_pair *p, size_t n, sg_err *e)
+{
+    size_t nl = 0;
+    uint32_t *lines = malloc(2 * n * sizeof *lines);
+    char **names = calloc(2 * n, sizeof *names);
+    queue_reader r = {0};
+    sg_code rc = SG_OK;
+    if (!lines || !names) {
+        rc = err_set(e, SG_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        lines[nl++] = p[i].a, lines[nl++] = p[i].b;
+    qsort(lines, nl, sizeof *lines, by_line);
+    size_t u = 0;
+    for (size_t i = 0; i < nl; i++)
+        if (!u || lines[u - 1] != lines[i])
+            lines[u++] = lines[i];
+    nl = u;
+    if ((rc = batch_rewind(b, e)) ||
+        (rc = queue_reader_init(&r, batch_read, &b->src, e)))
+        goto out;
+    size_t at = 0;
+    while (at < nl) {
+        queue_entry q;
+        int got;
+        if ((rc = queue_next(&r, &q, &got, e)))
+            goto out;
+        if (!got)
+            break;
+        if ((uint32_t)q.line == lines[at])
+            rc = entry_name(&q, &names[at++], e);
+        queue_entry_free(&q);
+        if (rc)
+            goto out;
+    }
+    const qname_pair *worst = NULL;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t *a = bsearch(&p[i].a, lines, nl, sizeof *lines, by_line);
+        uint32_t *c = bsearch(&p[i].b, lines, nl, sizeof *lines, by_line);
+        const char *na = a ? names[a - lines] : NULL;
+        const char *nb = c ? names[c - lines] : NULL;
+        if (!na || !nb)
+            continue;
+        int same = p[i].kind_b == QN_NAME ? strcmp(na, nb) == 0
+                                          : stem_of(na, nb);
+        uint32_t lo = p[i].a < p[i].b ? p[i].a : p[i].b;
+        if (same && (!worst || lo < (worst->a < worst->b ? worst->a
+                                                          : worst->b)))
+            worst = &p[i];
+    }
+    if (worst) {
+        const char *na = names[(uint32_t *)bsearch(&worst->a, lines, nl,
+                                                   sizeof *lines, by_line) -
+                               lines];
+        const char *nb = names[(uint32_t *)bsearch(&worst->b, lines, nl,
+                                                   sizeof *lines, by_line) -
+                               lines];
+        if (worst->kind_b == QN_NAME)
+            rc = err_set(e, SG_EUSAGE,
+                         "lines %u and %u both save to %s; give one of "
+                         "them another out=",
+                         worst->a, worst->b, na);
+        else
+            rc = err_set(e, SG_EUSAGE,
+                         "line %u saves to %s, which line %u uses for its "
+                         "partial data",
+                         worst->b, nb, worst->a);
+    }
+out:
+    queue_reader_free(&r);
+    for (size_t i = 0; names && i < 2 * n; i++)
+        free(names[i]);
+    free(names);
+    free(lines);
+    return rc;
+}
+
+/* The first reading: check every entry of the queue, count this shard's,
+ * then find the names that collide. */
+static sg_code check_queue(sg_batch *b)
+{
+    sg_err *e = &b->err;
+    qnames qn;
+    queue_reader r = {0};
+    int any = 0;
+    sg_code rc = qnames_init(&qn, NAMES_RUN, e);
+    if (!rc)
+        rc = queue_reader_init(&r, batch_read, &b->src, e);
+    while (!rc) {
+        queue_entry q;
+        int got;
+        if ((rc = queue_next(&r, &q, &got, e)) || !got)
+            break;
+        any = 1;
+        rc = check_entry(b, &q, &qn, e);
+        if (!rc && queue_in_shard(q.url, b->o.shard_index,
+                                  b->o.shard_count))
+            b->total++;
+        queue_entry_free(&q);
+    }
+    queue_reader_free(&r);
+    if (!rc && !any)
+        rc = err_set(e, SG_EUSAGE, "the queue holds no URL");
+    enum { PAGE = 256 };
+    qname_pair page[PAGE];
+    for (size_t skip = 0; !rc;) {
+        size_t n;
+        int more;
+        if ((rc = qnames_pairs(&qn, skip, page, PAGE, &n, &more, e)) || !n)
+            break;
+        if ((rc = verify(b, page, n, e)) || !more)
+            break;
+        skip += n;
+    }
+    qnames_free(&qn);
+    return rc;
+}
+
+ptrdiff_t batch_read(void *ud, char *buf, size_t n)
+{
+    struct qsource *s = ud;
+    if (s->fd < 0) {
+        size_t left = s->len - (size_t)s->at;
+        if (n > left)
+            n = left;
+        memcpy(buf, s->mem + s->at, n);
+        s->at += (off_t)n;
+        return (ptrdiff_t)n;
+    }
+    for (;;) {
+        ssize_t got = s->copy_from >= 0 ? read(s->copy_from, buf, n)
+                                        : pread(s->fd, buf, n, s->at);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got > 0 && s->copy_from >= 0) {
+            /* The pipe's copy, for the second reading. */
+            for (ssize_t w = 0, k; w < got; w += k)
+                if ((k = pwrite(s->fd, buf + w, (size_t)(got - w),
+                                s->at + w)) <= 0)
+                    return -1;
+        }
+        if (got > 0)
+            s->at += got;
+        return got;
+    }
+}
+
+sg_code batch_rewind(sg_batch *b, sg_err *e)
+{
+    struct qsource *s = &b->src;
+    if (s->copy_from >= 0) {
+        /* The first reading is over: the copy has the whole queue. */
+        s->copy_from = -1;
+        s->start = 0;
+    }
+    s->at = s->start;
+    struct stat now;
+    if (s->fd >= 0 && b->st.st_ino && fstat(s->fd, &now) == 0 &&
+        (now.st_size != b->st.st_size ||
+         now.st_mtim.tv_sec != b->st.st_mtim.tv_sec ||
+         now.st_mtim.tv_nsec != b->st.st_mtim.tv_nsec))
+        return err_set(e, SG_EUSAGE,
+                       "the queue file changed while the batch ran; run "
+                       "it again");
+    return SG_OK;
+}
+
+/* An unlinked temporary file for a copy of the queue. */
+static int temp_copy(void)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    int fd = -1;
+#ifdef O_TMPFILE
+    fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+    if (fd < 0) {
+        char *path = str_cat(dir, "/segget-queue-XXXXXX");
+        if (path && (fd = mkstemp(path)) >= 0)
+            (void)unlink(path);
+        free(path);
+    }
+    return fd;
+}
+
+/* Everything sg_batch_new and sg_batch_open share once the source is
+ * set. */
+static sg_code batch_init(sg_batch *b, const sg_batch_options *o)
+{
+    sg_code rc;
+    if ((rc = check(o, &b->err)) || (rc = copy_options(b, o)) ||
+        (o->dl.checksum_file &&
+         (rc = sums_load(o->dl.checksum_file, &b->sums, &b->err))))
+        return rc;
+    int missing = 0; /* sg_batch_run makes the directory */
+    if (b->dir && (rc = output_check_dirs(b->dir, &missing, &b->err)))
+        return rc;
+    return check_queue(b);
+}
+
+static sg_batch *batch_alloc(void)
+{
+    sg_batch *b = calloc(1, sizeof *b);
+    if (b) {
+        b->src.fd = -1;
+        b->src.copy_from = -1;
+    }
+    return b;
 }
 
 sg_code sg_batch_new(sg_batch **out, const char *text, size_t len,
                      const sg_batch_options *o)
 {
-    sg_batch *b = calloc(1, sizeof *b);
+    sg_batch *b = batch_alloc();
     *out = b;
     if (!b)
         return SG_ENOMEM;
-    sg_code rc;
-    struct bent *all = NULL;
-    if ((rc = check(o, &b->err)) || (rc = copy_options(b, o)) ||
-        (rc = queue_parse(text, len, &b->q, &b->err)) ||
-        (o->dl.checksum_file &&
-         (rc = sums_load(o->dl.checksum_file, &b->sums, &b->err))))
-        return rc;
-    if (b->q.n == 0)
-        return err_set(&b->err, SG_EUSAGE, "the queue holds no URL");
-    int missing = 0; /* sg_batch_run makes the directory */
-    if (b->dir && (rc = output_check_dirs(b->dir, &missing, &b->err)))
-        return rc;
-    if (!(all = calloc((size_t)b->q.n, sizeof *all)))
+    if (!(b->text = malloc(len ? len : 1)))
         return err_set(&b->err, SG_ENOMEM, "out of memory");
-    int keep = 0;
-    for (int i = 0; i < b->q.n; i++) {
-        all[i].b = b;
-        all[i].q = &b->q.v[i];
-        if ((rc = name_entry(b, &all[i])))
-            goto out;
-        keep += queue_in_shard(all[i].q->url, o->shard_index,
-                               o->shard_count);
+    memcpy(b->text, text, len);
+    b->src.mem = b->text;
+    b->src.len = len;
+    return batch_init(b, o);
+}
+
+sg_code sg_batch_open(sg_batch **out, int fd, const sg_batch_options *o)
+{
+    sg_batch *b = batch_alloc();
+    *out = b;
+    if (!b)
+        return SG_ENOMEM;
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return err_set(&b->err, SG_EIO, "cannot read the queue: %s",
+                       strerror(errno));
+    if (S_ISREG(st.st_mode)) {
+        off_t at = lseek(fd, 0, SEEK_CUR);
+        b->src.start = b->src.at = at < 0 ? 0 : at;
+        b->st = st;
+        if ((b->src.fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+            return err_set(&b->err, SG_EIO, "cannot read the queue: %s",
+                           strerror(errno));
+    } else {
+        if ((b->src.fd = temp_copy()) < 0)
+            return err_set(&b->err, SG_EIO,
+                           "cannot make a temporary copy of the queue: %s",
+                           strerror(errno));
+        b->src.copy_from = fd;
     }
-    if ((rc = check_names(b, all, b->q.n)))
-        goto out;
-    /* Keep this shard's entries; free the others' strings. */
-    if (!(b->e = calloc((size_t)(keep ? keep : 1), sizeof *b->e))) {
-        rc = err_set(&b->err, SG_ENOMEM, "out of memory");
-        goto out;
-    }
-    for (int i = 0; i < b->q.n; i++) {
-        struct bent *en = &all[i];
-        if (queue_in_shard(en->q->url, o->shard_index, o->shard_count)) {
-            b->e[b->n++] = *en;
-            memset(en, 0, sizeof *en);
-        }
-    }
-    for (int i = 0; i < b->n; i++)
-        if ((b->e[i].host = host_of(b, b->e[i].q->url, &b->err)) < 0) {
-            rc = b->err.code;
-            goto out;
-        }
-out:
-    for (int i = 0; all && i < b->q.n; i++) {
-        free(all[i].shown), free(all[i].name), free(all[i].path);
-        free(all[i].part), free(all[i].jpath), free(all[i].sum);
-    }
-    free(all);
-    free(b->sums);
-    b->sums = NULL;
+    sg_code rc = batch_init(b, o);
+    b->src.copy_from = -1; /* the caller's: never read again */
     return rc;
 }
 
@@ -361,15 +644,15 @@ const char *sg_batch_error(const sg_batch *b)
 void sg_batch_counts(const sg_batch *b, sg_batch_status *st)
 {
     memset(st, 0, sizeof *st);
-    st->total = b->n;
+    st->total = b->total;
     st->done = b->done;
     st->skipped = b->skipped;
     st->failed = b->failed;
     st->active = b->active;
     int64_t bytes = b->bytes;
-    for (int i = 0; i < b->n; i++)
-        if (b->e[i].dl)
-            bytes += download_received(b->e[i].dl);
+    for (const struct bent *en = b->head; en; en = en->next)
+        if (en->dl)
+            bytes += download_received(en->dl);
     st->bytes = bytes;
     st->rate = b->meter.rate > 0 ? b->meter.rate : 0;
     st->elapsed = b->t0 ? (double)(now_ms() - b->t0) / 1000.0 : 0;
@@ -379,30 +662,30 @@ void sg_batch_free(sg_batch *b)
 {
     if (!b)
         return;
-    for (int i = 0; i < b->n; i++) {
-        struct bent *en = &b->e[i];
-        free(en->shown), free(en->name), free(en->path);
-        free(en->part), free(en->jpath), free(en->error), free(en->sum);
-        qrow_cleanup(&en->row);
+    while (b->head) {
+        struct bent *en = b->head;
         sg_download_free(en->dl);
+        en->dl = NULL;
+        batch_entry_free(en);
     }
-    free(b->e);
+    while (b->hosts)
+        host_free(b, b->hosts);
+    free(b->htab);
     free(b->sums);
-    for (int i = 0; i < b->nhosts; i++)
-        free(b->hosts[i].name);
-    free(b->hosts);
     for (int i = 0; b->headers && i < b->o.dl.nheaders; i++)
         free(b->headers[i]);
     free(b->headers);
     for (int i = 0; i < b->ndirs; i++)
         free(b->dirs[i]);
-    free(b->dirs);
+    queue_reader_free(&b->rd);
+    if (b->src.fd >= 0)
+        close(b->src.fd);
+    free(b->text);
     free(b->ua);
     free(b->userpwd);
     free(b->proxy);
     download_strings_free(b->strs);
     free(b->dir);
-    queue_free(&b->q);
     err_reset(&b->err);
     free(b);
 }

@@ -7,6 +7,9 @@
 #define SG_BATCH_H
 
 #include <stdatomic.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #include "checksum.h"
 #include "commit.h"
@@ -18,31 +21,45 @@
 #include "sched.h"
 
 #define STATUS_MS 200
-#define SCAN_AHEAD 256 /* queued entries looked at for a free host */
+#define WINDOW_AHEAD 256   /* queued entries held beyond -j: the ones whose
+                              host is full are passed over */
+#define NAMES_RUN (1 << 19) /* records per run of the names check (8 MiB) */
+#define DIRS_MAX 256        /* directories remembered for the final sync */
+#define FILL_MS 20          /* the longest the queue is read in one turn */
 
 enum kind { K_SMALL, K_BIG };
 
+/* A host of the entries in the window, in the batch's hash table while
+ * an entry refers to it (or its cap is down: that is remembered). */
 struct host {
     char *name;
-    int busy;      /* connections in use */
-    sched_cap cap; /* how many it serves at once (sched.h) */
-    int refusers;  /* entries it turned away */
-    int said_cap;  /* said once two entries were turned away: one URL
-                      alone may be refused for reasons of its own */
+    struct host *chain;        /* the table's bucket */
+    struct host *lprev, *lnext; /* every host of the table */
+    int refs;                  /* entries of the window on it */
+    int busy;                  /* connections in use */
+    sched_cap cap;             /* how many it serves at once (sched.h) */
+    int refusers;              /* entries it turned away */
+    int said_cap;              /* said once two entries were turned away:
+                                  one URL alone may be refused for reasons
+                                  of its own */
 };
 
+/* An entry of this shard while it is in the window: from when the
+ * queue's second reading reaches it until its outcome. */
 struct bent {
     sg_batch *b;
-    const queue_entry *q;
+    struct bent *prev, *next; /* the window, in queue order */
+    queue_entry q;            /* owned */
     char *shown, *name, *path, *part, *jpath;
     char *sum;       /* its --checksum-file entry ("algo=hex"), or NULL */
-    int host;        /* index in the batch's hosts */
+    struct host *host;
     int connections;
     sg_entry_state state;
     enum kind kind;
     int replace;     /* NAME exists and is ours to replace */
     int part_ours;   /* NAME.part, if any, was made under this queue */
     int conditional; /* revalidate with the row's validators */
+    int claimed;     /* its claim is in the queue journal */
     qrow row;
     sg_download *dl; /* while active */
     int slots;       /* connections it holds on its host */
@@ -55,18 +72,33 @@ struct bent {
     char *error;
 };
 
+/* Where the queue's text is read from, twice: a regular file from an
+ * offset, or a copy in memory.  A queue that is neither (a pipe) is
+ * copied to an unlinked temporary file by the first reading. */
+struct qsource {
+    int fd;          /* -1: mem */
+    off_t start, at;
+    const char *mem;
+    size_t len;
+    int copy_from;   /* >= 0: the first reading reads this pipe and
+                        appends what it reads to fd */
+};
+
 struct sg_batch {
     sg_batch_options o;
     char *ua, *dir, *userpwd, *proxy;
     char *strs[DOWNLOAD_STRINGS]; /* copies for o.dl (download_strings) */
     char **headers;
-    queue q;
-    struct bent *e;
-    int n;
-    struct host *hosts;
-    int nhosts;
+    struct qsource src;
+    char *text;       /* sg_batch_new's copy of the queue, or NULL */
+    struct stat st;   /* the queue file as first read */
+    int total;        /* entries of this shard */
+    char *sums;       /* --checksum-file's text */
+    struct host **htab; /* hosts by name: a power of two of buckets */
+    size_t hmask;
+    size_t nhosts;
+    struct host *hosts; /* the list of them */
     int caps_unsaid;  /* a host's cap went down and is not said yet */
-    char *sums;       /* --checksum-file's text while entries are named */
     sg_err err;
     atomic_int cancel;
     int ran;
@@ -75,17 +107,40 @@ struct sg_batch {
     eng_job job;
     committer *cm;
     journal *j;
-    int cursor;       /* entries before it are not queued */
+    queue_reader rd;
+    int reading;      /* the queue's second reading is not over */
+    struct bent *head, *tail; /* the window */
+    int nqueued;      /* its entries waiting to start */
     int cancelled;    /* the cancel reached every download */
+    int broken;       /* the batch itself failed (b->err says) */
     int active;       /* entries fetching (what -j bounds) */
     int running;      /* entries whose download is not over */
     int done, skipped, failed;
+    int first_failed; /* the line of the first failure in queue order */
+    sg_code first_code;
     int64_t bytes;    /* of finished downloads */
     int64_t t0, last_status;
     rate_meter meter;
-    char **dirs;      /* directories that got new files */
+    char *dirs[DIRS_MAX]; /* directories that got new files */
     int ndirs;
 };
+
+/* Read up to n bytes of the queue from src (queue_read_fn). */
+ptrdiff_t batch_read(void *src, char *buf, size_t n);
+
+/* Rewind src for another reading: SG_OK, or SG_EUSAGE when the queue
+ * file changed since st was taken. */
+sg_code batch_rewind(sg_batch *b, sg_err *e);
+
+/* Make en, an entry of this shard, ready to run: its names and paths,
+ * its host and its checksum.  SG_OK, or the batch's failure. */
+sg_code batch_entry(sg_batch *b, struct bent *en);
+
+/* Let go of en's host. */
+void batch_host_put(sg_batch *b, struct host *h);
+
+/* Free en and everything it owns (its download must be over). */
+void batch_entry_free(struct bent *en);
 
 /* Report en's state to the event callback. */
 void batch_emit(sg_batch *b, struct bent *en);

@@ -30,27 +30,30 @@ static int streq(const char *a, const char *b)
 }
 
 /* Remember the directory of a file just renamed, to sync it once at the
- * end; without memory for that, sync it now.  SG_OK or the sync's
- * failure (in e). */
+ * end; when DIRS_MAX are remembered, sync them now and start again.
+ * SG_OK or a sync's failure (in e). */
 static sg_code note_dir(sg_batch *b, const char *path, sg_err *e)
 {
     const char *slash = strrchr(path, '/');
-    char *d = slash ? strndup(path, (size_t)(slash - path + 1))
-                    : strdup("./");
-    for (int i = 0; d && i < b->ndirs; i++)
-        if (strcmp(b->dirs[i], d) == 0) {
-            free(d);
+    size_t n = slash ? (size_t)(slash - path + 1) : 0;
+    for (int i = 0; i < b->ndirs; i++)
+        if (strlen(b->dirs[i]) == (n ? n : 2) &&
+            strncmp(b->dirs[i], n ? path : "./", n ? n : 2) == 0)
             return SG_OK;
-        }
-    char **v = d ? realloc(b->dirs, (size_t)(b->ndirs + 1) * sizeof *v)
-                 : NULL;
-    if (!v) {
-        free(d);
+    char *d = n ? strndup(path, n) : strdup("./");
+    if (!d)
         return output_sync_dir(path, e);
+    sg_code rc = SG_OK;
+    if (b->ndirs == DIRS_MAX) {
+        for (int i = 0; i < b->ndirs; i++) {
+            if (rc == SG_OK)
+                rc = output_sync_dir(b->dirs[i], e);
+            free(b->dirs[i]);
+        }
+        b->ndirs = 0;
     }
-    b->dirs = v;
-    v[b->ndirs++] = d;
-    return SG_OK;
+    b->dirs[b->ndirs++] = d;
+    return rc;
 }
 
 /* Create the directories of an out= name with subdirectories. */
@@ -139,7 +142,7 @@ static sg_code decide(sg_batch *b, struct bent *en)
     } else {
         en->kind = K_SMALL;
     }
-    if (en->q->out && strchr(en->q->out, '/') &&
+    if (en->q.out && strchr(en->q.out, '/') &&
         (rc = make_parents(en->path, &e))) {
         batch_fail(en, rc, 0, err_msg(&e));
         err_reset(&e);
@@ -151,7 +154,7 @@ static sg_code decide(sg_batch *b, struct bent *en)
  * the host turned connections away (sched_cap). */
 static int host_limit(sg_batch *b, struct bent *en)
 {
-    struct host *h = &b->hosts[en->host];
+    struct host *h = en->host;
     cap_grow(&h->cap, h->busy, now_ms());
     return h->cap.limit < b->o.max_per_host ? h->cap.limit
                                             : b->o.max_per_host;
@@ -161,7 +164,7 @@ static int host_limit(sg_batch *b, struct bent *en)
  * one, or 0 when the host has none free. */
 static int free_slots(sg_batch *b, struct bent *en, int held)
 {
-    int spare = host_limit(b, en) - b->hosts[en->host].busy + held;
+    int spare = host_limit(b, en) - en->host->busy + held;
     return spare < 1 ? 0 : spare < en->connections ? spare : en->connections;
 }
 
@@ -177,7 +180,7 @@ static int grant(sg_download *dl, void *ud, int want)
         n = want;
     if (n <= 0)
         return 0;
-    en->b->hosts[en->host].busy += n - en->slots;
+    en->host->busy += n - en->slots;
     en->slots = n;
     en->kind = K_BIG;
     return n;
@@ -192,7 +195,7 @@ static void release(struct bent *en)
 {
     if (!en->counted)
         return;
-    en->b->hosts[en->host].busy -= en->slots;
+    en->host->busy -= en->slots;
     en->slots = 0;
     en->b->active--;
     en->counted = 0;
@@ -232,7 +235,8 @@ static void committed(commit_item *ci)
     err_reset(&ci->err);
 }
 
-/* dl_hooks.finished: the entry's outcome. */
+/* dl_hooks.finished: the entry's outcome.  Over, it leaves the window;
+ * deferred or interrupted, it waits in it again. */
 static void finished(sg_download *dl, void *ud, sg_code rc, int unchanged)
 {
     struct bent *en = ud;
@@ -243,8 +247,6 @@ static void finished(sg_download *dl, void *ud, sg_code rc, int unchanged)
     if (download_deferred(dl)) {
         /* Its host's cap: again when a connection is free. */
         en->state = SG_ENTRY_QUEUED;
-        if (en - b->e < b->cursor)
-            b->cursor = (int)(en - b->e);
     } else if (rc == SG_OK) {
         if (unchanged)
             en->size = en->row.size;
@@ -257,6 +259,10 @@ static void finished(sg_download *dl, void *ud, sg_code rc, int unchanged)
     }
     en->dl = NULL;
     sg_download_free(dl);
+    if (en->state == SG_ENTRY_QUEUED)
+        b->nqueued++;
+    else
+        batch_entry_free(en);
 }
 
 /* dl_hooks.refused: turned away while others of its host are at work,
@@ -269,7 +275,7 @@ static void finished(sg_download *dl, void *ud, sg_code rc, int unchanged)
 static int refused(sg_download *dl, void *ud, int64_t retry_after)
 {
     struct bent *en = ud;
-    struct host *h = &en->b->hosts[en->host];
+    struct host *h = en->host;
     (void)dl;
     int others = h->busy - en->slots;
     int probe = h->cap.probing;
@@ -294,8 +300,7 @@ static void say_caps(sg_batch *b, int64_t now)
     if (!b->caps_unsaid)
         return;
     b->caps_unsaid = 0;
-    for (int i = 0; i < b->nhosts; i++) {
-        struct host *h = &b->hosts[i];
+    for (struct host *h = b->hosts; h; h = h->lnext) {
         if (!h->cap.capped || h->said_cap || h->refusers < 2)
             continue;
         if (now - h->cap.refused_at < CAP_SAY_MS) {
@@ -331,12 +336,12 @@ static int64_t first_limit(const sg_batch *b)
     return m > (INT64_MAX - 1) / 2 ? INT64_MAX - 1 : 2 * m - 1;
 }
 
-/* Start en as a download on the batch's engine.  0 when its host has
- * no connection free now. */
+/* Start en as a download on the batch's engine (or fail it: it then
+ * leaves the window).  0 when its host has no connection free now. */
 static int start(sg_batch *b, struct bent *en)
 {
     int slots = en->kind == K_BIG ? free_slots(b, en, 0)
-                : b->hosts[en->host].busy < host_limit(b, en) ? 1
+                : en->host->busy < host_limit(b, en) ? 1
                                                               : 0;
     if (slots < 1)
         return 0;
@@ -344,17 +349,19 @@ static int start(sg_batch *b, struct bent *en)
     o.output = en->path;
     o.dir = NULL;
     o.connections = en->kind == K_BIG ? slots : en->connections;
-    o.checksum = en->q->checksum ? en->q->checksum : en->sum;
+    o.checksum = en->q.checksum ? en->q.checksum : en->sum;
     o.checksum_file = NULL; /* read once, by sg_batch_new */
     o.force = o.force || en->replace;
     o.progress = NULL;
     o.notice = entry_notice;
     o.userdata = en;
     sg_download *dl = NULL;
-    sg_code rc = sg_download_new(&dl, en->q->url, &o);
+    b->nqueued--;
+    sg_code rc = sg_download_new(&dl, en->q.url, &o);
     if (rc) {
         batch_fail(en, rc, 0, dl ? sg_download_error(dl) : NULL);
         sg_download_free(dl);
+        batch_entry_free(en);
         return 1;
     }
     if (en->part_ours)
@@ -366,32 +373,106 @@ static int start(sg_batch *b, struct bent *en)
                              cond ? en->row.last_modified : NULL))) {
         batch_fail(en, rc, 0, sg_download_error(dl));
         sg_download_free(dl);
+        batch_entry_free(en);
         return 1;
     }
     en->dl = dl;
     en->slots = slots;
     en->counted = 1;
-    b->hosts[en->host].busy += slots;
+    en->host->busy += slots;
     b->active++;
     b->running++;
     batch_state(en, SG_ENTRY_ACTIVE);
     return 1;
 }
 
-/* Start entries in queue order while there is room, skipping entries
- * whose host is full. */
+/* Start entries in queue order while there is room, passing over
+ * entries whose host is full. */
 static void start_more(sg_batch *b)
 {
-    while (b->cursor < b->n && b->e[b->cursor].state != SG_ENTRY_QUEUED)
-        b->cursor++;
-    for (int i = b->cursor, seen = 0;
-         i < b->n && b->active < b->o.jobs && seen < SCAN_AHEAD; i++) {
-        struct bent *en = &b->e[i];
-        if (en->state != SG_ENTRY_QUEUED)
-            continue;
-        seen++;
-        (void)start(b, en);
+    for (struct bent *en = b->head, *next; en && b->active < b->o.jobs;
+         en = next) {
+        next = en->next; /* start() may free en */
+        if (en->state == SG_ENTRY_QUEUED)
+            (void)start(b, en);
     }
+}
+
+/* Claim the entries from en to the window's end, in one transaction. */
+static sg_code claim(sg_batch *b, struct bent *en)
+{
+    sg_code rc = qjournal_begin(b->j, &b->err);
+    for (; en && rc == SG_OK; en = en->next)
+        if (!en->claimed && en->state == SG_ENTRY_QUEUED &&
+            (rc = qjournal_claim(b->j, en->name, en->shown, &b->err)) ==
+                SG_OK)
+            en->claimed = 1;
+    return qjournal_end(b->j, rc, &b->err);
+}
+
+/* Read on in the queue while the window has room: entries of other
+ * shards are passed over, entries that need nothing (skipped) or cannot
+ * run (failed) are reported and let go, the others wait in the window.
+ * Reading resumes once half the window has started, so that a claim
+ * covers many entries; a long stretch of entries that need nothing is
+ * read for at most FILL_MS per turn of the loop. */
+static sg_code fill(sg_batch *b, int64_t *wake)
+{
+    int want = b->o.jobs + WINDOW_AHEAD;
+    if (!b->reading || b->nqueued > want / 2)
+        return SG_OK;
+    int64_t t0 = now_ms();
+    struct bent *first = NULL;
+    sg_code rc = SG_OK;
+    for (int n = 1; b->reading && b->nqueued < want; n++) {
+        if (n % 256 == 0 && now_ms() - t0 >= FILL_MS) {
+            *wake = 0; /* again at once */
+            break;
+        }
+        queue_entry q;
+        int got;
+        if ((rc = queue_next(&b->rd, &q, &got, &b->err)))
+            break;
+        if (!got) {
+            b->reading = 0;
+            break;
+        }
+        if (!queue_in_shard(q.url, b->o.shard_index, b->o.shard_count)) {
+            queue_entry_free(&q);
+            continue;
+        }
+        struct bent *en = calloc(1, sizeof *en);
+        if (!en) {
+            queue_entry_free(&q);
+            rc = err_set(&b->err, SG_ENOMEM, "out of memory");
+            break;
+        }
+        en->b = b;
+        en->q = q;
+        if ((rc = batch_entry(b, en)) || (rc = decide(b, en))) {
+            batch_entry_free(en);
+            break;
+        }
+        if (en->state != SG_ENTRY_QUEUED) {
+            batch_entry_free(en);
+            continue;
+        }
+        en->prev = b->tail;
+        if (b->tail)
+            b->tail->next = en;
+        else
+            b->head = en;
+        b->tail = en;
+        b->nqueued++;
+        if (!first)
+            first = en;
+    }
+    if (first) {
+        sg_code crc = claim(b, first);
+        if (rc == SG_OK)
+            rc = crc;
+    }
+    return rc;
 }
 
 static void status(sg_batch *b, int64_t now, int force)
@@ -407,17 +488,29 @@ static void status(sg_batch *b, int64_t now, int force)
         b->o.status(&st, b->o.dl.userdata);
 }
 
+/* Stop every download (they checkpoint); finished files are still
+ * committed. */
+static void stop_all(sg_batch *b)
+{
+    for (struct bent *en = b->head; en; en = en->next)
+        if (en->dl)
+            sg_download_cancel(en->dl);
+    b->cancelled = 1;
+}
+
 static int tick(eng_job *j, int64_t now, int64_t *wake)
 {
     sg_batch *b = (sg_batch *)(void *)((char *)j - offsetof(sg_batch, job));
-    int cancel = atomic_load(&b->cancel);
-    if (cancel && !b->cancelled) {
-        /* Downloads checkpoint and stop; finished files are still
-         * committed. */
-        for (int i = 0; i < b->n; i++)
-            if (b->e[i].dl)
-                sg_download_cancel(b->e[i].dl);
-        b->cancelled = 1;
+    int cancel = atomic_load(&b->cancel) || b->broken;
+    if (cancel && !b->cancelled)
+        stop_all(b);
+    if (!cancel && fill(b, wake)) {
+        /* The journal, memory or the queue failed: the batch's own
+         * failure, in b->err. */
+        b->broken = 1;
+        b->reading = 0;
+        stop_all(b);
+        cancel = 1;
     }
     if (!cancel)
         start_more(b);
@@ -427,7 +520,7 @@ static int tick(eng_job *j, int64_t now, int64_t *wake)
     /* Over when nothing runs or waits for a commit and nothing is left
      * to start (start_more always starts one when nothing runs). */
     return b->running || committer_pending(b->cm) ||
-           (!cancel && b->cursor < b->n);
+           (!cancel && (b->reading || b->nqueued > 0));
 }
 
 static char *state_path(const sg_batch *b)
@@ -439,16 +532,6 @@ static char *state_path(const sg_batch *b)
     else
         (void)snprintf(name, sizeof name, ".segget-queue");
     return path_join(b->dir, name);
-}
-
-/* Claim every entry still to do, in one transaction. */
-static sg_code claim(sg_batch *b)
-{
-    sg_code rc = qjournal_begin(b->j, &b->err);
-    for (int i = 0; i < b->n && rc == SG_OK; i++)
-        if (b->e[i].state == SG_ENTRY_QUEUED)
-            rc = qjournal_claim(b->j, b->e[i].name, b->e[i].shown, &b->err);
-    return qjournal_end(b->j, rc, &b->err);
 }
 
 sg_code sg_batch_run(sg_batch *b)
@@ -471,10 +554,10 @@ sg_code sg_batch_run(sg_batch *b)
     free(sp);
     if (rc)
         return rc;
-    for (int i = 0; i < b->n && rc == SG_OK; i++)
-        rc = decide(b, &b->e[i]);
-    if (rc || (rc = claim(b)))
+    if ((rc = batch_rewind(b, &b->err)) ||
+        (rc = queue_reader_init(&b->rd, batch_read, &b->src, &b->err)))
         goto out;
+    b->reading = 1;
     const sg_options *o = &b->o.dl;
     eng_conf c;
     eng_conf_from(&c, o);
@@ -487,6 +570,8 @@ sg_code sg_batch_run(sg_batch *b)
     eng_add_job(b->g, &b->job);
     eng_run(b->g);
     status(b, now_ms(), 1);
+    if (b->broken)
+        rc = b->err.code;
 out:
     eng_free(b->g);
     b->g = NULL;
@@ -505,8 +590,5 @@ out:
     if (atomic_load(&b->cancel))
         return err_set(&b->err, SG_EINTERRUPTED,
                        "interrupted; run the same command again to resume");
-    for (int i = 0; i < b->n; i++)
-        if (b->e[i].state == SG_ENTRY_FAILED)
-            return b->e[i].code;
-    return SG_OK;
+    return b->failed ? b->first_code : SG_OK;
 }
