@@ -37,7 +37,6 @@
 #include "download.h"
 #include "name.h"
 #include "output.h"
-#include "qnames.h"
 #include "sums.h"
 #include "util.h"
 
@@ -100,8 +99,7 @@ void batch_fail(struct bent *en, sg_code code, int http_status,
     batch_state(en, SG_ENTRY_FAILED);
 }
 
-/* FNV-1a over n bytes (queue_hash's, for a name). */
-static uint64_t hash_n(const char *s, size_t n)
+uint64_t batch_hash(const char *s, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325ull;
     for (size_t i = 0; i < n; i++) {
@@ -118,7 +116,7 @@ static sg_code hosts_grow(sg_batch *b, sg_err *e)
     if (!t)
         return err_set(e, SG_ENOMEM, "out of memory");
     for (struct host *h = b->hosts; h; h = h->lnext) {
-        size_t i = hash_n(h->name, strlen(h->name)) & (n - 1);
+        size_t i = batch_hash(h->name, strlen(h->name)) & (n - 1);
         h->chain = t[i];
         t[i] = h;
     }
@@ -137,7 +135,7 @@ static struct host *host_get(sg_batch *b, const char *url, sg_err *e)
         err_set(e, SG_ENOMEM, "out of memory");
         return NULL;
     }
-    uint64_t hv = hash_n(name, strlen(name));
+    uint64_t hv = batch_hash(name, strlen(name));
     for (struct host *h = b->htab ? b->htab[hv & b->hmask] : NULL; h;
          h = h->chain)
         if (strcmp(h->name, name) == 0) {
@@ -168,7 +166,7 @@ static struct host *host_get(sg_batch *b, const char *url, sg_err *e)
 
 static void host_free(sg_batch *b, struct host *h)
 {
-    struct host **pp = &b->htab[hash_n(h->name, strlen(h->name)) & b->hmask];
+    struct host **pp = &b->htab[batch_hash(h->name, strlen(h->name)) & b->hmask];
     while (*pp != h)
         pp = &(*pp)->chain;
     *pp = h->chain;
@@ -247,9 +245,7 @@ static sg_code check(const sg_batch_options *o, sg_err *e)
     return download_check(&o->dl, e);
 }
 
-/* The name q saves to, below the directory (heap).  SG_EUSAGE with
- * "line N: ..." when its URL is not one. */
-static sg_code entry_name(const queue_entry *q, char **name, sg_err *e)
+sg_code batch_name(const queue_entry *q, char **name, sg_err *e)
 {
     char *urlpath = NULL;
     *name = NULL;
@@ -266,9 +262,7 @@ static sg_code entry_name(const queue_entry *q, char **name, sg_err *e)
     return *name ? SG_OK : err_set(e, SG_ENOMEM, "out of memory");
 }
 
-/* --checksum-file's entry for name into spec, or SG_EUSAGE: every entry
- * without its own checksum= must be listed. */
-static sg_code listed(const sg_batch *b, const queue_entry *q,
+sg_code batch_listed(const sg_batch *b, const queue_entry *q,
                       const char *name, char *spec, size_t cap, sg_err *e)
 {
     if (!sums_find(b->sums, name, spec, cap))
@@ -281,7 +275,7 @@ static sg_code listed(const sg_batch *b, const queue_entry *q,
 sg_code batch_entry(sg_batch *b, struct bent *en)
 {
     sg_err *e = &b->err;
-    sg_code rc = entry_name(&en->q, &en->name, e);
+    sg_code rc = batch_name(&en->q, &en->name, e);
     if (rc)
         return rc;
     if (!(en->path = path_join(b->dir, en->name)) ||
@@ -295,7 +289,7 @@ sg_code batch_entry(sg_batch *b, struct bent *en)
                                         : b->o.dl.connections;
     if (!en->q.checksum && b->sums) {
         char spec[160];
-        if ((rc = listed(b, &en->q, en->name, spec, sizeof spec, e)))
+        if ((rc = batch_listed(b, &en->q, en->name, spec, sizeof spec, e)))
             return rc;
         if (!(en->sum = strdup(spec)))
             return err_set(e, SG_ENOMEM, "out of memory");
@@ -320,178 +314,6 @@ void batch_entry_free(struct bent *en)
     qrow_cleanup(&en->row);
     queue_entry_free(&en->q);
     free(en);
-}
-
-/* Every file a download makes beside NAME (SQLite adds -wal and -shm to
- * its journal). */
-static const char *const beside[] = {".part", ".segget", ".segget-wal",
-                                     ".segget-shm"};
-
-/* The first reading's checks of one entry, and its records. */
-static sg_code check_entry(sg_batch *b, const queue_entry *q, qnames *qn,
-                           sg_err *e)
-{
-    char *name;
-    sg_code rc = entry_name(q, &name, e);
-    if (rc)
-        return rc;
-    size_t n = strlen(name);
-    char spec[160];
-    if (strcmp(name, ".segget-queue") == 0 ||
-        strncmp(name, ".segget-queue-", 14) == 0)
-        rc = err_set(e, SG_EUSAGE, "line %d: %s is reserved", q->line, name);
-    else if (!q->checksum && b->sums)
-        rc = listed(b, q, name, spec, sizeof spec, e);
-    if (!rc)
-        rc = qnames_add(qn, hash_n(name, n), (uint32_t)q->line, QN_NAME, e);
-    for (int k = 0; k < 4 && !rc; k++) {
-        size_t sl = strlen(beside[k]);
-        if (n > sl && strcmp(name + n - sl, beside[k]) == 0)
-            rc = qnames_add(qn, hash_n(name, n - sl), (uint32_t)q->line,
-                            QN_STEM, e);
-    }
-    free(name);
-    return rc;
-}
-
-/* Is b (a QN_STEM line's name) a's name plus one of beside[]? */
-static int stem_of(const char *a, const char *b)
-{
-    size_t n = strlen(a);
-    if (strncmp(a, b, n) != 0)
-        return 0;
-    for (int k = 0; k < 4; k++)
-        if (strcmp(b + n, beside[k]) == 0)
-            return 1;
-    return 0;
-}
-
-static int by_line(const void *x, const void *y)
-{
-    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-    return a < b ? -1 : a > b;
-}
-
-/* Read the queue again for the names of the pairs' lines and compare
- * them: SG_EUSAGE naming the first real collision (in queue order),
- * else SG_OK. */
-static sg_code verify(sg_batch *b, const qname_pair *p, size_t n, sg_err *e)
-{
-    size_t nl = 0;
-    uint32_t *lines = malloc(2 * n * sizeof *lines);
-    char **names = calloc(2 * n, sizeof *names);
-    queue_reader r = {0};
-    sg_code rc = SG_OK;
-    if (!lines || !names) {
-        rc = err_set(e, SG_ENOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++)
-        lines[nl++] = p[i].a, lines[nl++] = p[i].b;
-    qsort(lines, nl, sizeof *lines, by_line);
-    size_t u = 0;
-    for (size_t i = 0; i < nl; i++)
-        if (!u || lines[u - 1] != lines[i])
-            lines[u++] = lines[i];
-    nl = u;
-    if ((rc = batch_rewind(b, e)) ||
-        (rc = queue_reader_init(&r, batch_read, &b->src, e)))
-        goto out;
-    size_t at = 0;
-    while (at < nl) {
-        queue_entry q;
-        int got;
-        if ((rc = queue_next(&r, &q, &got, e)))
-            goto out;
-        if (!got)
-            break;
-        if ((uint32_t)q.line == lines[at])
-            rc = entry_name(&q, &names[at++], e);
-        queue_entry_free(&q);
-        if (rc)
-            goto out;
-    }
-    const qname_pair *worst = NULL;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t *a = bsearch(&p[i].a, lines, nl, sizeof *lines, by_line);
-        uint32_t *c = bsearch(&p[i].b, lines, nl, sizeof *lines, by_line);
-        const char *na = a ? names[a - lines] : NULL;
-        const char *nb = c ? names[c - lines] : NULL;
-        if (!na || !nb)
-            continue;
-        int same = p[i].kind_b == QN_NAME ? strcmp(na, nb) == 0
-                                          : stem_of(na, nb);
-        uint32_t lo = p[i].a < p[i].b ? p[i].a : p[i].b;
-        if (same && (!worst || lo < (worst->a < worst->b ? worst->a
-                                                          : worst->b)))
-            worst = &p[i];
-    }
-    if (worst) {
-        const char *na = names[(uint32_t *)bsearch(&worst->a, lines, nl,
-                                                   sizeof *lines, by_line) -
-                               lines];
-        const char *nb = names[(uint32_t *)bsearch(&worst->b, lines, nl,
-                                                   sizeof *lines, by_line) -
-                               lines];
-        if (worst->kind_b == QN_NAME)
-            rc = err_set(e, SG_EUSAGE,
-                         "lines %u and %u both save to %s; give one of "
-                         "them another out=",
-                         worst->a, worst->b, na);
-        else
-            rc = err_set(e, SG_EUSAGE,
-                         "line %u saves to %s, which line %u uses for its "
-                         "partial data",
-                         worst->b, nb, worst->a);
-    }
-out:
-    queue_reader_free(&r);
-    for (size_t i = 0; names && i < 2 * n; i++)
-        free(names[i]);
-    free(names);
-    free(lines);
-    return rc;
-}
-
-/* The first reading: check every entry of the queue, count this shard's,
- * then find the names that collide. */
-static sg_code check_queue(sg_batch *b)
-{
-    sg_err *e = &b->err;
-    qnames qn;
-    queue_reader r = {0};
-    int any = 0;
-    sg_code rc = qnames_init(&qn, NAMES_RUN, e);
-    if (!rc)
-        rc = queue_reader_init(&r, batch_read, &b->src, e);
-    while (!rc) {
-        queue_entry q;
-        int got;
-        if ((rc = queue_next(&r, &q, &got, e)) || !got)
-            break;
-        any = 1;
-        rc = check_entry(b, &q, &qn, e);
-        if (!rc && queue_in_shard(q.url, b->o.shard_index,
-                                  b->o.shard_count))
-            b->total++;
-        queue_entry_free(&q);
-    }
-    queue_reader_free(&r);
-    if (!rc && !any)
-        rc = err_set(e, SG_EUSAGE, "the queue holds no URL");
-    enum { PAGE = 256 };
-    qname_pair page[PAGE];
-    for (size_t skip = 0; !rc;) {
-        size_t n;
-        int more;
-        if ((rc = qnames_pairs(&qn, skip, page, PAGE, &n, &more, e)) || !n)
-            break;
-        if ((rc = verify(b, page, n, e)) || !more)
-            break;
-        skip += n;
-    }
-    qnames_free(&qn);
-    return rc;
 }
 
 ptrdiff_t batch_read(void *ud, char *buf, size_t n)
@@ -574,7 +396,7 @@ static sg_code batch_init(sg_batch *b, const sg_batch_options *o)
     int missing = 0; /* sg_batch_run makes the directory */
     if (b->dir && (rc = output_check_dirs(b->dir, &missing, &b->err)))
         return rc;
-    return check_queue(b);
+    return batch_check(b);
 }
 
 static sg_batch *batch_alloc(void)

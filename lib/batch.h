@@ -125,6 +125,23 @@ struct sg_batch {
     int ndirs;
 };
 
+/* FNV-1a over n bytes of a name (queue_hash's). */
+uint64_t batch_hash(const char *s, size_t n);
+
+/* The name q saves to, below the directory (heap).  SG_EUSAGE with
+ * "line N: ..." when its URL is not one.  Any thread. */
+sg_code batch_name(const queue_entry *q, char **name, sg_err *e);
+
+/* --checksum-file's entry for name into spec, or SG_EUSAGE: every entry
+ * without its own checksum= must be listed.  Any thread. */
+sg_code batch_listed(const sg_batch *b, const queue_entry *q,
+                     const char *name, char *spec, size_t cap, sg_err *e);
+
+/* The first reading (batch_check.c): check every entry of the queue,
+ * count this shard's into b->total, and refuse names that collide.
+ * SG_OK, or the failure in b->err. */
+sg_code batch_check(sg_batch *b);
+
 /* Read up to n bytes of the queue from src (queue_read_fn). */
 ptrdiff_t batch_read(void *src, char *buf, size_t n);
 

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * batch_check.c - the first reading of a queue (see batch.c): every
+ * entry of every shard checked, in flat memory, on two threads.
+ *
+ *   this thread: read and parse ──> chunks of entries ──> the two
+ *   checkers: URL, name, checksum-file listing ──> records ──> this
+ *   thread, chunk by chunk in queue order: the records to qnames, the
+ *   entries freed
+ *
+ * Checking a URL is most of the work (libcurl's parser), so it is what
+ * the checkers share.  The first failure in queue order is the one
+ * reported: a chunk's failures come before those of the chunks after
+ * it, and a parse failure after every entry parsed before it.  Equal
+ * hashes are then compared by reading their lines again (verify).
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "qnames.h"
+
+#define CHUNK 1024  /* entries handed over at a time */
+#define SLOTS 6     /* chunks in flight */
+#define CHECKERS 2
+
+/* Every file a download makes beside NAME (SQLite adds -wal and -shm to
+ * its journal). */
+static const char *const beside[] = {".part", ".segget", ".segget-wal",
+                                     ".segget-shm"};
+
+/* Is b (a QN_STEM line's name) a's name plus one of beside[]? */
+static int stem_of(const char *a, const char *b)
+{
+    size_t n = strlen(a);
+    if (strncmp(a, b, n) != 0)
+        return 0;
+    for (int k = 0; k < 4; k++)
+        if (strcmp(b + n, beside[k]) == 0)
+            return 1;
+    return 0;
+}
+
+static int by_line(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Read the queue again for the names of the pairs' lines and compare
+ * them: SG_EUSAGE naming the first real collision (in queue order),
+ * else SG_OK. */
+static sg_code verify(sg_batch *b, const qname_pair *p, size_t n, sg_err *e)
+{
+    size_t nl = 0;
+    uint32_t *lines = malloc(2 * n * sizeof *lines);
+    char **names = calloc(2 * n, sizeof *names);
+    queue_reader r = {0};
+    sg_code rc = SG_OK;
+    if (!lines || !names) {
+        rc = err_set(e, SG_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        lines[nl++] = p[i].a, lines[nl++] = p[i].b;
+    qsort(lines, nl, sizeof *lines, by_line);
+    size_t u = 0;
+    for (size_t i = 0; i < nl; i++)
+        if (!u || lines[u - 1] != lines[i])
+            lines[u++] = lines[i];
+    nl = u;
+    if ((rc = batch_rewind(b, e)) ||
+        (rc = queue_reader_init(&r, batch_read, &b->src, e)))
+        goto out;
+    size_t at = 0;
+    while (at < nl) {
+        queue_entry q;
+        int got;
+        if ((rc = queue_next(&r, &q, &got, e)))
+            goto out;
+        if (!got)
+            break;
+        if ((uint32_t)q.line == lines[at])
+            rc = batch_name(&q, &names[at++], e);
+        queue_entry_free(&q);
+        if (rc)
+            goto out;
+    }
+    const qname_pair *worst = NULL;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t *a = bsearch(&p[i].a, lines, nl, sizeof *lines, by_line);
+        uint32_t *c = bsearch(&p[i].b, lines, nl, sizeof *lines, by_line);
+        const char *na = a ? names[a - lines] : NULL;
+        const char *nb = c ? names[c - lines] : NULL;
+        if (!na || !nb)
+            continue;
+        int same = p[i].kind_b == QN_NAME ? strcmp(na, nb) == 0
+                                          : stem_of(na, nb);
+        uint32_t lo = p[i].a < p[i].b ? p[i].a : p[i].b;
+        if (same && (!worst || lo < (worst->a < worst->b ? worst->a
+                                                          : worst->b)))
+            worst = &p[i];
+    }
+    if (worst) {
+        const char *na = names[(uint32_t *)bsearch(&worst->a, lines, nl,
+                                                   sizeof *lines, by_line) -
+                               lines];
+        const char *nb = names[(uint32_t *)bsearch(&worst->b, lines, nl,
+                                                   sizeof *lines, by_line) -
+                               lines];
+        if (worst->kind_b == QN_NAME)
+            rc = err_set(e, SG_EUSAGE,
+                         "lines %u and %u both save to %s; give one of "
+                         "them another out=",
+                         worst->a, worst->b, na);
+        else
+            rc = err_set(e, SG_EUSAGE,
+                         "line %u saves to %s, which line %u uses for its "
+                         "partial data",
+                         worst->b, nb, worst->a);
+    }
+out:
+    queue_reader_free(&r);
+    for (size_t i = 0; names && i < 2 * n; i++)
+        free(names[i]);
+    free(names);
+    free(lines);
+    return rc;
+}
+
+
+struct chunk {
+    queue_entry e[CHUNK];
+    int n;
+    qname_rec rec[2 * CHUNK]; /* a name, and at most one stem */
+    int nrec;
+    int shard;                /* entries of this shard */
+    sg_code rc;               /* its first failure, in err */
+    sg_err err;
+    enum { C_FREE, C_FULL, C_BUSY, C_DONE } state;
+};
+
+struct checker {
+    sg_batch *b;
+    struct chunk *slot;       /* SLOTS of them */
+    unsigned long next_check; /* the next chunk (sequence) to check */
+    unsigned long filled;     /* chunks handed over so far */
+    int stop;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+};
+
+/* One entry's checks and records into c. */
+static sg_code check_one(sg_batch *b, struct chunk *c, const queue_entry *q)
+{
+    char *name;
+    sg_err *e = &c->err;
+    sg_code rc = batch_name(q, &name, e);
+    if (rc)
+        return rc;
+    size_t n = strlen(name);
+    char spec[160];
+    if (strcmp(name, ".segget-queue") == 0 ||
+        strncmp(name, ".segget-queue-", 14) == 0)
+        rc = err_set(e, SG_EUSAGE, "line %d: %s is reserved", q->line, name);
+    else if (!q->checksum && b->sums)
+        rc = batch_listed(b, q, name, spec, sizeof spec, e);
+    if (!rc) {
+        c->rec[c->nrec++] = (qname_rec){batch_hash(name, n),
+                                        (uint32_t)q->line, QN_NAME};
+        for (int k = 0; k < 4; k++) {
+            size_t sl = strlen(beside[k]);
+            if (n > sl && strcmp(name + n - sl, beside[k]) == 0) {
+                c->rec[c->nrec++] = (qname_rec){batch_hash(name, n - sl),
+                                                (uint32_t)q->line, QN_STEM};
+                break; /* the suffixes do not end one another */
+            }
+        }
+    }
+    free(name);
+    return rc;
+}
+
+static void check_chunk(sg_batch *b, struct chunk *c)
+{
+    c->nrec = c->shard = 0;
+    c->rc = SG_OK;
+    for (int i = 0; i < c->n && !c->rc; i++) {
+        c->rc = check_one(b, c, &c->e[i]);
+        c->shard += queue_in_shard(c->e[i].url, b->o.shard_index,
+                                   b->o.shard_count);
+    }
+}
+
+static void *checker_main(void *arg)
+{
+    struct checker *k = arg;
+    pthread_mutex_lock(&k->mu);
+    for (;;) {
+        while (!k->stop && k->next_check == k->filled)
+            pthread_cond_wait(&k->work, &k->mu);
+        if (k->stop && k->next_check == k->filled)
+            break;
+        struct chunk *c = &k->slot[k->next_check++ % SLOTS];
+        c->state = C_BUSY;
+        pthread_mutex_unlock(&k->mu);
+        check_chunk(k->b, c);
+        pthread_mutex_lock(&k->mu);
+        c->state = C_DONE;
+        pthread_cond_broadcast(&k->done);
+    }
+    pthread_mutex_unlock(&k->mu);
+    return NULL;
+}
+
+/* Parse up to CHUNK entries into c: SG_OK (c->n 0 at the end), or the
+ * parse failure in e. */
+static sg_code parse_chunk(queue_reader *r, struct chunk *c, sg_err *e)
+{
+    c->n = 0;
+    while (c->n < CHUNK) {
+        int got;
+        sg_code rc = queue_next(r, &c->e[c->n], &got, e);
+        if (rc)
+            return rc;
+        if (!got)
+            break;
+        c->n++;
+    }
+    return SG_OK;
+}
+
+/* Take c's results: its records to qn, its count; its entries freed.
+ * Its failure, if any, moves to e. */
+static sg_code take_chunk(sg_batch *b, struct chunk *c, qnames *qn,
+                          sg_err *e)
+{
+    sg_code rc = c->rc;
+    if (rc) {
+        err_set(e, rc, "%s", err_msg(&c->err));
+        err_reset(&c->err);
+    }
+    for (int i = 0; i < c->nrec && !rc; i++)
+        rc = qnames_add(qn, c->rec[i].hash, c->rec[i].line,
+                        (int)c->rec[i].kind, e);
+    b->total += c->shard;
+    for (int i = 0; i < c->n; i++)
+        queue_entry_free(&c->e[i]);
+    c->n = c->nrec = 0;
+    c->state = C_FREE;
+    return rc;
+}
+
+/* Read the whole queue, checking it: the records in qn. */
+static sg_code read_all(sg_batch *b, qnames *qn, int *any)
+{
+    sg_err *e = &b->err, perr = {0};
+    struct checker k = {.b = b};
+    queue_reader r = {0};
+    pthread_t th[CHECKERS];
+    int nth = 0;
+    sg_code rc = queue_reader_init(&r, batch_read, &b->src, e), prc = SG_OK;
+    if (rc || !(k.slot = calloc(SLOTS, sizeof *k.slot))) {
+        queue_reader_free(&r);
+        return rc ? rc : err_set(e, SG_ENOMEM, "out of memory");
+    }
+    /* A queue of one chunk is checked here, without threads. */
+    prc = parse_chunk(&r, &k.slot[0], &perr);
+    *any = k.slot[0].n > 0;
+    if (prc || k.slot[0].n < CHUNK) {
+        check_chunk(b, &k.slot[0]);
+        rc = take_chunk(b, &k.slot[0], qn, e);
+        goto out;
+    }
+    pthread_mutex_init(&k.mu, NULL);
+    pthread_cond_init(&k.work, NULL);
+    pthread_cond_init(&k.done, NULL);
+    k.slot[0].state = C_FULL;
+    k.filled = 1;
+    sigset_t all, old;
+    sigfillset(&all);
+    (void)pthread_sigmask(SIG_SETMASK, &all, &old);
+    while (nth < CHECKERS &&
+           pthread_create(&th[nth], NULL, checker_main, &k) == 0)
+        nth++;
+    (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+    unsigned long taken = 0;
+    int reading = 1;
+    for (;;) {
+        pthread_mutex_lock(&k.mu);
+        struct chunk *head = &k.slot[taken % SLOTS];
+        if (nth == 0 && taken < k.filled && head->state == C_FULL) {
+            /* No thread could be made: check it here. */
+            head->state = C_BUSY;
+            k.next_check++;
+            pthread_mutex_unlock(&k.mu);
+            check_chunk(b, head);
+            pthread_mutex_lock(&k.mu);
+            head->state = C_DONE;
+        }
+        if (taken < k.filled && head->state == C_DONE) {
+            pthread_mutex_unlock(&k.mu);
+            if (!rc)
+                rc = take_chunk(b, head, qn, e);
+            else
+                take_chunk(b, head, qn, &perr);
+            taken++;
+            if (rc)
+                reading = 0;
+            continue;
+        }
+        if (reading && k.filled - taken < SLOTS) {
+            struct chunk *c = &k.slot[k.filled % SLOTS];
+            pthread_mutex_unlock(&k.mu);
+            prc = parse_chunk(&r, c, &perr);
+            pthread_mutex_lock(&k.mu);
+            if (prc || c->n == 0)
+                reading = 0;
+            if (c->n) {
+                c->state = C_FULL;
+                k.filled++;
+                pthread_cond_signal(&k.work);
+            }
+            pthread_mutex_unlock(&k.mu);
+            continue;
+        }
+        if (taken == k.filled) {
+            pthread_mutex_unlock(&k.mu);
+            break;
+        }
+        pthread_cond_wait(&k.done, &k.mu);
+        pthread_mutex_unlock(&k.mu);
+    }
+    pthread_mutex_lock(&k.mu);
+    k.stop = 1;
+    pthread_cond_broadcast(&k.work);
+    pthread_mutex_unlock(&k.mu);
+    for (int i = 0; i < nth; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&k.mu);
+    pthread_cond_destroy(&k.work);
+    pthread_cond_destroy(&k.done);
+out:
+    if (!rc && prc)
+        rc = err_set(e, prc, "%s", err_msg(&perr));
+    err_reset(&perr);
+    for (int i = 0; i < SLOTS; i++) {
+        for (int j = 0; j < k.slot[i].n; j++)
+            queue_entry_free(&k.slot[i].e[j]);
+        err_reset(&k.slot[i].err);
+    }
+    free(k.slot);
+    queue_reader_free(&r);
+    return rc;
+}
+
+sg_code batch_check(sg_batch *b)
+{
+    sg_err *e = &b->err;
+    qnames qn;
+    int any = 0;
+    sg_code rc = qnames_init(&qn, NAMES_RUN, e);
+    if (!rc)
+        rc = read_all(b, &qn, &any);
+    if (!rc && !any)
+        rc = err_set(e, SG_EUSAGE, "the queue holds no URL");
+    enum { PAGE = 256 };
+    qname_pair page[PAGE];
+    for (size_t skip = 0; !rc;) {
+        size_t n;
+        int more;
+        if ((rc = qnames_pairs(&qn, skip, page, PAGE, &n, &more, e)) || !n)
+            break;
+        if ((rc = verify(b, page, n, e)) || !more)
+            break;
+        skip += n;
+    }
+    qnames_free(&qn);
+    return rc;
+}
