@@ -554,14 +554,23 @@ pid_t spawn_segget(const char *cwd, const char *const *argv)
     return pid;
 }
 
+static long peak_rss_kb;
+
+long last_peak_rss_kb(void)
+{
+    return peak_rss_kb;
+}
+
 int wait_child(pid_t pid, int timeout_s)
 {
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
         int st;
-        pid_t r = waitpid(pid, &st, WNOHANG);
+        struct rusage ru;
+        pid_t r = wait4(pid, &st, WNOHANG, &ru);
         if (r == pid) {
+            peak_rss_kb = ru.ru_maxrss;
             int status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
             json_reaped(pid, status);
             return status;

@@ -92,6 +92,9 @@ void rm_tree(const char *path);
  * timeout_s seconds. */
 int run_segget(const char *cwd, const char *const *argv, int timeout_s);
 
+/* The peak resident set of the last child wait_child reaped, in KiB. */
+long last_peak_rss_kb(void);
+
 /* Extra environment for the next spawned segget ("NAME=value", NULL to
  * clear); at most four entries; "SG_TEST_RLIMIT_FSIZE=N" sets that limit on the child instead. */
 void segget_env(const char *kv);
