@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "cli.h"
@@ -209,6 +210,26 @@ static int single(cli_opts *cl)
     return cli_exit_status(rc);
 }
 
+/* Raise the soft limit on open files to the hard one: -j 256 over 256
+ * hosts needs more than the usual 1024 when large files keep journals
+ * (libcurl polls, so descriptors above 1024 are fine). */
+static void raise_nofile(int verbose)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    rlim_t want = rl.rlim_max;
+    if (want == RLIM_INFINITY || want > (rlim_t)1 << 20)
+        want = (rlim_t)1 << 20; /* Linux's default fs.nr_open */
+    if (rl.rlim_cur >= want)
+        return;
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0 && verbose)
+        fprintf(stderr, "segget: open-file limit raised from %llu to %llu\n",
+                (unsigned long long)was, (unsigned long long)want);
+}
+
 int main(int argc, char **argv)
 {
     static cli_opts cl;
@@ -222,6 +243,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "segget: cannot initialise libcurl\n");
         return 6;
     }
+    raise_nofile(cl.verbose);
     st = cl.input ? cli_batch(&cl) : single(&cl);
     sg_global_cleanup();
     return st;

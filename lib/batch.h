@@ -26,6 +26,10 @@
 #define NAMES_RUN (1 << 19) /* records per run of the names check (8 MiB) */
 #define DIRS_MAX 256        /* directories remembered for the final sync */
 #define FILL_MS 20          /* the longest the queue is read in one turn */
+#define FD_RESERVE 32       /* descriptors kept for the journals, the disk
+                               threads, libcurl's resolver */
+#define FD_SMALL 3          /* an entry: its socket, its file, a lookup */
+#define FD_BIG 6            /* and a large one's journal, with -wal, -shm */
 
 enum kind { K_SMALL, K_BIG };
 
@@ -65,6 +69,7 @@ struct bent {
     int slots;       /* connections it holds on its host */
     int counted;     /* counted in -j (fetching): until its data is in */
     int refusals;    /* times its host turned it away (dl_hooks.refused) */
+    int fds;         /* descriptors counted for it (fd_free) */
     commit_item ci;
     int64_t size;
     sg_code code;
@@ -116,6 +121,8 @@ struct sg_batch {
     int active;       /* entries fetching (what -j bounds) */
     int running;      /* entries whose download is not over */
     int done, skipped, failed;
+    int fd_free;      /* descriptors left for entries to start */
+    int fd_said;      /* the open-file limit held entries back: said */
     int first_failed; /* the line of the first failure in queue order */
     sg_code first_code;
     int64_t bytes;    /* of finished downloads */

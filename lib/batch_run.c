@@ -8,11 +8,13 @@
  * engine (its tick starts entries and reports), each entry's download is
  * another, and the committer's rounds come back to it as disk tasks.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -175,11 +177,21 @@ static int grant(sg_download *dl, void *ud, int want)
     (void)dl;
     if (!en->counted)
         return 0;
-    int n = free_slots(en->b, en, en->slots);
+    sg_batch *b = en->b;
+    int n = free_slots(b, en, en->slots);
     if (n > want)
         n = want;
+    /* Descriptors for its new connections (none beyond those it holds
+     * when they run short), and for its journal when it becomes a large
+     * download (counted even then: it is under way). */
+    int jfds = en->fds < FD_BIG ? FD_BIG - FD_SMALL : 0;
+    if (n > en->slots && n - en->slots + jfds > b->fd_free)
+        n = en->slots + (b->fd_free - jfds > 0 ? b->fd_free - jfds : 0);
     if (n <= 0)
         return 0;
+    int more = (n > en->slots ? n - en->slots : 0) + jfds;
+    b->fd_free -= more;
+    en->fds += more;
     en->host->busy += n - en->slots;
     en->slots = n;
     en->kind = K_BIG;
@@ -243,6 +255,8 @@ static void finished(sg_download *dl, void *ud, sg_code rc, int unchanged)
     sg_batch *b = en->b;
     release(en);
     b->running--;
+    b->fd_free += en->fds;
+    en->fds = 0;
     b->bytes += download_received(dl);
     if (download_deferred(dl)) {
         /* Its host's cap: again when a connection is free. */
@@ -329,6 +343,42 @@ static void entry_notice(const char *msg, void *ud)
     b->o.dl.notice(line, b->o.dl.userdata);
 }
 
+/* The open-file limit holds entries back: said once. */
+static void fd_short(sg_batch *b)
+{
+    if (b->fd_said || !b->o.dl.notice)
+        return;
+    b->fd_said = 1;
+    struct rlimit rl;
+    char line[256];
+    (void)getrlimit(RLIMIT_NOFILE, &rl);
+    (void)snprintf(line, sizeof line,
+                   "fewer files at once than -j %d: the open-file limit "
+                   "is %lld (ulimit -n raises it)",
+                   b->o.jobs, (long long)rl.rlim_cur);
+    b->o.dl.notice(line, b->o.dl.userdata);
+}
+
+/* Descriptors this process may still open: its soft limit less those
+ * open now. */
+static int fd_room(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur > (1 << 20))
+        rl.rlim_cur = 1 << 20;
+    int open = 16; /* a guess, where /proc cannot tell */
+    DIR *d = opendir("/proc/self/fd");
+    if (d) {
+        open = -1; /* d's own */
+        while (readdir(d))
+            open++;
+        open -= 2; /* . and .. */
+        (void)closedir(d);
+    }
+    return (int)rl.rlim_cur - open;
+}
+
 /* The first GET asks for this much: a file under it needs no more. */
 static int64_t first_limit(const sg_batch *b)
 {
@@ -345,6 +395,11 @@ static int start(sg_batch *b, struct bent *en)
                                                               : 0;
     if (slots < 1)
         return 0;
+    int fds = en->kind == K_BIG ? slots + FD_BIG - 1 : FD_SMALL;
+    if (fds > b->fd_free && b->running > 0) {
+        fd_short(b);
+        return 0;
+    }
     sg_options o = b->o.dl;
     o.output = en->path;
     o.dir = NULL;
@@ -378,6 +433,8 @@ static int start(sg_batch *b, struct bent *en)
     }
     en->dl = dl;
     en->slots = slots;
+    en->fds = fds;
+    b->fd_free -= fds;
     en->counted = 1;
     en->host->busy += slots;
     b->active++;
@@ -419,8 +476,8 @@ static sg_code claim(sg_batch *b, struct bent *en)
 static sg_code fill(sg_batch *b, int64_t *wake)
 {
     int want = b->o.jobs + WINDOW_AHEAD;
-    if (!b->reading || b->nqueued > want / 2)
-        return SG_OK;
+    if (!b->reading || b->nqueued > want / 2 || committer_busy(b->cm))
+        return SG_OK; /* the journal is the round's: see commit.h */
     int64_t t0 = now_ms();
     struct bent *first = NULL;
     sg_code rc = SG_OK;
@@ -563,6 +620,14 @@ sg_code sg_batch_run(sg_batch *b)
     eng_conf_from(&c, o);
     c.max_per_host = b->o.max_per_host;
     c.disk_threads = 4; /* syncs in parallel: see commit.c */
+    /* Descriptors: the engine's and the journals' first, then idle
+     * connections kept for reuse (a quarter of the rest at most), then
+     * the entries' (start() counts them). */
+    int room = fd_room() - FD_RESERVE;
+    c.max_connects = room / 4 < 4 ? 4 : room / 4;
+    if (c.max_connects > 4 * b->o.jobs + 16)
+        c.max_connects = 4 * b->o.jobs + 16;
+    b->fd_free = room - c.max_connects;
     if ((rc = eng_new(&b->g, &c, &b->err)) ||
         (rc = committer_new(&b->cm, b->g, b->j, &b->err)))
         goto out;

@@ -149,6 +149,11 @@ void committer_tick(committer *c, int64_t now, int64_t *wake)
     eng_disk(c->g, &c->round);
 }
 
+int committer_busy(const committer *c)
+{
+    return c && c->busy;
+}
+
 int committer_pending(const committer *c)
 {
     return c ? c->pending : 0;

@@ -65,6 +65,11 @@ void committer_tick(committer *c, int64_t now, int64_t *wake);
 /* Items submitted and not yet done. */
 int committer_pending(const committer *c);
 
+/* Is a round under way?  While one is, the journal is the round's: the
+ * loop thread neither reads nor writes it (a round starts only in
+ * committer_tick, on the loop thread). */
+int committer_busy(const committer *c);
+
 /* Free c (no item may be pending).  NULL is a no-op. */
 void committer_free(committer *c);
 

@@ -156,6 +156,9 @@ sg_code eng_new(engine **out, const eng_conf *c, sg_err *e)
     if (c->max_per_host > 0)
         (void)curl_multi_setopt(g->m, CURLMOPT_MAX_HOST_CONNECTIONS,
                                 (long)c->max_per_host);
+    if (c->max_connects > 0)
+        (void)curl_multi_setopt(g->m, CURLMOPT_MAXCONNECTS,
+                                (long)c->max_connects);
     sg_code rc = c->cookie_file ? read_cookies(g, c->cookie_file, e)
                                 : SG_OK;
     if (rc == SG_OK)

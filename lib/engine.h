@@ -59,6 +59,7 @@ typedef struct eng_conf {
     int netrc;
     const char *proxy;          /* NULL: libcurl's environment */
     int max_per_host;           /* connections per host, 0: no cap */
+    int max_connects;           /* idle connections kept, 0: libcurl's */
     int64_t max_rate;           /* bytes per second in all, 0: none */
     int disk_threads;
     const char *cacert, *capath; /* NULL: libcurl's defaults */

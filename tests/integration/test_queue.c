@@ -274,3 +274,86 @@ Test(queue, many_small_files_then_a_rerun_without_a_request)
               "every file skipped");
     unlink(out);
 }
+
+/* 256 hosts (ports of one nginx), two files each, -j 256. */
+static void many_hosts(srv *m, int *ports, char *q, size_t cap)
+{
+    q[0] = '\0';
+    for (int i = 0; i < 256; i++)
+        for (int k = 0; k < 2; k++) {
+            size_t n = strlen(q);
+            snprintf(q + n, cap - n,
+                     "http://127.0.0.1:%d/%c.bin?h=%d\n  out=h%d-%d.bin\n",
+                     ports[i], "ad"[k], i, i, k);
+        }
+    (void)m;
+}
+
+static void check_hosts(srv *m)
+{
+    char path[700], src[700];
+    for (int i = 0; i < 256; i++)
+        for (int k = 0; k < 2; k++) {
+            snprintf(path, sizeof path, "%s/h%d-%d.bin", dir, i, k);
+            snprintf(src, sizeof src, "%s/%c.bin", m->www, "ad"[k]);
+            cr_assert(same_file(path, src), "h%d-%d.bin is not exact", i, k);
+        }
+}
+
+Test(queue, j256_over_256_hosts_raises_the_open_file_limit)
+{
+    static srv m;
+    static int ports[256];
+    static char q[256 * 2 * 128];
+    srv_start_ports(&m, "", 256, ports);
+    srv_file(&m, "a.bin", 3000, 1);
+    srv_file(&m, "d.bin", 65536, 4);
+    many_hosts(&m, ports, q, sizeof q);
+    FILE *f = fopen(qpath, "w");
+    fputs(q, f);
+    fclose(f);
+    wait_srv_ready(&m, WAIT_MS);
+    /* 256 files at once and idle connections to 256 hosts do not fit
+     * in 200 descriptors: the soft limit is raised to the hard one. */
+    segget_env("SG_TEST_RLIMIT_NOFILE=200:4096");
+    const char *argv[] = {"-v", "-i", qpath, "-j", "256", NULL};
+    int rc = run_segget(dir, argv, 240);
+    segget_env(NULL);
+    cr_assert_eq(rc, 0, "%s", last_stderr());
+    cr_expect(strstr(last_stderr(), "open-file limit raised from 200 to "
+                                    "4096"),
+              "%s", last_stderr());
+    cr_expect(!strstr(last_stderr(), "fewer files at once"), "%s",
+              last_stderr());
+    check_hosts(&m);
+    cr_expect_eq(srv_requests(&m, 0), 512);
+    srv_stop(&m);
+}
+
+Test(queue, out_of_descriptors_entries_wait_instead_of_failing)
+{
+    static srv m;
+    static int ports[256];
+    static char q[256 * 2 * 128];
+    srv_start_ports(&m, "limit_rate 256k;", 256, ports);
+    srv_file(&m, "a.bin", 3000, 1);
+    srv_file(&m, "d.bin", 65536, 4);
+    many_hosts(&m, ports, q, sizeof q);
+    FILE *f = fopen(qpath, "w");
+    fputs(q, f);
+    fclose(f);
+    wait_srv_ready(&m, WAIT_MS);
+    /* A hard limit of 128: -j 256 cannot be had, and no entry fails
+     * for it. */
+    segget_env("SG_TEST_RLIMIT_NOFILE=128:128");
+    const char *argv[] = {"-i", qpath, "-j", "256", NULL};
+    int rc = run_segget(dir, argv, 240);
+    segget_env(NULL);
+    cr_assert_eq(rc, 0, "%s", last_stderr());
+    cr_expect(strstr(last_stderr(), "fewer files at once than -j 256: the "
+                                    "open-file limit is 128"),
+              "%s", last_stderr());
+    check_hosts(&m);
+    cr_expect_eq(srv_requests(&m, 0), 512);
+    srv_stop(&m);
+}

@@ -132,7 +132,8 @@ int same_content(const char *path, uint64_t seed, int64_t size)
     return same && off == size;
 }
 
-static void nginx_start(srv *s, const char *server_conf, int tls)
+static void nginx_start_fds(srv *s, const char *server_conf, int tls,
+                            const int *extra, int nextra)
 {
     int fd = srv_prepare(s);
     char tlsconf[600] = "";
@@ -181,8 +182,10 @@ static void nginx_start(srv *s, const char *server_conf, int tls)
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
-        char env[32];
-        snprintf(env, sizeof env, "%d;", fd);
+        char env[16 * 520];
+        int at = snprintf(env, sizeof env, "%d;", fd);
+        for (int i = 0; i < nextra && at < (int)sizeof env - 16; i++)
+            at += snprintf(env + at, sizeof env - (size_t)at, "%d;", extra[i]);
         setenv("NGINX", env, 1);
         int devnull = open("/dev/null", O_WRONLY);
         dup2(devnull, 2);
@@ -190,7 +193,41 @@ static void nginx_start(srv *s, const char *server_conf, int tls)
         _exit(127);
     }
     close(fd);
+    for (int i = 0; i < nextra; i++)
+        close(extra[i]);
     s->pid = pid;
+}
+
+static void nginx_start(srv *s, const char *server_conf, int tls)
+{
+    nginx_start_fds(s, server_conf, tls, NULL, 0);
+}
+
+void srv_start_ports(srv *s, const char *server_conf, int n, int *ports)
+{
+    cr_assert(n >= 0 && n <= 512);
+    int fds[512];
+    size_t cap = (size_t)n * 32 + (server_conf ? strlen(server_conf) : 0) + 1;
+    char *conf = malloc(cap);
+    cr_assert_not_null(conf);
+    size_t at = 0;
+    conf[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        cr_assert_geq(fds[i], 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t al = sizeof a;
+        cr_assert_eq(bind(fds[i], (struct sockaddr *)&a, sizeof a), 0);
+        cr_assert_eq(listen(fds[i], 512), 0);
+        cr_assert_eq(getsockname(fds[i], (struct sockaddr *)&a, &al), 0);
+        ports[i] = ntohs(a.sin_port);
+        at += (size_t)snprintf(conf + at, cap - at, "listen 127.0.0.1:%d; ",
+                               ports[i]);
+    }
+    snprintf(conf + at, cap - at, "%s", server_conf ? server_conf : "");
+    nginx_start_fds(s, conf, 0, fds, n);
+    free(conf);
 }
 
 void srv_start(srv *s, const char *server_conf)
@@ -533,6 +570,15 @@ pid_t spawn_segget(const char *cwd, const char *const *argv)
                 struct rlimit rl;
                 rl.rlim_cur = rl.rlim_max = (rlim_t)atoll(kv + 21);
                 setrlimit(RLIMIT_FSIZE, &rl);
+                continue;
+            }
+            if (strncmp(kv, "SG_TEST_RLIMIT_NOFILE=", 22) == 0) {
+                /* SOFT:HARD, like "ulimit -Sn SOFT -Hn HARD". */
+                struct rlimit rl;
+                char *colon;
+                rl.rlim_cur = (rlim_t)strtoll(kv + 22, &colon, 10);
+                rl.rlim_max = (rlim_t)atoll(colon + 1);
+                setrlimit(RLIMIT_NOFILE, &rl);
                 continue;
             }
             putenv((char *)kv);

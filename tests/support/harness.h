@@ -39,6 +39,11 @@ int same_content(const char *path, uint64_t seed, int64_t size);
  * self-signed certificate for 127.0.0.1 (made with the openssl command). */
 void srv_start_tls(srv *s, const char *server_conf);
 
+/* Start nginx as srv_start() does, listening on n more ports of
+ * 127.0.0.1 as well (n <= 512), each a host of its own to a client:
+ * ports[i] gets each. */
+void srv_start_ports(srv *s, const char *server_conf, int n, int *ports);
+
 /* Likewise with HTTP/2 offered (ALPN). */
 void srv_start_h2(srv *s, const char *server_conf);
 
@@ -96,7 +101,9 @@ int run_segget(const char *cwd, const char *const *argv, int timeout_s);
 long last_peak_rss_kb(void);
 
 /* Extra environment for the next spawned segget ("NAME=value", NULL to
- * clear); at most four entries; "SG_TEST_RLIMIT_FSIZE=N" sets that limit on the child instead. */
+ * clear); at most four entries; "SG_TEST_RLIMIT_FSIZE=N" and
+ * "SG_TEST_RLIMIT_NOFILE=SOFT:HARD" set those limits on the child
+ * instead. */
 void segget_env(const char *kv);
 
 /* Run the next segget processes under the LD_PRELOAD shim (FAILSYNC_SO)
