@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine_int.h"
 #include "util.h"
@@ -199,10 +200,31 @@ fail:
     return SG_ENOMEM;
 }
 
+/* A handle set up for the shared pool is not used again.  libcurl (7.88)
+ * ends a transfer only in part while its HTTP/2 connection still carries
+ * other streams: the handle keeps its receive buffer (and refuses
+ * CURLOPT_BUFFERSIZE until it is freed) and any bytes a pause held back,
+ * which its next transfer would be given first. */
+static sg_code renew_handle(struct eng_xfer *x)
+{
+    if (!x->streamed)
+        return SG_OK;
+    CURL *h = curl_easy_init();
+    if (!h)
+        return SG_ENOMEM;
+    curl_easy_cleanup(x->h);
+    x->h = h;
+    x->cookies = 0;
+    x->streamed = 0;
+    return SG_OK;
+}
+
 sg_code eng_issue(engine *g, struct eng_xfer *x)
 {
     eng_req *q = x->q;
     const eng_conf *c = &g->c;
+    if (renew_handle(x))
+        return SG_ENOMEM;
     CURL *h = x->h;
     curl_easy_reset(h);
     resp_cleanup(&q->r);
@@ -277,6 +299,22 @@ sg_code eng_issue(engine *g, struct eng_xfer *x)
         SET(CURLOPT_BUFFERSIZE, q->bufsize);
     if (q->fresh && x->hops == 0)
         SET(CURLOPT_FRESH_CONNECT, 1L);
+    /* Two pools of connections (engine.c).  A sharing request to an
+     * https URL takes the shared one, may speak HTTP/2 there and, while
+     * the first connection to its host is still saying whether it can
+     * (ALPN), waits for it rather than opening more, as curl --parallel
+     * does.  Any other request takes the engine's own pool and asks for
+     * HTTP/1.1: libcurl (7.88) would put a request that may speak HTTP/2
+     * on a busy HTTP/2 connection of its pool, and no option of a handle
+     * refuses that but this one.  Over http:// that is what it spoke
+     * anyway. */
+    int pooled = q->share && strncasecmp(x->cur, "https:", 6) == 0;
+    x->streamed = pooled;
+    SET(CURLOPT_SHARE, pooled ? g->shared : NULL);
+    if (pooled)
+        SET(CURLOPT_PIPEWAIT, 1L);
+    else
+        SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     /* A probe's connection is not kept for the ranges that follow: the
      * first range would reuse it and, data arriving at once, hold the
      * loop inside libcurl (up to 100 reads a turn) while the others wait
