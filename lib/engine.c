@@ -197,6 +197,13 @@ static void xfer_free(struct eng_xfer *x)
 
 void eng_detach(engine *g, struct eng_xfer *x)
 {
+    if (x->paused && x->streamed) {
+        /* What the pause held back is freed with the transfer only when
+         * it was its connection's last (libcurl 7.88): let it go through
+         * on_write, which drops it. */
+        x->dropping = 1;
+        (void)curl_easy_pause(x->h, CURLPAUSE_CONT);
+    }
     (void)curl_multi_remove_handle(g->m, x->h);
     if (x->paused) {
         x->paused = 0;

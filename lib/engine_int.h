@@ -32,6 +32,7 @@ struct eng_xfer {
     int judged;    /* the final response's headers were judged */
     int discard;   /* its body is not the resource's */
     int stopped;   /* we ended it on purpose, as stop says */
+    int dropping;  /* being taken out: whatever still arrives is dropped */
     eng_end stop;
     int body;      /* its body counts against the rate limit: a flow */
     rate_flow flow;

@@ -76,8 +76,8 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud)
     struct eng_xfer *x = ud;
     eng_req *q = x->q;
     size_t len = size * n;
-    if (x->judged)
-        return len; /* trailers */
+    if (x->judged || x->dropping)
+        return len; /* trailers, or the request is being taken out */
     if (resp_line(&q->r, line, len) < 0) {
         q->code = err_set(&q->err, SG_ENOMEM, "out of memory");
         return halt(x, EE_SINK);
@@ -122,6 +122,8 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
     eng_req *q = x->q;
     engine *g = x->g;
     size_t len = size * n;
+    if (x->dropping)
+        return len;
     if (!x->judged) {
         (void)snprintf(q->v.why, sizeof q->v.why, "a body without headers");
         q->v.verdict = JV_PROTO;
@@ -228,7 +230,7 @@ sg_code eng_issue(engine *g, struct eng_xfer *x)
     CURL *h = x->h;
     curl_easy_reset(h);
     resp_cleanup(&q->r);
-    x->judged = x->discard = x->stopped = 0;
+    x->judged = x->discard = x->stopped = x->dropping = 0;
     x->seen = 0;
     x->errbuf[0] = '\0';
     if (hop_headers(g, x))

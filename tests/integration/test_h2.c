@@ -12,6 +12,7 @@
  * multiplexed stream (srv_usage).
  */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,4 +195,29 @@ Test(h2, without_http2_small_files_go_on_connections_of_their_own)
      * leave them queued behind it. */
     cr_assert_geq(u.conns, 12, "%d connections for 16 at a time", u.conns);
     cr_assert_eq(u.overlaps, 0);
+}
+
+Test(h2, a_batch_of_streams_stopped_while_the_rate_limit_holds_them)
+{
+    /* Sixteen streams of 256 KiB/s under a limit of 1 MiB/s in all: most
+     * are paused by the limit at any time, with bytes held back, when
+     * SIGTERM stops the batch.  It ends as interrupted (and, in the
+     * sanitizer pass, without leaking what the pauses held), and the same
+     * command finishes it. */
+    srv_start_h2(&S, LIMITS);
+    FILE *q = fopen(qpath, "w");
+    cr_assert_not_null(q);
+    small_files(q);
+    cr_assert_eq(fclose(q), 0);
+    const char *argv[] = {"-q", "-k", "-i", qpath, "-j", "16",
+                          "--limit-rate", "1M", NULL};
+    pid_t pid = spawn_segget(dir, argv);
+    AWAIT(wait_requests(&S, 206, 20, pid, WAIT_MS));
+    kill(pid, SIGTERM);
+    int rc = wait_child(pid, 60);
+    cr_assert_eq(rc, 11, "exit %d: %s", rc, last_stderr());
+    run_batch(NULL, NULL, NULL, NULL);
+    small_files_exact();
+    cr_assert_leq(srv_usage(&S, "/s/", NULL, 0).conns, 2,
+                  "more than a connection for each of the two runs");
 }
