@@ -294,6 +294,7 @@ int dl_first_tick(sg_download *dl, int64_t now, int64_t *wake)
     q->if_modified_since = dl->if_modified_since;
     q->headers_only = 0;
     q->fresh = 0;
+    q->share = 1; /* a small file: a stream beside the others (HTTP/2) */
     q->answered = f->answered;
     q->bufsize = 64 * 1024;
     q->stop_at = dl->first_limit; /* a body without a length, cut here */

@@ -17,8 +17,15 @@
  * batch's small files would rarely get past that.
  *
  * A request (struct eng_req, the owner's) runs as a transfer (struct
- * eng_xfer, ours): its easy handle is reused for later requests, and the
- * multi handle's connection cache reuses the connections.
+ * eng_xfer, ours): its easy handle is reused for later requests, and
+ * libcurl's connection caches reuse the connections.  There are two: the
+ * multi handle's, where every request has a connection to itself (one
+ * request at a time, HTTP/1.1), and a share handle's, where the sharing
+ * requests to https URLs (a batch's small files) may go as HTTP/2 streams
+ * side by side.  Two caches, because libcurl (7.88) keeps whether a host
+ * multiplexes per host and cache, and each HTTP/1.1 answer says no: in
+ * one cache, the ranges of a large file would keep sending small files
+ * to new connections.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -150,9 +157,10 @@ sg_code eng_new(engine **out, const eng_conf *c, sg_err *e)
     g->c = *c;
     limit_init(&g->limit, (double)c->max_rate, now_ms());
     atomic_store(&g->want_rate, (long long)c->max_rate);
-    /* Separate TCP connections, never HTTP/2 streams on one: the point
-     * of ranges is to escape a per-connection limit. */
-    (void)curl_multi_setopt(g->m, CURLMOPT_PIPELINING, CURLPIPE_NOTHING);
+    /* HTTP/2 streams share a connection only between sharing requests,
+     * in a pool of their own (eng_issue keeps the others off them): the
+     * point of ranges is to escape a per-connection limit. */
+    (void)curl_multi_setopt(g->m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     if (c->max_per_host > 0)
         (void)curl_multi_setopt(g->m, CURLMOPT_MAX_HOST_CONNECTIONS,
                                 (long)c->max_per_host);
@@ -161,6 +169,11 @@ sg_code eng_new(engine **out, const eng_conf *c, sg_err *e)
                                 (long)c->max_connects);
     sg_code rc = c->cookie_file ? read_cookies(g, c->cookie_file, e)
                                 : SG_OK;
+    if (rc == SG_OK &&
+        (!(g->shared = curl_share_init()) ||
+         curl_share_setopt(g->shared, CURLSHOPT_SHARE,
+                           CURL_LOCK_DATA_CONNECT) != CURLSHE_OK))
+        rc = err_set(e, SG_ENOMEM, "out of memory");
     if (rc == SG_OK)
         rc = disk_new(&g->d, c->disk_threads > 0 ? c->disk_threads : 1,
                       wake_cb, g, e);
@@ -169,6 +182,7 @@ sg_code eng_new(engine **out, const eng_conf *c, sg_err *e)
             free(g->cookies[i]);
         free(g->cookies);
         curl_multi_cleanup(g->m);
+        (void)curl_share_cleanup(g->shared);
         free(g);
         return rc;
     }
@@ -186,6 +200,13 @@ static void xfer_free(struct eng_xfer *x)
 
 void eng_detach(engine *g, struct eng_xfer *x)
 {
+    if (x->paused && x->streamed) {
+        /* What the pause held back is freed with the transfer only when
+         * it was its connection's last (libcurl 7.88): let it go through
+         * on_write, which drops it. */
+        x->dropping = 1;
+        (void)curl_easy_pause(x->h, CURLPAUSE_CONT);
+    }
     (void)curl_multi_remove_handle(g->m, x->h);
     if (x->paused) {
         x->paused = 0;
@@ -232,6 +253,8 @@ void eng_free(engine *g)
         xfer_free(x);
     }
     curl_multi_cleanup(g->m);
+    /* After every handle that used it. */
+    (void)curl_share_cleanup(g->shared);
     for (int i = 0; i < g->ncookies; i++)
         free(g->cookies[i]);
     free(g->cookies);

@@ -23,8 +23,13 @@
  * runs request and disk completions, and returns when no job is left.
  * The rate limit (--limit-rate) is shared equally by the requests that
  * receive a body (rate.h, limit_*).  Connections are reused across
- * requests and jobs; ranges never share a connection (no HTTP/2
- * multiplexing), and max_per_host caps connections per host.
+ * requests and jobs, and max_per_host caps connections per host (in
+ * each of two pools, below).  A request that shares (eng_req.share: a
+ * batch's small files) to an https URL may be an HTTP/2 stream on a
+ * connection other sharing requests use, as curl --parallel does; any
+ * other request has its connection to itself, one request at a time, and
+ * speaks HTTP/1.1: a range exists to escape a per-connection limit.  The
+ * two kinds never use each other's connections.
  *
  * URLs are parsed here too (libcurl's URL API): eng_url_* below.
  *
@@ -112,6 +117,11 @@ struct eng_req {
     int headers_only;    /* only the headers matter: a small body is
                             read and dropped, a large one cut off */
     int fresh;           /* on a new connection */
+    int share;           /* over https: may be an HTTP/2 stream beside
+                            other sharing requests on one connection (and
+                            waits for a connection under way to say
+                            whether it can); 0: a connection of its own,
+                            reused only once the request before it ended */
     int answered;        /* a server of this download answered before
                             (policy_transient); set by the engine too
                             once a redirect answered */
@@ -169,7 +179,8 @@ void eng_add_job(engine *g, eng_job *j);
 sg_code eng_start(engine *g, eng_req *q, sg_err *e);
 
 /* Abandon a running request: its done() is not called; its connection
- * is closed.  No-op when q is not running. */
+ * is closed (an HTTP/2 stream is reset, its connection kept for the
+ * others).  No-op when q is not running. */
 void eng_stop(engine *g, eng_req *q);
 
 /* Free what the results of q hold. */

@@ -25,10 +25,14 @@ struct eng_xfer {
     char *cur;     /* URL of this hop */
     int hops;
     int cookies;   /* the cookie file was given to this handle */
+    int streamed;  /* set up for the shared pool, where its transfer may
+                      be an HTTP/2 stream beside others: the handle is
+                      replaced before its next one (renew_handle) */
     int user;      /* this hop carries the user's headers */
     int judged;    /* the final response's headers were judged */
     int discard;   /* its body is not the resource's */
     int stopped;   /* we ended it on purpose, as stop says */
+    int dropping;  /* being taken out: whatever still arrives is dropped */
     eng_end stop;
     int body;      /* its body counts against the rate limit: a flow */
     rate_flow flow;
@@ -42,6 +46,7 @@ struct eng_xfer {
 struct engine {
     eng_conf c;
     CURLM *m;
+    CURLSH *shared; /* the pool of connections sharing requests use */
     disk *d;
     eng_job *jobs;
     eng_job *added; /* jobs added since the loop's last turn */

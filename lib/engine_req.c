@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine_int.h"
 #include "util.h"
@@ -75,8 +76,8 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud)
     struct eng_xfer *x = ud;
     eng_req *q = x->q;
     size_t len = size * n;
-    if (x->judged)
-        return len; /* trailers */
+    if (x->judged || x->dropping)
+        return len; /* trailers, or the request is being taken out */
     if (resp_line(&q->r, line, len) < 0) {
         q->code = err_set(&q->err, SG_ENOMEM, "out of memory");
         return halt(x, EE_SINK);
@@ -121,6 +122,8 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
     eng_req *q = x->q;
     engine *g = x->g;
     size_t len = size * n;
+    if (x->dropping)
+        return len;
     if (!x->judged) {
         (void)snprintf(q->v.why, sizeof q->v.why, "a body without headers");
         q->v.verdict = JV_PROTO;
@@ -199,14 +202,35 @@ fail:
     return SG_ENOMEM;
 }
 
+/* A handle set up for the shared pool is not used again.  libcurl (7.88)
+ * ends a transfer only in part while its HTTP/2 connection still carries
+ * other streams: the handle keeps its receive buffer (and refuses
+ * CURLOPT_BUFFERSIZE until it is freed) and any bytes a pause held back,
+ * which its next transfer would be given first. */
+static sg_code renew_handle(struct eng_xfer *x)
+{
+    if (!x->streamed)
+        return SG_OK;
+    CURL *h = curl_easy_init();
+    if (!h)
+        return SG_ENOMEM;
+    curl_easy_cleanup(x->h);
+    x->h = h;
+    x->cookies = 0;
+    x->streamed = 0;
+    return SG_OK;
+}
+
 sg_code eng_issue(engine *g, struct eng_xfer *x)
 {
     eng_req *q = x->q;
     const eng_conf *c = &g->c;
+    if (renew_handle(x))
+        return SG_ENOMEM;
     CURL *h = x->h;
     curl_easy_reset(h);
     resp_cleanup(&q->r);
-    x->judged = x->discard = x->stopped = 0;
+    x->judged = x->discard = x->stopped = x->dropping = 0;
     x->seen = 0;
     x->errbuf[0] = '\0';
     if (hop_headers(g, x))
@@ -277,6 +301,22 @@ sg_code eng_issue(engine *g, struct eng_xfer *x)
         SET(CURLOPT_BUFFERSIZE, q->bufsize);
     if (q->fresh && x->hops == 0)
         SET(CURLOPT_FRESH_CONNECT, 1L);
+    /* Two pools of connections (engine.c).  A sharing request to an
+     * https URL takes the shared one, may speak HTTP/2 there and, while
+     * the first connection to its host is still saying whether it can
+     * (ALPN), waits for it rather than opening more, as curl --parallel
+     * does.  Any other request takes the engine's own pool and asks for
+     * HTTP/1.1: libcurl (7.88) would put a request that may speak HTTP/2
+     * on a busy HTTP/2 connection of its pool, and no option of a handle
+     * refuses that but this one.  Over http:// that is what it spoke
+     * anyway. */
+    int pooled = q->share && strncasecmp(x->cur, "https:", 6) == 0;
+    x->streamed = pooled;
+    SET(CURLOPT_SHARE, pooled ? g->shared : NULL);
+    if (pooled)
+        SET(CURLOPT_PIPEWAIT, 1L);
+    else
+        SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     /* A probe's connection is not kept for the ranges that follow: the
      * first range would reuse it and, data arriving at once, hold the
      * loop inside libcurl (up to 100 reads a turn) while the others wait

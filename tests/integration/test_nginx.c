@@ -672,7 +672,9 @@ Test(http2, ranges_use_separate_connections_not_streams)
 {
     /* Two planned ranges for six connections: every other range is a
      * split made while the first ones run, the requests multiplexing
-     * would put on a busy connection. */
+     * would put on a busy connection.  Ranges ask for HTTP/1.1 even from
+     * a server offering HTTP/2 (engine.c: the only way libcurl 7.88 keeps
+     * a request off a busy HTTP/2 connection). */
     const char *src = srv_file(&S, "f", 16 * MiB, 72);
     const char *argv[] = {"-q", "-k", "-n", "6", "--min-split", "8M",
                           srv_url_tls(&S, "f"), NULL};
@@ -681,8 +683,9 @@ Test(http2, ranges_use_separate_connections_not_streams)
     char path[600];
     snprintf(path, sizeof path, "%s/f", dir);
     cr_assert(same_file(path, src));
-    int h2 = srv_connections(&S, "HTTP/2.0");
-    cr_assert_geq(h2, 2, "%d HTTP/2 connections", h2);
+    int h1 = srv_connections(&S, "HTTP/1.1");
+    cr_assert_geq(h1, 2, "%d HTTP/1.1 connections", h1);
+    cr_assert_eq(srv_connections(&S, "HTTP/2.0"), 0);
     cr_assert_eq(srv_overlaps(&S), 0, "ranges shared a connection");
 }
 

@@ -943,3 +943,80 @@ void pty_close(pty_run *p)
         close(p->master);
     p->master = -1;
 }
+
+/* One request of the access log: its connection, when it ran, and whether
+ * srv_usage() asks about it. */
+struct logreq {
+    long conn;
+    double a, b; /* start and end (s) */
+    int proto;   /* spoke the protocol asked for */
+    int mine;    /* its URI begins with the prefix */
+};
+
+static int by_start(const void *x, const void *y)
+{
+    const struct logreq *p = x, *q = y;
+    return (p->a > q->a) - (p->a < q->a);
+}
+
+srv_use srv_usage(const srv *s, const char *prefix, const char *protocol,
+                  int skip)
+{
+    srv_use u = {0};
+    FILE *f = open_log(s);
+    if (!f)
+        return u;
+    struct logreq *r = NULL;
+    size_t n = 0, cap = 0;
+    char line[1024], proto[32];
+    while (fgets(line, sizeof line, f)) {
+        char *q = strrchr(line, '"'); /* after the quoted range */
+        const char *uri = strstr(line, " uri=");
+        double end, took;
+        long conn;
+        if (!q || !uri ||
+            sscanf(q + 1, "%ld %31s %lf %lf", &conn, proto, &end, &took) != 4)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            r = realloc(r, cap * sizeof *r);
+            cr_assert_not_null(r);
+        }
+        uri += 5;
+        r[n++] = (struct logreq){
+            .conn = conn,
+            .a = end - took,
+            .b = end,
+            .proto = protocol && strcmp(proto, protocol) == 0,
+            .mine = !prefix || strncmp(uri, prefix, strlen(prefix)) == 0,
+        };
+    }
+    fclose(f);
+    qsort(r, n, sizeof *r, by_start);
+    for (size_t i = 0; i < n && skip > 0; i++)
+        if (r[i].mine) {
+            r[i].mine = 0;
+            skip--;
+        }
+    for (size_t i = 0; i < n; i++) {
+        if (!r[i].mine)
+            continue;
+        if (!u.requests++)
+            u.first = r[i].a;
+        if (r[i].b > u.last)
+            u.last = r[i].b;
+        u.proto += r[i].proto;
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = r[j].mine && r[j].conn == r[i].conn;
+        u.conns += !seen;
+        /* As srv_overlaps(): by more than the log's resolution.  A pair
+         * of two of them is counted once. */
+        for (size_t j = 0; j < n; j++)
+            if (j != i && (!r[j].mine || j > i) && r[j].conn == r[i].conn &&
+                r[i].a + 0.002 < r[j].b && r[j].a + 0.002 < r[i].b)
+                u.overlaps++;
+    }
+    free(r);
+    return u;
+}

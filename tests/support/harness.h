@@ -58,6 +58,22 @@ int srv_overlaps(const srv *s);
 /* "https://127.0.0.1:PORT/name" in a static buffer. */
 const char *srv_url_tls(const srv *s, const char *name);
 
+/* How the requests nginx logged for URIs that begin with prefix (NULL:
+ * every request) used connections, leaving out the first skip of them to
+ * begin (a batch file's first GET, say). */
+typedef struct srv_use {
+    int requests; /* how many */
+    int conns;    /* distinct connections they came on */
+    int proto;    /* how many spoke the protocol asked for */
+    int overlaps; /* pairs of one of them and another request (for any
+                     URI) that ran at once on one connection: HTTP/2
+                     streams multiplexed together */
+    double first, last; /* when the first began and the last ended (s,
+                           the server's clock), 0 without requests */
+} srv_use;
+srv_use srv_usage(const srv *s, const char *prefix, const char *protocol,
+                  int skip);
+
 /* Stop the server (nginx or fault server) and remove its directory. */
 void srv_stop(srv *s);
 
