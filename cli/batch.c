@@ -14,22 +14,34 @@
 #include "events.h"
 #include "progress.h"
 
-struct failure {
-    int line;
-    int http_status;
-    char *msg;
-};
-
 #define FAILURES_KEPT 100 /* failures listed at the end; the rest counted */
 
 struct batch_cli {
     progress_view view;
     events ev;
     int json;
-    struct failure *failed; /* the first FAILURES_KEPT, in order of */
-    int nfailed;            /* occurrence */
-    struct failure first;   /* the first in queue order */
+    batch_failure *failed; /* the first FAILURES_KEPT, in order of */
+    int nfailed;           /* occurrence */
+    batch_failure first;   /* the first in queue order */
 };
+
+static void failure_free(batch_failure *f)
+{
+    free(f->url);
+    free(f->path);
+    free(f->message);
+    memset(f, 0, sizeof *f);
+}
+
+static batch_failure failure_of(const sg_batch_event *ev)
+{
+    return (batch_failure){.line = ev->line,
+                           .url = strdup(ev->url ? ev->url : ""),
+                           .path = strdup(ev->path ? ev->path : ""),
+                           .message = strdup(ev->error ? ev->error : ""),
+                           .exit = cli_exit_status(ev->code),
+                           .http_status = ev->http_status};
+}
 
 static void on_batch_event(const sg_batch_event *ev, void *ud)
 {
@@ -41,20 +53,16 @@ static void on_batch_event(const sg_batch_event *ev, void *ud)
     if (ev->state != SG_ENTRY_FAILED)
         return;
     if (!c->first.line || ev->line < c->first.line) {
-        free(c->first.msg);
-        c->first = (struct failure){ev->line, ev->http_status,
-                                    strdup(ev->error)};
+        failure_free(&c->first);
+        c->first = failure_of(ev);
     }
     if (c->nfailed == FAILURES_KEPT)
         return;
-    struct failure *v = realloc(c->failed, (size_t)(c->nfailed + 1) * sizeof *v);
+    batch_failure *v = realloc(c->failed, (size_t)(c->nfailed + 1) * sizeof *v);
     if (!v)
         return;
     c->failed = v;
-    v[c->nfailed].line = ev->line;
-    v[c->nfailed].http_status = ev->http_status;
-    v[c->nfailed].msg = strdup(ev->error);
-    c->nfailed++;
+    v[c->nfailed++] = failure_of(ev);
 }
 
 static void on_batch_status(const sg_batch_status *st, void *ud)
@@ -75,29 +83,65 @@ static void on_batch_notice(const char *msg, void *ud)
         progress_notice(msg, &c->view);
 }
 
-/* The last --json event: the batch's own failure, else the first failed
+/* The last event, to ev: the batch's own failure, else the first failed
  * entry in queue order (whose code is the batch's, see sg_batch_run),
- * with how many failed. */
-static void json_end(struct batch_cli *c, const sg_batch *b, sg_code rc)
+ * with how many failed; then the shard and the failures. */
+static void end_event(events *ev, struct batch_cli *c, const cli_opts *cl,
+                      const sg_batch *b, sg_code rc)
 {
     sg_batch_status st;
     sg_batch_counts(b, &st);
+    batch_report r = {.shard_index = cl->bo.shard_index,
+                      .shard_count = cl->bo.shard_count,
+                      .failures = c->failed,
+                      .nfailures = c->nfailed,
+                      .more = st.failed - c->nfailed};
     const char *msg = sg_batch_error(b);
-    const struct failure *first = c->first.line ? &c->first : NULL;
+    const batch_failure *first = c->first.line ? &c->first : NULL;
     if (rc == SG_OK || msg[0] || !first) {
-        events_batch_end(&c->ev, &st, cli_exit_status(rc),
-                         msg[0] ? msg : sg_strerror(rc), 0);
+        events_batch_end(ev, &st, cli_exit_status(rc),
+                         msg[0] ? msg : sg_strerror(rc), 0, &r);
         return;
     }
-    const char *why = first->msg ? first->msg : sg_strerror(rc);
+    const char *why = first->message ? first->message : sg_strerror(rc);
     size_t n = strlen(why) + 64;
     char *m = malloc(n);
     if (m)
         (void)snprintf(m, n, "%d of %d files failed; line %d: %s", st.failed,
                        st.total, first->line, why);
-    events_batch_end(&c->ev, &st, cli_exit_status(rc), m ? m : why,
-                     first->http_status);
+    events_batch_end(ev, &st, cli_exit_status(rc), m ? m : why,
+                     first->http_status, &r);
     free(m);
+}
+
+/* --report FILE: the last event alone, written whole to FILE.tmp and
+ * renamed over FILE.  0, or -1 after saying why. */
+static int write_report(const char *path, struct batch_cli *c,
+                        const cli_opts *cl, const sg_batch *b, sg_code rc)
+{
+    size_t n = strlen(path) + 8;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return -1;
+    (void)snprintf(tmp, n, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    int ok = f != NULL;
+    if (f) {
+        events rev;
+        events_init(&rev, f);
+        end_event(&rev, c, cl, b, rc);
+        events_free(&rev);
+        ok = !ferror(f) && fflush(f) == 0 && fsync(fileno(f)) == 0;
+        ok = fclose(f) == 0 && ok;
+        ok = ok && rename(tmp, path) == 0;
+    }
+    if (!ok) {
+        fprintf(stderr, "segget: cannot write the report %s: %s\n", path,
+                strerror(errno));
+        (void)unlink(tmp);
+    }
+    free(tmp);
+    return ok ? 0 : -1;
 }
 
 int cli_batch(cli_opts *cl)
@@ -119,7 +163,7 @@ int cli_batch(cli_opts *cl)
         if (msg)
             (void)snprintf(msg, n, "cannot read %s: %s", what, why);
         if (json)
-            events_batch_end(&c.ev, NULL, 1, msg ? msg : why, 0);
+            events_batch_end(&c.ev, NULL, 1, msg ? msg : why, 0, NULL);
         free(msg);
         return 1;
     }
@@ -150,9 +194,12 @@ int cli_batch(cli_opts *cl)
             fprintf(stderr, "Try 'segget --help'.\n");
     }
     if (b && json)
-        json_end(&c, b, rc);
+        end_event(&c.ev, &c, cl, b, rc);
     else if (json)
-        events_batch_end(&c.ev, NULL, cli_exit_status(rc), sg_strerror(rc), 0);
+        events_batch_end(&c.ev, NULL, cli_exit_status(rc), sg_strerror(rc), 0,
+                         NULL);
+    int report_failed = b && cl->report &&
+                        write_report(cl->report, &c, cl, b, rc) < 0;
     if (b && (rc == SG_OK || !msg[0] || c.nfailed)) {
         sg_batch_status st;
         sg_batch_counts(b, &st);
@@ -168,17 +215,20 @@ int cli_batch(cli_opts *cl)
                     st.elapsed, rate);
         for (int i = 0; i < c.nfailed; i++)
             fprintf(stderr, "segget: failed: line %d: %s\n",
-                    c.failed[i].line, c.failed[i].msg ? c.failed[i].msg : "");
+                    c.failed[i].line,
+                    c.failed[i].message ? c.failed[i].message : "");
         if (st.failed > c.nfailed)
             fprintf(stderr, "segget: and %d more failed (--json lists "
                             "every one)\n",
                     st.failed - c.nfailed);
     }
     for (int i = 0; i < c.nfailed; i++)
-        free(c.failed[i].msg);
+        failure_free(&c.failed[i]);
     free(c.failed);
-    free(c.first.msg);
+    failure_free(&c.first);
     sg_batch_free(b);
-    return cli_exit_status(rc);
+    /* A report that could not be written fails a batch that did not. */
+    return rc == SG_OK && report_failed ? cli_exit_status(SG_EIO)
+                                        : cli_exit_status(rc);
 }
 

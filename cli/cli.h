@@ -18,6 +18,7 @@ typedef struct cli_opts {
     sg_options o;         /* for a single download (and a batch's files) */
     sg_batch_options bo;  /* with -i */
     const char *input;    /* -i FILE, or NULL */
+    const char *report;   /* --report FILE, or NULL */
     const char *url;      /* the URL of a single download */
     const char *const *mirrors;
     int nmirrors;

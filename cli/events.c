@@ -346,17 +346,42 @@ void events_batch(const sg_batch_status *st, void *userdata)
 }
 
 void events_batch_end(events *ev, const sg_batch_status *st, int exit_status,
-                      const char *message, int http_status)
+                      const char *message, int http_status,
+                      const batch_report *r)
 {
     static const sg_batch_status none;
+    static const batch_report nothing;
     FILE *f = ev->out;
     if (!st)
         st = &none;
+    if (!r)
+        r = &nothing;
     begin(ev, exit_status == 0 ? "finish" : "error");
     int_m(f, "exit", exit_status);
     files_m(f, st);
     int_m(f, "bytes", st->bytes);
     num_m(f, "seconds", st->elapsed, 3);
+    key(f, "shard");
+    if (r->shard_count > 0)
+        fprintf(f, "{\"index\":%d,\"count\":%d}", r->shard_index,
+                r->shard_count);
+    else
+        fputs("null", f);
+    key(f, "failures");
+    fputc('[', f);
+    for (int i = 0; i < r->nfailures; i++) {
+        const batch_failure *x = &r->failures[i];
+        fprintf(f, "%s{\"line\":%d", i ? "," : "", x->line);
+        str_m(f, "url", x->url ? x->url : "");
+        str_m(f, "path", x->path ? x->path : "");
+        int_m(f, "exit", x->exit);
+        status_m(f, x->http_status);
+        str_m(f, "message", x->message && x->message[0] ? x->message
+                                                         : "failed");
+        fputc('}', f);
+    }
+    fputc(']', f);
+    int_m(f, "failures_more", r->more);
     if (exit_status != 0) {
         str_m(f, "message", message && message[0] ? message : "failed");
         status_m(f, http_status);

@@ -18,8 +18,9 @@
 #include <segget.h>
 
 /* The version of the event shapes ("schema" in every event).  1 was the
- * unversioned shape of segget 0.2.0 and earlier. */
-#define EVENTS_SCHEMA 2
+ * unversioned shape of segget 0.2.0 and earlier; 3 added a batch's
+ * shard and failures to its last event. */
+#define EVENTS_SCHEMA 3
 
 typedef struct events {
     FILE *out;
@@ -60,10 +61,27 @@ void events_end(events *ev, const char *path, int exit_status,
 void events_file(const sg_batch_event *e, void *userdata);
 void events_batch(const sg_batch_status *st, void *userdata);
 
+/* A failed file of a batch, for its last event. */
+typedef struct batch_failure {
+    int line;
+    char *url, *path, *message; /* owned by whoever made it */
+    int exit, http_status;
+} batch_failure;
+
+/* What a batch's last event reports beside its counts: enough for the
+ * reports of every shard to be summed (jq -s). */
+typedef struct batch_report {
+    int shard_index, shard_count;    /* count 0: not sharded */
+    const batch_failure *failures;   /* the first ones (by time) */
+    int nfailures;
+    int more;                        /* failures not listed */
+} batch_report;
+
 /* The last event of a batch: finish (exit 0) or error with its message
- * and the HTTP status it is (0: none).  st NULL: no counts yet (the
- * queue could not be read), all zero. */
+ * and the HTTP status it is (0: none), with r's shard and failures.
+ * st NULL: no counts yet (the queue could not be read), all zero. */
 void events_batch_end(events *ev, const sg_batch_status *st, int exit_status,
-                      const char *message, int http_status);
+                      const char *message, int http_status,
+                      const batch_report *r);
 
 #endif

@@ -23,6 +23,7 @@ enum {
     OPT_CHECKSUM_FILE,
     OPT_MAX_PER_HOST,
     OPT_SHARD,
+    OPT_REPORT,
     OPT_NETRC,
     OPT_JSON,
     OPT_LIMIT_RATE,
@@ -124,9 +125,11 @@ static const char usage_more[] =
     "                         (default 16)\n"
     "  -N, --refresh          with -i: revalidate finished files and fetch\n"
     "                         only those that changed\n"
-    "      --shard I/K        with -i: take only part I of K (1 <= I <= K);\n"
+    "      --shard I/K        with -i: take only part I of K (1 <= I <= K)\n"
+    "                         of the queue, split by a hash of each URL;\n"
     "                         auto: the part a Slurm job array or srun gives\n"
-    "                         of the queue, split by a hash of each URL\n"
+    "      --report FILE      with -i: write the batch's last JSON event\n"
+    "                         (counts, bytes, shard, failures) to FILE\n"
     "      --no-config        do not read ~/.config/segget/config (or\n"
     "                         $XDG_CONFIG_HOME/segget/config): one long\n"
     "                         option per line, before the command line's\n"
@@ -280,6 +283,7 @@ static const struct option longs[] = {
     {"max-per-host", required_argument, NULL, OPT_MAX_PER_HOST},
     {"refresh", no_argument, NULL, 'N'},
     {"shard", required_argument, NULL, OPT_SHARD},
+    {"report", required_argument, NULL, OPT_REPORT},
     {"user", required_argument, NULL, 'u'},
     {"netrc", no_argument, NULL, OPT_NETRC},
     {"json", no_argument, NULL, OPT_JSON},
@@ -521,6 +525,10 @@ int cli_parse(int argc, char **argv, cli_opts *cl)
             batch_only = 1;
             break;
         case 'N': bo->refresh = 1; batch_only = 1; break;
+        case OPT_REPORT:
+            cl->report = optarg;
+            batch_only = 1;
+            break;
         case OPT_SHARD: {
             int i, k, end = 0;
             if (strcmp(optarg, "auto") == 0) {
@@ -576,7 +584,7 @@ int cli_parse(int argc, char **argv, cli_opts *cl)
         return -1;
     }
     if (batch_only)
-        return usage_error("-j, -N, --max-per-host and --shard need -i", NULL);
+        return usage_error("-j, -N, --max-per-host, --shard and --report need -i", NULL);
     if (o->output && strcmp(o->output, "-") == 0) {
         if (cl->json)
             return usage_error("--json writes to standard output, which -o - "

@@ -8,7 +8,10 @@ _segget()
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
     case $prev in
-    -o|--output|-i|--input-file|--checksum-file|--cacert|-b|--cookie|\
+    --shard)
+        COMPREPLY=($(compgen -W 'auto' -- "$cur"))
+        return ;;
+    -o|--output|-i|--input-file|--report|--checksum-file|--cacert|-b|--cookie|\
     --load-cookies)
         COMPREPLY=($(compgen -f -- "$cur"))
         return ;;
@@ -17,7 +20,7 @@ _segget()
         return ;;
     -n|--connections|-j|--jobs|--max-tries|--retry|--connect-timeout|\
     --stall-timeout|--timeout|--max-per-host|--min-split|--limit-rate|\
-    --buffer|--range|--shard|-u|--user|-A|-U|--user-agent|-H|--header|\
+    --buffer|--range|-u|--user|-A|-U|--user-agent|-H|--header|\
     -e|--referer|-x|--proxy|--interface|--checksum)
         return ;;
     esac
@@ -31,7 +34,7 @@ _segget()
             --user-agent --header --referer --cookie --load-cookies --user
             --netrc --proxy --ipv4 --ipv6 --interface --limit-rate --range
             --buffer --input-file --jobs --max-per-host --refresh --shard
-            --no-config --help --version -n -o -P -J -f -c -O -L -q -s -v
+            --report --no-config --help --version -n -o -P -J -f -c -O -L -q -s -v
             -k -A -U -H -e -b -u -x -4 -6 -i -j -N -h -V' -- "$cur"))
         return
     fi

@@ -92,27 +92,30 @@ static int validate(const char *text, int exit_status)
 }
 
 #define START                                                                  \
-    "{\"event\":\"start\",\"schema\":2,\"url\":\"http://h/f\",\"path\":"       \
+    "{\"event\":\"start\",\"schema\":3,\"url\":\"http://h/f\",\"path\":"       \
     "\"f\",\"size\":10,\"etag\":null,\"last_modified\":null,\"resumed\":"      \
     "0,\"plan\":[{\"start\":0,\"end\":10,\"written\":0}]}\n"
 #define SEGMENT                                                                \
-    "{\"event\":\"segment\",\"schema\":2,\"state\":\"done\",\"start\":0,"      \
+    "{\"event\":\"segment\",\"schema\":3,\"state\":\"done\",\"start\":0,"      \
     "\"end\":10,\"written\":10}\n"
 #define PROGRESS                                                               \
-    "{\"event\":\"progress\",\"schema\":2,\"received\":10,\"total\":10,"       \
+    "{\"event\":\"progress\",\"schema\":3,\"received\":10,\"total\":10,"       \
     "\"durable\":10,\"rate\":5,\"connections\":1,\"elapsed\":0.5}\n"
 #define FINISH                                                                 \
-    "{\"event\":\"finish\",\"schema\":2,\"exit\":0,\"path\":\"f\","            \
+    "{\"event\":\"finish\",\"schema\":3,\"exit\":0,\"path\":\"f\","            \
     "\"size\":10,\"seconds\":1.0,\"already_complete\":false,"                  \
     "\"verified\":null}\n"
 #define FAILED                                                                 \
-    "{\"event\":\"file\",\"schema\":2,\"line\":1,\"state\":\"failed\","        \
+    "{\"event\":\"file\",\"schema\":3,\"line\":1,\"state\":\"failed\","        \
     "\"url\":\"http://h/f\",\"path\":\"f\",\"error\":\"HTTP 404\","            \
     "\"exit\":3,\"http_status\":404}\n"
 #define BATCH_ERROR                                                            \
-    "{\"event\":\"error\",\"schema\":2,\"exit\":3,\"files_total\":1,"          \
+    "{\"event\":\"error\",\"schema\":3,\"exit\":3,\"files_total\":1,"          \
     "\"files_done\":0,\"files_skipped\":0,\"files_failed\":1,\"bytes\":0,"     \
-    "\"seconds\":0.1,\"message\":\"1 of 1 files failed; line 1: HTTP "         \
+    "\"seconds\":0.1,\"shard\":{\"index\":2,\"count\":4},\"failures\":"  \
+    "[{\"line\":1,\"url\":\"http://h/f\",\"path\":\"f\",\"exit\":3,"         \
+    "\"http_status\":404,\"message\":\"HTTP 404\"}],\"failures_more\":0,"    \
+    "\"message\":\"1 of 1 files failed; line 1: HTTP "                         \
     "404\",\"http_status\":404}\n"
 
 Test(json, the_checker_refuses_what_the_schema_does_not_describe)
@@ -130,46 +133,61 @@ Test(json, the_checker_refuses_what_the_schema_does_not_describe)
                           "\"m\"}\n",
                           -1),
                  1, "another version");
-    cr_expect_eq(validate("{\"event\":\"progress\",\"schema\":2,\"total\":2,"
+    cr_expect_eq(validate("{\"event\":\"progress\",\"schema\":3,\"total\":2,"
                           "\"done\":0,\"skipped\":0,\"failed\":0,\"active\":"
                           "1,\"bytes\":0,\"rate\":0,\"elapsed\":0.1}\n",
                           -1),
                  1, "a batch's old counts");
-    cr_expect_eq(validate("{\"event\":\"segment\",\"schema\":2,\"state\":"
+    cr_expect_eq(validate("{\"event\":\"segment\",\"schema\":3,\"state\":"
                           "\"done\",\"start\":0,\"end\":10,\"done\":10}\n",
                           -1),
                  1, "a segment's old absolute done");
-    cr_expect_eq(validate("{\"event\":\"gone\",\"schema\":2}\n", -1), 1,
+    cr_expect_eq(validate("{\"event\":\"gone\",\"schema\":3}\n", -1), 1,
                  "an unknown event");
-    cr_expect_eq(validate("{\"event\":\"notice\",\"schema\":2,\"message\":"
+    cr_expect_eq(validate("{\"event\":\"notice\",\"schema\":3,\"message\":"
                           "\"m\",\"extra\":1}\n",
                           -1),
                  1, "a member the schema does not name");
-    cr_expect_eq(validate("{\"event\":\"file\",\"schema\":2,\"line\":1,"
+    cr_expect_eq(validate("{\"event\":\"file\",\"schema\":3,\"line\":1,"
                           "\"state\":\"failed\",\"url\":\"u\",\"path\":"
                           "\"f\",\"error\":\"e\"}\n",
                           -1),
                  1, "a failed file without its exit and HTTP status");
-    cr_expect_eq(validate("{\"event\":\"error\",\"schema\":2,\"exit\":3,"
+    cr_expect_eq(validate("{\"event\":\"error\",\"schema\":3,\"exit\":3,"
                           "\"message\":null,\"path\":null,\"http_status\":"
                           "null}\n",
                           3),
                  1, "an error without a message");
+    cr_expect_eq(validate("{\"event\":\"finish\",\"schema\":3,\"exit\":0,"
+                          "\"files_total\":1,\"files_done\":1,"
+                          "\"files_skipped\":0,\"files_failed\":0,"
+                          "\"bytes\":1,\"seconds\":0.1}\n",
+                          0),
+                 1, "a batch's last event without its shard and failures");
+    cr_expect_eq(validate("{\"event\":\"error\",\"schema\":3,\"exit\":3,"
+                          "\"files_total\":1,\"files_done\":0,"
+                          "\"files_skipped\":0,\"files_failed\":1,"
+                          "\"bytes\":0,\"seconds\":0.1,\"shard\":{\"index\":"
+                          "0,\"count\":4},\"failures\":[{\"line\":1}],"
+                          "\"failures_more\":0,\"message\":\"m\","
+                          "\"http_status\":null}\n",
+                          3),
+                 1, "shard 0, and a failure without its URL and message");
 
     /* Lines that are not one JSON object in UTF-8. */
-    cr_expect_eq(validate("{\"event\":\"notice\",\"schema\":2,\"message\":"
+    cr_expect_eq(validate("{\"event\":\"notice\",\"schema\":3,\"message\":"
                           "\"m\"}",
                           -1),
                  1, "a torn last line");
-    cr_expect_eq(validate("{\"event\":\"notice\",\"schema\":2,\"message\":"
+    cr_expect_eq(validate("{\"event\":\"notice\",\"schema\":3,\"message\":"
                           "\"a\xff\"}\n",
                           -1),
                  1, "a byte that is not UTF-8");
-    cr_expect_eq(validate("{\"event\":\"notice\",\"schema\":2,\"message\":"
+    cr_expect_eq(validate("{\"event\":\"notice\",\"schema\":3,\"message\":"
                           "\"m\",\"message\":\"n\"}\n",
                           -1),
                  1, "a member twice");
-    cr_expect_eq(validate("{\"event\":\"progress\",\"schema\":2,\"received\":"
+    cr_expect_eq(validate("{\"event\":\"progress\",\"schema\":3,\"received\":"
                           "1,\"total\":null,\"durable\":0,\"rate\":NaN,"
                           "\"connections\":1,\"elapsed\":0.5}\n",
                           -1),
@@ -201,7 +219,7 @@ Test(json, a_file_of_unknown_length_has_null_sizes)
     cr_expect_null(strstr(t, "secret"), "%s", t);
     char want[400];
     snprintf(want, sizeof want,
-             "{\"event\":\"start\",\"schema\":2,\"url\":\"%s\",", plain);
+             "{\"event\":\"start\",\"schema\":3,\"url\":\"%s\",", plain);
     cr_expect(strstr(t, want), "%s", t);
     cr_expect(strstr(t, "\"path\":\"out.bin\",\"size\":null,"), "%s", t);
     cr_expect(strstr(t, "\"plan\":[{\"start\":0,\"end\":null,\"written\":0}]"),
@@ -219,7 +237,7 @@ Test(json, an_http_status_outlasting_the_retries_is_named)
     int rc = case_single(dir, o, srv_url(&S, "data"), NULL, 60);
     cr_assert_eq(rc, 3, "exit %d: %s", rc, last_stderr());
     const char *e = last_event();
-    cr_expect(strstr(e, "{\"event\":\"error\",\"schema\":2,\"exit\":3,") == e,
+    cr_expect(strstr(e, "{\"event\":\"error\",\"schema\":3,\"exit\":3,") == e,
               "%s", e);
     cr_expect(strstr(e, "\"path\":\"out.bin\",\"http_status\":503}"), "%s", e);
 
@@ -255,7 +273,7 @@ Test(json, a_batch_rerun_skips_and_queue_errors_end_in_an_error)
     int rc = case_batch(dir, qpath, o, 60);
     cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
     const char *e = last_event();
-    cr_expect(strstr(e, "{\"event\":\"finish\",\"schema\":2,\"exit\":0,"
+    cr_expect(strstr(e, "{\"event\":\"finish\",\"schema\":3,\"exit\":0,"
                         "\"files_total\":2,\"files_done\":2,"
                         "\"files_skipped\":0,\"files_failed\":0,"
                         "\"bytes\":300000,\"seconds\":") == e,
@@ -276,7 +294,7 @@ Test(json, a_batch_rerun_skips_and_queue_errors_end_in_an_error)
     rc = case_batch(dir, qpath, o, 60);
     cr_assert_eq(rc, 1, "exit %d: %s", rc, last_stderr());
     e = last_event();
-    cr_expect(strstr(e, "{\"event\":\"error\",\"schema\":2,\"exit\":1,") == e,
+    cr_expect(strstr(e, "{\"event\":\"error\",\"schema\":3,\"exit\":1,") == e,
               "%s", e);
     cr_expect(strstr(e, "\"message\":\"line 1: "), "%s", e);
     cr_expect(strstr(e, "\"http_status\":null}"), "%s", e);
@@ -302,7 +320,7 @@ Test(json, usage_errors_and_an_interrupted_download)
     /* A URL segget does not fetch: an error event. */
     const char *url[] = {"--json", "ftp://127.0.0.1/x", NULL};
     cr_expect_eq(run_segget(dir, url, 60), 1, "%s", last_stderr());
-    cr_expect(strstr(last_event(), "{\"event\":\"error\",\"schema\":2,"
+    cr_expect(strstr(last_event(), "{\"event\":\"error\",\"schema\":3,"
                                    "\"exit\":1,\"message\":\""),
               "%s", last_event());
 
@@ -316,13 +334,13 @@ Test(json, usage_errors_and_an_interrupted_download)
     segget_stdout(NULL);
     cr_assert_eq(rc, 11, "exit %d: %s", rc, last_stderr());
     const char *e = last_event();
-    cr_expect(strstr(e, "{\"event\":\"error\",\"schema\":2,\"exit\":11,") == e,
+    cr_expect(strstr(e, "{\"event\":\"error\",\"schema\":3,\"exit\":11,") == e,
               "%s", e);
     cr_expect(strstr(e, "\"path\":\"big.bin\",\"http_status\":null}"), "%s", e);
     const char *t = events();
     char want[300];
     snprintf(want, sizeof want,
-             "{\"event\":\"start\",\"schema\":2,\"url\":\"%s\","
+             "{\"event\":\"start\",\"schema\":3,\"url\":\"%s\","
              "\"path\":\"big.bin\",\"size\":64000000,",
              srv_url(&S, "data"));
     cr_expect(strstr(t, want) == t, "%s", t);

@@ -357,3 +357,76 @@ Test(queue, out_of_descriptors_entries_wait_instead_of_failing)
     cr_expect_eq(srv_requests(&m, 0), 512);
     srv_stop(&m);
 }
+
+/* The output of a shell command, first line, in a static buffer. */
+static const char *sh(const char *cmd)
+{
+    static char out[4096];
+    out[0] = '\0';
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    if (!fgets(out, sizeof out, p))
+        out[0] = '\0';
+    pclose(p);
+    out[strcspn(out, "\n")] = '\0';
+    return out;
+}
+
+Test(queue, the_reports_of_the_shards_add_up_with_jq)
+{
+    enum { N = 90, K = 3 };
+    char u[512], q[N * 160] = "";
+    serve_four();
+    /* Every fifth entry names a file the server does not have. */
+    int missing = 0;
+    for (int i = 0; i < N; i++) {
+        size_t n = strlen(q);
+        if (i % 5 == 0) {
+            missing++;
+            snprintf(q + n, sizeof q - n, "%s?i=%d\n  out=f%d.bin\n",
+                     srv_url(&S, "gone.bin"), i, i);
+        } else {
+            snprintf(q + n, sizeof q - n, "%s\n  out=f%d.bin\n",
+                     url_of(i, u, sizeof u), i);
+        }
+    }
+    FILE *f = fopen(qpath, "w");
+    fputs(q, f);
+    fclose(f);
+    char rep[K][700], arg[K][16];
+    for (int k = 0; k < K; k++) {
+        snprintf(rep[k], sizeof rep[k], "%s/../report-%d.json", dir, k + 1);
+        snprintf(arg[k], sizeof arg[k], "%d/%d", k + 1, K);
+        const char *argv[] = {"-q", "-i", qpath, "--shard", arg[k],
+                              "--report", rep[k], NULL};
+        int rc = run_segget(dir, argv, 120);
+        cr_expect(rc == 3, "shard %d: exit %d: %s", k + 1, rc,
+                  last_stderr());
+        events_check(rep[k], rc);
+        char tmp[720];
+        snprintf(tmp, sizeof tmp, "%.700s.tmp", rep[k]);
+        cr_expect(!exists(tmp), "the report's temporary file stayed");
+    }
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "jq -s -c '{total: (map(.files_total) | add), done: "
+             "(map(.files_done) | add), failed: (map(.files_failed) | add), "
+             "listed: (map(.failures | length) | add), shards: "
+             "(map(.shard.index) | sort), of: (map(.shard.count) | unique), "
+             "bytes: (map(.bytes) | add), gone: (map(.failures[] | "
+             "select(.http_status == 404 and (.url | test(\"gone.bin\")))) "
+             "| length)}' '%s' '%s' '%s'",
+             rep[0], rep[1], rep[2]);
+    char want[512];
+    int64_t bytes = 0;
+    for (int i = 0; i < N; i++)
+        if (i % 5)
+            bytes += (int64_t[]){3000, 4097, 1, 65536}[i % 4];
+    snprintf(want, sizeof want,
+             "{\"total\":%d,\"done\":%d,\"failed\":%d,\"listed\":%d,"
+             "\"shards\":[1,2,3],\"of\":[3],\"bytes\":%lld,\"gone\":%d}",
+             N, N - missing, missing, missing, (long long)bytes, missing);
+    cr_expect_str_eq(sh(cmd), want);
+    for (int k = 0; k < K; k++)
+        unlink(rep[k]);
+}
