@@ -126,9 +126,7 @@ static sg_code hosts_grow(sg_batch *b, sg_err *e)
     return SG_OK;
 }
 
-/* url's host, found or added, with one more reference; NULL when out of
- * memory or unparsable (e says). */
-static struct host *host_get(sg_batch *b, const char *url, sg_err *e)
+struct host *batch_host_get(sg_batch *b, const char *url, sg_err *e)
 {
     char *name = eng_url_host(url);
     if (!name) {
@@ -245,10 +243,14 @@ static sg_code check(const sg_batch_options *o, sg_err *e)
     return download_check(&o->dl, e);
 }
 
-sg_code batch_name(const queue_entry *q, char **name, sg_err *e)
+sg_code batch_name(const queue_entry *q, int check, char **name, sg_err *e)
 {
     char *urlpath = NULL;
     *name = NULL;
+    if (!check && q->out)
+        return (*name = strdup(q->out)) ? SG_OK
+                                        : err_set(e, SG_ENOMEM,
+                                                  "out of memory");
     sg_code rc = eng_url_check(q->url, &urlpath, e);
     if (rc) {
         char *why = strdup(err_msg(e));
@@ -275,7 +277,7 @@ sg_code batch_listed(const sg_batch *b, const queue_entry *q,
 sg_code batch_entry(sg_batch *b, struct bent *en)
 {
     sg_err *e = &b->err;
-    sg_code rc = batch_name(&en->q, &en->name, e);
+    sg_code rc = batch_name(&en->q, 0, &en->name, e);
     if (rc)
         return rc;
     if (!(en->path = path_join(b->dir, en->name)) ||
@@ -283,8 +285,6 @@ sg_code batch_entry(sg_batch *b, struct bent *en)
         !(en->jpath = str_cat(en->path, ".segget")) ||
         !(en->shown = eng_url_redact(en->q.url)))
         return err_set(e, SG_ENOMEM, "out of memory");
-    if (!(en->host = host_get(b, en->q.url, e)))
-        return e->code;
     en->connections = en->q.connections ? en->q.connections
                                         : b->o.dl.connections;
     if (!en->q.checksum && b->sums) {

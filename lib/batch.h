@@ -135,9 +135,12 @@ struct sg_batch {
 /* FNV-1a over n bytes of a name (queue_hash's). */
 uint64_t batch_hash(const char *s, size_t n);
 
-/* The name q saves to, below the directory (heap).  SG_EUSAGE with
- * "line N: ..." when its URL is not one.  Any thread. */
-sg_code batch_name(const queue_entry *q, char **name, sg_err *e);
+/* The name q saves to, below the directory (heap).  With check, or
+ * without out=, its URL is parsed: SG_EUSAGE with "line N: ..." when it
+ * is not one (the second reading does not check again what the first
+ * did).  Any thread. */
+sg_code batch_name(const queue_entry *q, int check, char **name,
+                   sg_err *e);
 
 /* --checksum-file's entry for name into spec, or SG_EUSAGE: every entry
  * without its own checksum= must be listed.  Any thread. */
@@ -156,9 +159,13 @@ ptrdiff_t batch_read(void *src, char *buf, size_t n);
  * file changed since st was taken. */
 sg_code batch_rewind(sg_batch *b, sg_err *e);
 
-/* Make en, an entry of this shard, ready to run: its names and paths,
- * its host and its checksum.  SG_OK, or the batch's failure. */
+/* Make en, an entry of this shard, ready to decide: its names and paths
+ * and its checksum.  SG_OK, or the batch's failure. */
 sg_code batch_entry(sg_batch *b, struct bent *en);
+
+/* url's host, found or added, with one more reference; NULL when out of
+ * memory or unparsable (e says). */
+struct host *batch_host_get(sg_batch *b, const char *url, sg_err *e);
 
 /* Let go of en's host. */
 void batch_host_put(sg_batch *b, struct host *h);

@@ -83,7 +83,7 @@ static sg_code verify(sg_batch *b, const qname_pair *p, size_t n, sg_err *e)
         if (!got)
             break;
         if ((uint32_t)q.line == lines[at])
-            rc = batch_name(&q, &names[at++], e);
+            rc = batch_name(&q, 1, &names[at++], e);
         queue_entry_free(&q);
         if (rc)
             goto out;
@@ -157,7 +157,7 @@ static sg_code check_one(sg_batch *b, struct chunk *c, const queue_entry *q)
 {
     char *name;
     sg_err *e = &c->err;
-    sg_code rc = batch_name(q, &name, e);
+    sg_code rc = batch_name(q, 1, &name, e);
     if (rc)
         return rc;
     size_t n = strlen(name);

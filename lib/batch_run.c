@@ -75,7 +75,6 @@ static sg_code decide(sg_batch *b, struct bent *en)
 {
     struct stat sp, sq;
     int has_path = lstat(en->path, &sp) == 0;
-    int has_part = lstat(en->part, &sq) == 0;
     int has_j = access(en->jpath, F_OK) == 0;
     sg_err e = {0};
     sg_code rc = qjournal_get(b->j, en->name, &en->row, &b->err);
@@ -84,6 +83,15 @@ static sg_code decide(sg_batch *b, struct bent *en)
     const qrow *r = &en->row;
     int ours = r->state != QROW_NONE;
     int verified = r->state == QROW_VERIFIED && streq(r->url, en->shown);
+    if (verified && !r->part && has_path && S_ISREG(sp.st_mode) && !has_j &&
+        sp.st_size == r->size && !b->o.refresh) {
+        /* Done by an earlier run (the common case of a rerun: two
+         * lookups; NAME.part is not looked at, nothing touches it). */
+        en->size = r->size;
+        batch_state(en, SG_ENTRY_SKIPPED);
+        return SG_OK;
+    }
+    int has_part = lstat(en->part, &sq) == 0;
     if ((has_path && !S_ISREG(sp.st_mode)) ||
         (has_part && !S_ISREG(sq.st_mode))) {
         char msg[64 + 4096];
@@ -455,16 +463,17 @@ static void start_more(sg_batch *b)
     }
 }
 
-/* Claim the entries from en to the window's end, in one transaction. */
+/* Claim the entries from en to the window's end (in fill's
+ * transaction). */
 static sg_code claim(sg_batch *b, struct bent *en)
 {
-    sg_code rc = qjournal_begin(b->j, &b->err);
+    sg_code rc = SG_OK;
     for (; en && rc == SG_OK; en = en->next)
         if (!en->claimed && en->state == SG_ENTRY_QUEUED &&
             (rc = qjournal_claim(b->j, en->name, en->shown, &b->err)) ==
                 SG_OK)
             en->claimed = 1;
-    return qjournal_end(b->j, rc, &b->err);
+    return rc;
 }
 
 /* Read on in the queue while the window has room: entries of other
@@ -480,8 +489,10 @@ static sg_code fill(sg_batch *b, int64_t *wake)
         return SG_OK; /* the journal is the round's: see commit.h */
     int64_t t0 = now_ms();
     struct bent *first = NULL;
-    sg_code rc = SG_OK;
-    for (int n = 1; b->reading && b->nqueued < want; n++) {
+    /* One transaction for the reads and the claims: one lock, and the
+     * claims durable before any of them starts. */
+    sg_code rc = qjournal_begin(b->j, &b->err);
+    for (int n = 1; rc == SG_OK && b->reading && b->nqueued < want; n++) {
         if (n % 256 == 0 && now_ms() - t0 >= FILL_MS) {
             *wake = 0; /* again at once */
             break;
@@ -514,6 +525,11 @@ static sg_code fill(sg_batch *b, int64_t *wake)
             batch_entry_free(en);
             continue;
         }
+        if (!(en->host = batch_host_get(b, en->q.url, &b->err))) {
+            rc = b->err.code;
+            batch_entry_free(en);
+            break;
+        }
         en->prev = b->tail;
         if (b->tail)
             b->tail->next = en;
@@ -524,12 +540,9 @@ static sg_code fill(sg_batch *b, int64_t *wake)
         if (!first)
             first = en;
     }
-    if (first) {
-        sg_code crc = claim(b, first);
-        if (rc == SG_OK)
-            rc = crc;
-    }
-    return rc;
+    if (first && rc == SG_OK)
+        rc = claim(b, first);
+    return qjournal_end(b->j, rc, &b->err);
 }
 
 static void status(sg_batch *b, int64_t now, int force)
