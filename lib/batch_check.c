@@ -16,11 +16,13 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "batch.h"
 #include "qnames.h"
+#include "util.h"
 
 #define CHUNK 1024  /* entries handed over at a time */
 #define SLOTS 6     /* chunks in flight */
@@ -254,7 +256,7 @@ static sg_code take_chunk(sg_batch *b, struct chunk *c, qnames *qn,
 }
 
 /* Read the whole queue, checking it: the records in qn. */
-static sg_code read_all(sg_batch *b, qnames *qn, int *any)
+static sg_code read_all(sg_batch *b, qnames *qn, int *any, int *lines)
 {
     sg_err *e = &b->err, perr = {0};
     struct checker k = {.b = b};
@@ -343,6 +345,7 @@ static sg_code read_all(sg_batch *b, qnames *qn, int *any)
     pthread_cond_destroy(&k.work);
     pthread_cond_destroy(&k.done);
 out:
+    *lines = r.line;
     if (!rc && prc)
         rc = err_set(e, prc, "%s", err_msg(&perr));
     err_reset(&perr);
@@ -360,10 +363,11 @@ sg_code batch_check(sg_batch *b)
 {
     sg_err *e = &b->err;
     qnames qn;
-    int any = 0;
+    int any = 0, lines = 0;
+    int64_t t0 = now_ms();
     sg_code rc = qnames_init(&qn, NAMES_RUN, e);
     if (!rc)
-        rc = read_all(b, &qn, &any);
+        rc = read_all(b, &qn, &any, &lines);
     if (!rc && !any)
         rc = err_set(e, SG_EUSAGE, "the queue holds no URL");
     enum { PAGE = 256 };
@@ -378,5 +382,15 @@ sg_code batch_check(sg_batch *b)
         skip += n;
     }
     qnames_free(&qn);
+    double took = (double)(now_ms() - t0) / 1000.0;
+    if (!rc && (took >= 1.0 || lines >= 100000) && b->o.dl.notice) {
+        /* A long queue is read before anything starts: say how fast. */
+        char line[200];
+        (void)snprintf(line, sizeof line,
+                       "queue checked: %d lines in %.1f s (%.0f per "
+                       "second), %d entries for this run",
+                       lines, took, lines / took, b->total);
+        b->o.dl.notice(line, b->o.dl.userdata);
+    }
     return rc;
 }
