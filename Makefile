@@ -7,6 +7,7 @@
 #   make test             unit + integration tests (starts its own servers),
 #                         plainly and under ASan/UBSan
 #   make test-fast        the same, plainly only
+#   make test-slurm       the Slurm job-array test alone (tests/slurm/run)
 #   make fuzz             libFuzzer on every parser (FUZZ_SECONDS each)
 #   make install PREFIX=/usr/local DESTDIR=
 
@@ -42,7 +43,8 @@ TEST_SRC  := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c) \
 TEST_OBJ  := $(TEST_SRC:tests/%.c=$(B)/tobj/%.o)
 TEST_BIN  := $(B)/segget-tests
 
-.PHONY: all test test-fast unit run deps clean install uninstall format fuzz
+.PHONY: all test test-fast test-slurm unit run deps clean install uninstall \
+	format fuzz
 all: $(B)/segget $(B)/libsegget.a
 
 # The library is compiled with hidden visibility: only what segget.h marks
@@ -109,6 +111,12 @@ test-fast: deps all $(TEST_BIN) $(B)/faultsrv $(B)/failsync.so
 	FAILSYNC_SO=$(CURDIR)/$(B)/failsync.so \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	$(TEST_BIN) -j2 --timeout 300 $(TESTARGS)
+
+# A one-node Slurm cluster (Debian's slurm-wlm and munge, configured in a
+# temporary directory) running segget as a job array; make test runs it
+# too, in the plain pass (tests/integration/test_slurm.c).
+test-slurm: deps all
+	SEGGET_BIN=$(CURDIR)/$(B)/segget tests/slurm/run
 
 # Only the pure unit suites (no servers).
 unit: all $(TEST_BIN)
