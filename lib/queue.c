@@ -383,6 +383,17 @@ int queue_shard_auto(queue_getenv get, void *ud, int *index, int *count,
                            id, min, max, step, n);
             return -1;
         }
+        if (n == 1) {
+            /* "sbatch --array=3" to run task 3 again gives an array of
+             * one: its part cannot be told. */
+            (void)snprintf(msg, cap,
+                           "--shard auto: a job array of one task "
+                           "(SLURM_ARRAY_TASK_ID=%ld): a task resubmitted "
+                           "alone cannot tell its part; give --shard I/K, "
+                           "or requeue the task (scontrol requeue)",
+                           id);
+            return -1;
+        }
         *index = (int)((id - min) / step) + 1;
         *count = (int)n;
         (void)snprintf(msg, cap,

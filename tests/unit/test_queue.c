@@ -280,6 +280,9 @@ Test(unit_queue, shard_auto_says_what_is_wrong)
         /* not a number */
         {"SLURM_ARRAY_TASK_ID=x", "SLURM_ARRAY_TASK_COUNT=4",
          "SLURM_ARRAY_TASK_MIN=1", NULL},
+        /* sbatch --array=3: one task, its part unknown */
+        {"SLURM_ARRAY_TASK_ID=3", "SLURM_ARRAY_TASK_COUNT=1",
+         "SLURM_ARRAY_TASK_MIN=3", "SLURM_ARRAY_TASK_MAX=3", NULL},
         {"SLURM_PROCID=3", "SLURM_NTASKS=3", NULL},
         {"SLURM_PROCID=0", NULL},
         {"SLURM_PROCID=-1", "SLURM_NTASKS=3", NULL},
