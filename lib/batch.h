@@ -25,6 +25,8 @@
                               host is full are passed over */
 #define NAMES_RUN (1 << 19) /* records per run of the names check (8 MiB) */
 #define DIRS_MAX 256        /* directories remembered for the final sync */
+#define COMMIT_AHEAD(jobs) (4 * (jobs) + 64) /* files waiting for their
+                                                 sync and commit at most */
 #define FILL_MS 20          /* the longest the queue is read in one turn */
 #define FD_RESERVE 32       /* descriptors kept for the journals, the disk
                                threads, libcurl's resolver */

@@ -455,6 +455,11 @@ static int start(sg_batch *b, struct bent *en)
  * entries whose host is full. */
 static void start_more(sg_batch *b)
 {
+    /* Files whose data is in wait for their sync and commit; when the
+     * disk falls behind the network, new ones wait for them (memory and
+     * descriptors stay bounded). */
+    if (b->running - b->active >= COMMIT_AHEAD(b->o.jobs))
+        return;
     for (struct bent *en = b->head, *next; en && b->active < b->o.jobs;
          en = next) {
         next = en->next; /* start() may free en */
