@@ -430,3 +430,33 @@ Test(queue, the_reports_of_the_shards_add_up_with_jq)
     for (int k = 0; k < K; k++)
         unlink(rep[k]);
 }
+
+Test(queue, a_disk_slower_than_the_network_holds_the_batch_back)
+{
+    enum { N = 2000 };
+    char u[512];
+    serve_four();
+    FILE *f = fopen(qpath, "w");
+    cr_assert_not_null(f);
+    for (int i = 0; i < N; i++)
+        fprintf(f, "%s\n  out=f%d.bin\n", url_of(4 * i + 2, u, sizeof u), i);
+    fclose(f);
+    /* Every sync of a file takes 20 ms: four threads sync 200 files a
+     * second, the network brings thousands. */
+    segget_shim("SG_SHIM=slowsync:20");
+    const char *argv[] = {"-q", "-i", qpath, "-j", "16", NULL};
+    int rc = run_segget(dir, argv, 240);
+    long rss = last_peak_rss_kb();
+    segget_shim(NULL);
+    cr_assert_eq(rc, 0, "%s", last_stderr());
+    char path[700], src[700];
+    snprintf(src, sizeof src, "%s/c.bin", S.www);
+    for (int i = 0; i < N; i++) {
+        snprintf(path, sizeof path, "%s/f%d.bin", dir, i);
+        cr_assert(same_file(path, src), "f%d.bin is not exact", i);
+    }
+    /* Files waiting for their sync are bounded (4 x -j + 64): 2,000 of
+     * them waiting took 31 MB; bounded, 15 MB. */
+    if (!sanitized())
+        cr_expect_leq(rss, 24 * 1024, "peak RSS %ld KiB", rss);
+}
