@@ -365,25 +365,6 @@ sg_code batch_rewind(sg_batch *b, sg_err *e)
     return SG_OK;
 }
 
-/* An unlinked temporary file for a copy of the queue. */
-static int temp_copy(void)
-{
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !*dir)
-        dir = "/tmp";
-    int fd = -1;
-#ifdef O_TMPFILE
-    fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-#endif
-    if (fd < 0) {
-        char *path = str_cat(dir, "/segget-queue-XXXXXX");
-        if (path && (fd = mkstemp(path)) >= 0)
-            (void)unlink(path);
-        free(path);
-    }
-    return fd;
-}
-
 /* Everything sg_batch_new and sg_batch_open share once the source is
  * set. */
 static sg_code batch_init(sg_batch *b, const sg_batch_options *o)
@@ -442,7 +423,7 @@ sg_code sg_batch_open(sg_batch **out, int fd, const sg_batch_options *o)
             return err_set(&b->err, SG_EIO, "cannot read the queue: %s",
                            strerror(errno));
     } else {
-        if ((b->src.fd = temp_copy()) < 0)
+        if ((b->src.fd = tmp_fd()) < 0)
             return err_set(&b->err, SG_EIO,
                            "cannot make a temporary copy of the queue: %s",
                            strerror(errno));

@@ -6,12 +6,12 @@
  * merged through a heap whose ties go to the earlier run.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "qnames.h"
+#include "util.h"
 
 #define MERGE_BUF 4096 /* records read at a time from each run */
 
@@ -72,29 +72,11 @@ static sg_code sort_run(qname_rec *v, size_t n, sg_err *e)
 
 static sg_code temp_file(qnames *q, sg_err *e)
 {
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !*dir)
-        dir = "/tmp";
-#ifdef O_TMPFILE
-    q->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-#endif
-    if (q->fd < 0) {
-        size_t n = strlen(dir) + 32;
-        char *path = malloc(n);
-        if (!path)
-            return err_set(e, SG_ENOMEM, "out of memory");
-        memcpy(path, dir, strlen(dir));
-        memcpy(path + strlen(dir), "/segget-names-XXXXXX", 21);
-        q->fd = mkstemp(path);
-        if (q->fd >= 0)
-            (void)unlink(path);
-        free(path);
-    }
-    if (q->fd < 0)
+    if ((q->fd = tmp_fd()) < 0)
         return err_set(e, SG_EIO,
-                       "cannot make a temporary file in %s for the queue's "
-                       "names: %s",
-                       dir, strerror(errno));
+                       "cannot make a temporary file for the queue's names "
+                       "($TMPDIR, else /tmp): %s",
+                       strerror(errno));
     return SG_OK;
 }
 

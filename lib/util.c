@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * util.c - string helpers.
+ * util.c - string helpers, and unlinked temporary files.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -42,3 +44,21 @@ int hexval(char c)
     return -1;
 }
 
+
+int tmp_fd(void)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    int fd = -1;
+#ifdef O_TMPFILE
+    fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+    if (fd < 0) {
+        char *path = str_cat(dir, "/segget-XXXXXX");
+        if (path && (fd = mkstemp(path)) >= 0)
+            (void)unlink(path);
+        free(path);
+    }
+    return fd;
+}

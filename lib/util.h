@@ -29,4 +29,8 @@ char *path_join(const char *dir, const char *name);
 /* a followed by b in a new heap string, or NULL when out of memory. */
 char *str_cat(const char *a, const char *b);
 
+/* An unlinked temporary file, read-write, in $TMPDIR (else /tmp): its
+ * descriptor, or -1 with errno set.  Any thread. */
+int tmp_fd(void);
+
 #endif

@@ -275,18 +275,22 @@ Test(queue, many_small_files_then_a_rerun_without_a_request)
     unlink(out);
 }
 
-/* 256 hosts (ports of one nginx), two files each, -j 256. */
-static void many_hosts(srv *m, int *ports, char *q, size_t cap)
+/* An nginx on 256 ports (each a host to segget, with conf) serving two
+ * files, and a queue of both from every host, -j 256 to come. */
+static void many_hosts(srv *m, const char *conf)
 {
-    q[0] = '\0';
+    static int ports[256];
+    srv_start_ports(m, conf, 256, ports);
+    srv_file(m, "a.bin", 3000, 1);
+    srv_file(m, "d.bin", 65536, 4);
+    FILE *f = fopen(qpath, "w");
+    cr_assert_not_null(f);
     for (int i = 0; i < 256; i++)
-        for (int k = 0; k < 2; k++) {
-            size_t n = strlen(q);
-            snprintf(q + n, cap - n,
-                     "http://127.0.0.1:%d/%c.bin?h=%d\n  out=h%d-%d.bin\n",
-                     ports[i], "ad"[k], i, i, k);
-        }
-    (void)m;
+        for (int k = 0; k < 2; k++)
+            fprintf(f, "http://127.0.0.1:%d/%c.bin?h=%d\n  out=h%d-%d.bin\n",
+                    ports[i], "ad"[k], i, i, k);
+    cr_assert_eq(fclose(f), 0);
+    wait_srv_ready(m, WAIT_MS);
 }
 
 static void check_hosts(srv *m)
@@ -303,16 +307,7 @@ static void check_hosts(srv *m)
 Test(queue, j256_over_256_hosts_raises_the_open_file_limit)
 {
     static srv m;
-    static int ports[256];
-    static char q[256 * 2 * 128];
-    srv_start_ports(&m, "", 256, ports);
-    srv_file(&m, "a.bin", 3000, 1);
-    srv_file(&m, "d.bin", 65536, 4);
-    many_hosts(&m, ports, q, sizeof q);
-    FILE *f = fopen(qpath, "w");
-    fputs(q, f);
-    fclose(f);
-    wait_srv_ready(&m, WAIT_MS);
+    many_hosts(&m, "");
     /* 256 files at once and idle connections to 256 hosts do not fit
      * in 200 descriptors: the soft limit is raised to the hard one. */
     segget_env("SG_TEST_RLIMIT_NOFILE=200:4096");
@@ -333,16 +328,7 @@ Test(queue, j256_over_256_hosts_raises_the_open_file_limit)
 Test(queue, out_of_descriptors_entries_wait_instead_of_failing)
 {
     static srv m;
-    static int ports[256];
-    static char q[256 * 2 * 128];
-    srv_start_ports(&m, "limit_rate 256k;", 256, ports);
-    srv_file(&m, "a.bin", 3000, 1);
-    srv_file(&m, "d.bin", 65536, 4);
-    many_hosts(&m, ports, q, sizeof q);
-    FILE *f = fopen(qpath, "w");
-    fputs(q, f);
-    fclose(f);
-    wait_srv_ready(&m, WAIT_MS);
+    many_hosts(&m, "limit_rate 256k;");
     /* A hard limit of 128: -j 256 cannot be had, and no entry fails
      * for it. */
     segget_env("SG_TEST_RLIMIT_NOFILE=128:128");
