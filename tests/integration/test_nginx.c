@@ -1087,7 +1087,7 @@ Test(progress, json_events, .timeout = 60)
      * they say. */
     char want[512];
     snprintf(want, sizeof want,
-             "{\"event\":\"start\",\"schema\":2,\"url\":\"%s\","
+             "{\"event\":\"start\",\"schema\":3,\"url\":\"%s\","
              "\"path\":\"j.bin\",\"size\":12582912,",
              srv_url(&S, "j.bin"));
     cr_expect(strstr(first, want) == first, "%s", first);
@@ -1098,7 +1098,7 @@ Test(progress, json_events, .timeout = 60)
     cr_expect_geq(progress, 2, "progress events: %d", progress);
     cr_expect_geq(started, 4);
     cr_expect_eq(started, done, "every started segment is done");
-    cr_expect(strstr(last, "{\"event\":\"finish\",\"schema\":2,\"exit\":0,"
+    cr_expect(strstr(last, "{\"event\":\"finish\",\"schema\":3,\"exit\":0,"
                            "\"path\":\"j.bin\",\"size\":12582912,") == last,
               "%s", last);
     cr_expect(strstr(last, "\"already_complete\":false,\"verified\":null}"),
@@ -1109,7 +1109,7 @@ Test(progress, json_events, .timeout = 60)
     int segs = 0;
     while (fgets(line, sizeof line, f)) {
         long long a, b, w;
-        if (sscanf(line, "{\"event\":\"segment\",\"schema\":2,\"state\":"
+        if (sscanf(line, "{\"event\":\"segment\",\"schema\":3,\"state\":"
                          "\"done\",\"start\":%lld,\"end\":%lld,"
                          "\"written\":%lld}",
                    &a, &b, &w) == 3) {
@@ -1125,7 +1125,7 @@ Test(progress, json_events, .timeout = 60)
     const char *bad[] = {"--json", srv_url(&S, "missing"), NULL};
     cr_expect_eq(run_segget(dir, bad, 60), 3);
     json_lines(events, first, last, sizeof first, &progress, &started, &done);
-    cr_expect(strstr(last, "{\"event\":\"error\",\"schema\":2,\"exit\":3,"
+    cr_expect(strstr(last, "{\"event\":\"error\",\"schema\":3,\"exit\":3,"
                            "\"message\":\"") == last,
               "%s", last);
     cr_expect(strstr(last, "HTTP 404"), "%s", last);
@@ -1143,7 +1143,7 @@ Test(progress, json_events, .timeout = 60)
     segget_stdout(NULL);
     n = json_lines(events, first, last, sizeof first, &progress, &started,
                    &done);
-    cr_expect(strstr(last, "{\"event\":\"error\",\"schema\":2,\"exit\":3,"
+    cr_expect(strstr(last, "{\"event\":\"error\",\"schema\":3,\"exit\":3,"
                            "\"files_total\":2,\"files_done\":1,"
                            "\"files_skipped\":0,\"files_failed\":1,") == last,
               "%s", last);
@@ -1153,7 +1153,7 @@ Test(progress, json_events, .timeout = 60)
     f = fopen(events, "r");
     int files = 0, failed = 0;
     while (fgets(line, sizeof line, f)) {
-        files += strstr(line, "{\"event\":\"file\",\"schema\":2,\"line\":") ==
+        files += strstr(line, "{\"event\":\"file\",\"schema\":3,\"line\":") ==
                  line;
         failed += strstr(line, "\"state\":\"failed\"") &&
                   strstr(line, "\"exit\":3,\"http_status\":404}");
