@@ -319,6 +319,8 @@ void batch_entry_free(struct bent *en)
 ptrdiff_t batch_read(void *ud, char *buf, size_t n)
 {
     struct qsource *s = ud;
+    if (s->end >= 0 && (off_t)n > s->end - s->at)
+        n = (size_t)(s->end - s->at);
     if (s->fd < 0) {
         size_t left = s->len - (size_t)s->at;
         if (n > left)
@@ -354,14 +356,19 @@ sg_code batch_rewind(sg_batch *b, sg_err *e)
         s->start = 0;
     }
     s->at = s->start;
+    return batch_unchanged(b, e);
+}
+
+sg_code batch_unchanged(const sg_batch *b, sg_err *e)
+{
     struct stat now;
-    if (s->fd >= 0 && b->st.st_ino && fstat(s->fd, &now) == 0 &&
+    if (b->src.fd >= 0 && b->st.st_ino && fstat(b->src.fd, &now) == 0 &&
         (now.st_size != b->st.st_size ||
          now.st_mtim.tv_sec != b->st.st_mtim.tv_sec ||
          now.st_mtim.tv_nsec != b->st.st_mtim.tv_nsec))
         return err_set(e, SG_EUSAGE,
-                       "the queue file changed while the batch ran; run "
-                       "it again");
+                       "the queue file changed while the batch ran (what "
+                       "it says now was not checked); run it again");
     return SG_OK;
 }
 
@@ -386,6 +393,7 @@ static sg_batch *batch_alloc(void)
     if (b) {
         b->src.fd = -1;
         b->src.copy_from = -1;
+        b->src.end = -1;
     }
     return b;
 }

@@ -85,6 +85,9 @@ struct bent {
 struct qsource {
     int fd;          /* -1: mem */
     off_t start, at;
+    off_t end;       /* >= 0: where the first reading ended; later
+                        readings stop there (bytes appended since were
+                        never checked) */
     const char *mem;
     size_t len;
     int copy_from;   /* >= 0: the first reading reads this pipe and
@@ -157,8 +160,12 @@ sg_code batch_check(sg_batch *b);
 /* Read up to n bytes of the queue from src (queue_read_fn). */
 ptrdiff_t batch_read(void *src, char *buf, size_t n);
 
-/* Rewind src for another reading: SG_OK, or SG_EUSAGE when the queue
- * file changed since st was taken. */
+/* SG_OK, or SG_EUSAGE when the queue file changed since b->st was taken
+ * (its size or its modification time): what it says now was not
+ * checked. */
+sg_code batch_unchanged(const sg_batch *b, sg_err *e);
+
+/* Rewind src for another reading: SG_OK, or as batch_unchanged. */
 sg_code batch_rewind(sg_batch *b, sg_err *e);
 
 /* Make en, an entry of this shard, ready to decide: its names and paths

@@ -368,6 +368,7 @@ sg_code batch_check(sg_batch *b)
     sg_code rc = qnames_init(&qn, NAMES_RUN, e);
     if (!rc)
         rc = read_all(b, &qn, &any, &lines);
+    b->src.end = b->src.at; /* what was checked, and no more */
     if (!rc && !any)
         rc = err_set(e, SG_EUSAGE, "the queue holds no URL");
     enum { PAGE = 256 };

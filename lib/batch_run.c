@@ -494,9 +494,14 @@ static sg_code fill(sg_batch *b, int64_t *wake)
         return SG_OK; /* the journal is the round's: see commit.h */
     int64_t t0 = now_ms();
     struct bent *first = NULL;
+    /* A queue file edited in place since it was checked: its entries
+     * from here on were not (two of them could save to one name). */
+    sg_code rc = batch_unchanged(b, &b->err);
+    if (rc)
+        return rc;
     /* One transaction for the reads and the claims: one lock, and the
      * claims durable before any of them starts. */
-    sg_code rc = qjournal_begin(b->j, &b->err);
+    rc = qjournal_begin(b->j, &b->err);
     for (int n = 1; rc == SG_OK && b->reading && b->nqueued < want; n++) {
         if (n % 256 == 0 && now_ms() - t0 >= FILL_MS) {
             *wake = 0; /* again at once */

@@ -446,3 +446,98 @@ Test(queue, a_disk_slower_than_the_network_holds_the_batch_back)
     if (!sanitized())
         cr_expect_leq(rss, 24 * 1024, "peak RSS %ld KiB", rss);
 }
+
+static char grown_file[700];
+
+static int grown(void *arg)
+{
+    (void)arg;
+    return exists(grown_file);
+}
+
+/* Append text to the queue file, in place. */
+static void append_queue(const char *text)
+{
+    FILE *f = fopen(qpath, "a");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+}
+
+Test(queue, a_queue_appended_to_while_it_runs)
+{
+    char u[512], line[700];
+    srv_stop(&S);
+    srv_start(&S, "limit_rate 1m;");
+    serve_four();
+    /* More entries than the window holds: it is read again mid-run. */
+    enum { N = 600 };
+    FILE *f = fopen(qpath, "w");
+    cr_assert_not_null(f);
+    for (int i = 0; i < N; i++)
+        fprintf(f, "%s\n  out=f%d.bin\n", url_of(4 * i + 3, u, sizeof u), i);
+    fclose(f);
+    const char *argv[] = {"-q", "-i", qpath, "-j", "2", NULL};
+    pid_t pid = spawn_segget(dir, argv);
+    snprintf(grown_file, sizeof grown_file, "%s/f0.bin", dir);
+    cr_assert(poll_until(grown, NULL, 60000), "no file was finished");
+    /* An entry that saves to f0.bin again, never checked. */
+    snprintf(line, sizeof line, "%s\n  out=f0.bin\n",
+             url_of(4 * N + 3, u, sizeof u));
+    append_queue(line);
+    cr_expect_eq(wait_child(pid, 120), 1, "%s", last_stderr());
+    cr_expect(strstr(last_stderr(), "the queue file changed while the "
+                                    "batch ran"),
+              "%s", last_stderr());
+    /* What was finished is exact; the rest is left for a rerun, which
+     * refuses the queue as it is now. */
+    char path[700], src[700];
+    snprintf(src, sizeof src, "%s/d.bin", S.www);
+    int done = 0;
+    for (int i = 0; i < N; i++) {
+        snprintf(path, sizeof path, "%s/f%d.bin", dir, i);
+        if (exists(path)) {
+            done++;
+            cr_assert(same_file(path, src), "f%d.bin is not exact", i);
+        }
+    }
+    cr_expect(done > 0 && done < N, "%d files", done);
+    const char *again[] = {"-q", "-i", qpath, NULL};
+    cr_expect_eq(run_segget(dir, again, 60), 1);
+    cr_expect(strstr(last_stderr(), "lines 1 and 1201 both save to f0.bin"),
+              "%s", last_stderr());
+}
+
+Test(queue, bytes_appended_after_the_last_reading_are_not_run)
+{
+    char u[512], line[700];
+    srv_stop(&S);
+    srv_start(&S, "limit_rate 1m;");
+    serve_four();
+    /* A small queue is read whole at the start; its file then grows by
+     * an entry that collides with line 1: the run does what was checked
+     * and no more.  (A file that grows while a later stretch of it is
+     * being read is bounded by where the check ended; that race is not
+     * reproduced here.) */
+    enum { N = 40 };
+    FILE *f = fopen(qpath, "w");
+    cr_assert_not_null(f);
+    for (int i = 0; i < N; i++)
+        fprintf(f, "%s\n  out=f%d.bin\n", url_of(4 * i + 3, u, sizeof u), i);
+    fclose(f);
+    const char *argv[] = {"-q", "-i", qpath, "-j", "2", NULL};
+    pid_t pid = spawn_segget(dir, argv);
+    snprintf(grown_file, sizeof grown_file, "%s/f0.bin", dir);
+    cr_assert(poll_until(grown, NULL, 60000), "no file was finished");
+    snprintf(line, sizeof line, "%s\n  out=f0.bin\n",
+             url_of(4 * N + 3, u, sizeof u));
+    append_queue(line);
+    cr_expect_eq(wait_child(pid, 120), 0, "%s", last_stderr());
+    cr_expect_eq(srv_requests(&S, 0), N, "the appended entry was run");
+    char path[700], src[700];
+    snprintf(src, sizeof src, "%s/d.bin", S.www);
+    for (int i = 0; i < N; i++) {
+        snprintf(path, sizeof path, "%s/f%d.bin", dir, i);
+        cr_assert(same_file(path, src), "f%d.bin is not exact", i);
+    }
+}
