@@ -99,16 +99,6 @@ void batch_fail(struct bent *en, sg_code code, int http_status,
     batch_state(en, SG_ENTRY_FAILED);
 }
 
-uint64_t batch_hash(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 static sg_code hosts_grow(sg_batch *b, sg_err *e)
 {
     size_t n = b->htab ? (b->hmask + 1) * 2 : 256;
@@ -116,7 +106,7 @@ static sg_code hosts_grow(sg_batch *b, sg_err *e)
     if (!t)
         return err_set(e, SG_ENOMEM, "out of memory");
     for (struct host *h = b->hosts; h; h = h->lnext) {
-        size_t i = batch_hash(h->name, strlen(h->name)) & (n - 1);
+        size_t i = queue_hash_n(h->name, strlen(h->name)) & (n - 1);
         h->chain = t[i];
         t[i] = h;
     }
@@ -133,7 +123,7 @@ struct host *batch_host_get(sg_batch *b, const char *url, sg_err *e)
         err_set(e, SG_ENOMEM, "out of memory");
         return NULL;
     }
-    uint64_t hv = batch_hash(name, strlen(name));
+    uint64_t hv = queue_hash_n(name, strlen(name));
     for (struct host *h = b->htab ? b->htab[hv & b->hmask] : NULL; h;
          h = h->chain)
         if (strcmp(h->name, name) == 0) {
@@ -164,7 +154,7 @@ struct host *batch_host_get(sg_batch *b, const char *url, sg_err *e)
 
 static void host_free(sg_batch *b, struct host *h)
 {
-    struct host **pp = &b->htab[batch_hash(h->name, strlen(h->name)) & b->hmask];
+    struct host **pp = &b->htab[queue_hash_n(h->name, strlen(h->name)) & b->hmask];
     while (*pp != h)
         pp = &(*pp)->chain;
     *pp = h->chain;

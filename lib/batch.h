@@ -137,9 +137,6 @@ struct sg_batch {
     int ndirs;
 };
 
-/* FNV-1a over n bytes of a name (queue_hash's). */
-uint64_t batch_hash(const char *s, size_t n);
-
 /* The name q saves to, below the directory (heap).  With check, or
  * without out=, its URL is parsed: SG_EUSAGE with "line N: ..." when it
  * is not one (the second reading does not check again what the first

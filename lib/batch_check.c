@@ -170,12 +170,12 @@ static sg_code check_one(sg_batch *b, struct chunk *c, const queue_entry *q)
     else if (!q->checksum && b->sums)
         rc = batch_listed(b, q, name, spec, sizeof spec, e);
     if (!rc) {
-        c->rec[c->nrec++] = (qname_rec){batch_hash(name, n),
+        c->rec[c->nrec++] = (qname_rec){queue_hash_n(name, n),
                                         (uint32_t)q->line, QN_NAME};
         for (int k = 0; k < 4; k++) {
             size_t sl = strlen(beside[k]);
             if (n > sl && strcmp(name + n - sl, beside[k]) == 0) {
-                c->rec[c->nrec++] = (qname_rec){batch_hash(name, n - sl),
+                c->rec[c->nrec++] = (qname_rec){queue_hash_n(name, n - sl),
                                                 (uint32_t)q->line, QN_STEM};
                 break; /* the suffixes do not end one another */
             }

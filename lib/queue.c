@@ -331,14 +331,19 @@ void queue_free(queue *q)
     q->n = 0;
 }
 
-uint64_t queue_hash(const char *url)
+uint64_t queue_hash_n(const char *s, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325ull;
-    for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
-        h ^= *p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
         h *= 0x100000001b3ull;
     }
     return h;
+}
+
+uint64_t queue_hash(const char *url)
+{
+    return queue_hash_n(url, strlen(url));
 }
 
 int queue_in_shard(const char *url, int index, int count)
