@@ -241,7 +241,7 @@ sg_code batch_name(const queue_entry *q, int check, char **name, sg_err *e)
         return (*name = strdup(q->out)) ? SG_OK
                                         : err_set(e, SG_ENOMEM,
                                                   "out of memory");
-    sg_code rc = eng_url_check(q->url, &urlpath, e);
+    sg_code rc = eng_url_check(q->url, q->out ? NULL : &urlpath, e);
     if (rc) {
         char *why = strdup(err_msg(e));
         err_reset(e);

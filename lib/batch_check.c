@@ -32,6 +32,7 @@
  * its journal). */
 static const char *const beside[] = {".part", ".segget", ".segget-wal",
                                      ".segget-shm"};
+static const size_t beside_len[] = {5, 7, 11, 11};
 
 /* Is b (a QN_STEM line's name) a's name plus one of beside[]? */
 static int stem_of(const char *a, const char *b)
@@ -173,8 +174,8 @@ static sg_code check_one(sg_batch *b, struct chunk *c, const queue_entry *q)
         c->rec[c->nrec++] = (qname_rec){queue_hash_n(name, n),
                                         (uint32_t)q->line, QN_NAME};
         for (int k = 0; k < 4; k++) {
-            size_t sl = strlen(beside[k]);
-            if (n > sl && strcmp(name + n - sl, beside[k]) == 0) {
+            size_t sl = beside_len[k];
+            if (n > sl && memcmp(name + n - sl, beside[k], sl) == 0) {
                 c->rec[c->nrec++] = (qname_rec){queue_hash_n(name, n - sl),
                                                 (uint32_t)q->line, QN_STEM};
                 break; /* the suffixes do not end one another */

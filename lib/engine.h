@@ -208,8 +208,8 @@ uint64_t eng_random(void);
  */
 
 /* Check that url is an absolute http or https URL.  On success *path
- * receives its path, still percent-encoded (heap).  SG_EUSAGE with a
- * message otherwise. */
+ * receives its path, still percent-encoded (heap), unless path is NULL.
+ * SG_EUSAGE with a message otherwise.  Any thread. */
 sg_code eng_url_check(const char *url, char **path, sg_err *e);
 
 /* url without user name and password, for journals and messages (heap);

@@ -53,13 +53,19 @@ int queue_out_ok(const char *out)
 static sg_code add_url(queue_entry *en, const char *s, size_t n, int line,
                        sg_err *e)
 {
-    for (size_t i = 0; i < n; i++)
-        if (blank(s[i]))
-            return err_set(e, SG_EUSAGE,
-                           "line %d: unexpected text after the URL (options "
-                           "go on indented lines below it)",
-                           line);
-    if (has_ctl(s, n))
+    int ctl = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= ' ' || c == 0x7f) {
+            if (blank(s[i]))
+                return err_set(e, SG_EUSAGE,
+                               "line %d: unexpected text after the URL "
+                               "(options go on indented lines below it)",
+                               line);
+            ctl = 1; /* said after any blank, as before */
+        }
+    }
+    if (ctl)
         return err_set(e, SG_EUSAGE, "line %d: control character in URL",
                        line);
     if (!(en->url = strndup(s, n)))
@@ -219,32 +225,44 @@ sg_code queue_next(queue_reader *r, queue_entry *en, int *got, sg_err *e)
     memset(en, 0, sizeof *en);
     *got = 0;
     for (;;) {
-        const char *s;
-        size_t n, adv;
-        if (!peek_line(r, &s, &n, &adv, e)) {
-            rc = e->code;
-            break;
-        }
-        if (r->line == INT_MAX) {
-            rc = err_set(e, SG_EUSAGE, "more than %d lines", INT_MAX);
-            break;
-        }
+        const char *s, *t;
+        size_t n, adv, tn;
         int line = r->line + 1;
-        if (n > QUEUE_MAX_LINE) {
-            rc = err_set(e, SG_EUSAGE, "line %d: longer than %d bytes", line,
-                         QUEUE_MAX_LINE);
-            break;
-        }
-        if (memchr(s, '\0', n)) {
-            rc = err_set(e, SG_EUSAGE, "line %d: NUL byte", line);
-            break;
+        if (r->pend) {
+            /* The URL line the last entry stopped at, checked then. */
+            r->pend = 0;
+            s = r->buf + r->lo;
+            n = r->pend_n, adv = r->pend_adv;
+            t = s + r->pend_t, tn = r->pend_tn;
+        } else {
+            if (!peek_line(r, &s, &n, &adv, e)) {
+                rc = e->code;
+                break;
+            }
+            if (r->line == INT_MAX) {
+                rc = err_set(e, SG_EUSAGE, "more than %d lines", INT_MAX);
+                break;
+            }
+            if (n > QUEUE_MAX_LINE) {
+                rc = err_set(e, SG_EUSAGE, "line %d: longer than %d bytes",
+                             line, QUEUE_MAX_LINE);
+                break;
+            }
+            if (memchr(s, '\0', n)) {
+                rc = err_set(e, SG_EUSAGE, "line %d: NUL byte", line);
+                break;
+            }
+            t = s, tn = n;
+            trim(&t, &tn);
         }
         int indented = n && blank(s[0]);
-        const char *t = s;
-        size_t tn = n;
-        trim(&t, &tn);
-        if (tn && t[0] != '#' && !indented && en->url)
-            break; /* the next entry's URL: left for the next call */
+        if (tn && t[0] != '#' && !indented && en->url) {
+            /* The next entry's URL: left for the next call. */
+            r->pend = 1;
+            r->pend_n = n, r->pend_adv = adv;
+            r->pend_t = (size_t)(t - s), r->pend_tn = tn;
+            break;
+        }
         r->line = line;
         r->lo += adv;
         if (tn == 0 || t[0] == '#')

@@ -57,6 +57,11 @@ typedef struct queue_reader {
     int eof;
     int bom_done;       /* the start was checked for a byte order mark */
     int line;           /* lines consumed */
+    /* The line at lo when the last entry ended on it (the next one's
+     * URL), already checked: its length, bytes with its end, and its
+     * trimmed text's offset and length. */
+    int pend;
+    size_t pend_n, pend_adv, pend_t, pend_tn;
 } queue_reader;
 
 /* Start reading through rd(ud).  SG_OK or SG_ENOMEM; free the reader
