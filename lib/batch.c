@@ -106,7 +106,7 @@ static sg_code hosts_grow(sg_batch *b, sg_err *e)
     if (!t)
         return err_set(e, SG_ENOMEM, "out of memory");
     for (struct host *h = b->hosts; h; h = h->lnext) {
-        size_t i = queue_hash_n(h->name, strlen(h->name)) & (n - 1);
+        size_t i = hash_bytes(h->name, strlen(h->name)) & (n - 1);
         h->chain = t[i];
         t[i] = h;
     }
@@ -123,7 +123,7 @@ struct host *batch_host_get(sg_batch *b, const char *url, sg_err *e)
         err_set(e, SG_ENOMEM, "out of memory");
         return NULL;
     }
-    uint64_t hv = queue_hash_n(name, strlen(name));
+    uint64_t hv = hash_bytes(name, strlen(name));
     for (struct host *h = b->htab ? b->htab[hv & b->hmask] : NULL; h;
          h = h->chain)
         if (strcmp(h->name, name) == 0) {
@@ -154,7 +154,7 @@ struct host *batch_host_get(sg_batch *b, const char *url, sg_err *e)
 
 static void host_free(sg_batch *b, struct host *h)
 {
-    struct host **pp = &b->htab[queue_hash_n(h->name, strlen(h->name)) & b->hmask];
+    struct host **pp = &b->htab[hash_bytes(h->name, strlen(h->name)) & b->hmask];
     while (*pp != h)
         pp = &(*pp)->chain;
     *pp = h->chain;
@@ -472,7 +472,7 @@ void sg_batch_free(sg_batch *b)
     while (b->hosts)
         host_free(b, b->hosts);
     free(b->htab);
-    free(b->sums);
+    sums_free(b->sums);
     for (int i = 0; b->headers && i < b->o.dl.nheaders; i++)
         free(b->headers[i]);
     free(b->headers);

@@ -19,6 +19,7 @@
 #include "queue.h"
 #include "rate.h"
 #include "sched.h"
+#include "sums.h"
 
 #define STATUS_MS 200
 #define WINDOW_AHEAD 256   /* queued entries held beyond -j: the ones whose
@@ -103,7 +104,7 @@ struct sg_batch {
     char *text;       /* sg_batch_new's copy of the queue, or NULL */
     struct stat st;   /* the queue file as first read */
     int total;        /* entries of this shard */
-    char *sums;       /* --checksum-file's text */
+    sums *sums;       /* --checksum-file, indexed */
     struct host **htab; /* hosts by name: a power of two of buckets */
     size_t hmask;
     size_t nhosts;

@@ -171,12 +171,12 @@ static sg_code check_one(sg_batch *b, struct chunk *c, const queue_entry *q)
     else if (!q->checksum && b->sums)
         rc = batch_listed(b, q, name, spec, sizeof spec, e);
     if (!rc) {
-        c->rec[c->nrec++] = (qname_rec){queue_hash_n(name, n),
+        c->rec[c->nrec++] = (qname_rec){hash_bytes(name, n),
                                         (uint32_t)q->line, QN_NAME};
         for (int k = 0; k < 4; k++) {
             size_t sl = beside_len[k];
             if (n > sl && memcmp(name + n - sl, beside[k], sl) == 0) {
-                c->rec[c->nrec++] = (qname_rec){queue_hash_n(name, n - sl),
+                c->rec[c->nrec++] = (qname_rec){hash_bytes(name, n - sl),
                                                 (uint32_t)q->line, QN_STEM};
                 break; /* the suffixes do not end one another */
             }

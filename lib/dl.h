@@ -26,6 +26,7 @@
 #include "journal.h"
 #include "origin.h"
 #include "probe.h"
+#include "sums.h"
 #include "sched.h"
 #include "segget.h"
 #include "stream.h"
@@ -103,7 +104,7 @@ struct sg_download {
                             NULL (stream.h); kept across restarts */
     int streaming;       /* this transfer uses it */
     int64_t drain_report; /* ST_DRAIN's last progress report (ms) */
-    char *sums;      /* --checksum-file's text, until the name is known */
+    sums *sums;      /* --checksum-file, until the name is known */
     char *sums_path; /* and its path, for messages */
     char **headers; /* copies of the user's headers */
     char *userpwd, *proxy;

@@ -324,7 +324,7 @@ sg_code dl_sum_from_list(sg_download *dl)
         (void)snprintf(dl->sum_source, sizeof dl->sum_source,
                        "--checksum-file");
     }
-    free(dl->sums);
+    sums_free(dl->sums);
     dl->sums = NULL;
     return rc;
 }
@@ -415,7 +415,7 @@ void sg_download_free(sg_download *dl)
     free(dl->mirrors);
     free(dl->mshown);
     free(dl->ident);
-    free(dl->sums);
+    sums_free(dl->sums);
     free(dl->sums_path);
     origin_cleanup(&dl->rec);
     free(dl->userpwd);

@@ -11,6 +11,7 @@
 
 #include "checksum.h"
 #include "queue.h"
+#include "util.h"
 
 static int blank(char c)
 {
@@ -349,19 +350,9 @@ void queue_free(queue *q)
     q->n = 0;
 }
 
-uint64_t queue_hash_n(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 uint64_t queue_hash(const char *url)
 {
-    return queue_hash_n(url, strlen(url));
+    return hash_bytes(url, strlen(url));
 }
 
 int queue_in_shard(const char *url, int index, int count)

@@ -91,12 +91,9 @@ void queue_free(queue *q);
  * empty component, no control character)?  1 or 0. */
 int queue_out_ok(const char *out);
 
-/* The stable 64-bit hash (FNV-1a) of a URL, the same on every machine. */
+/* The stable 64-bit hash of a URL (hash_bytes, FNV-1a), the same on
+ * every machine: the shard rule. */
 uint64_t queue_hash(const char *url);
-
-/* The same hash of n bytes (of a name, for a batch's checks and its
- * table of hosts). */
-uint64_t queue_hash_n(const char *s, size_t n);
 
 /* Does url belong to shard index (1-based) of count?  count 0: yes. */
 int queue_in_shard(const char *url, int index, int count);

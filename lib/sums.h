@@ -13,7 +13,12 @@
  *
  * Every other line (comments, a PGP signature around the list) is
  * skipped.  A NAME matches the output's name, or its last component, with
- * a leading "./" ignored.  Pure except sums_load; any thread.
+ * a leading "./" ignored.
+ *
+ * A list is indexed once, by the hash of each entry's name, so that a
+ * queue of a million files looks each of them up in O(log n) rather than
+ * reading the list again per file.  A loaded list is read-only: any
+ * number of threads may look up in it at once.
  */
 #ifndef SG_SUMS_H
 #define SG_SUMS_H
@@ -22,13 +27,21 @@
 
 #include "err.h"
 
-/* Read the list at path (at most 64 MiB) into *text (heap,
- * NUL-terminated).  SG_EUSAGE with a message when it cannot be read. */
-sg_code sums_load(const char *path, char **text, sg_err *e);
+typedef struct sums sums;
 
-/* The first entry of text for name (an output's path relative to its
- * directory): "algo=hex" into spec (cap bytes, 140 are enough).  1 when
- * found, else 0. */
-int sums_find(const char *text, const char *name, char *spec, size_t cap);
+/* Read the list at path (at most 64 MiB) and index it: *out (free with
+ * sums_free).  SG_EUSAGE with a message when it cannot be read,
+ * SG_ENOMEM; *out is then NULL. */
+sg_code sums_load(const char *path, sums **out, sg_err *e);
+
+/* The same from len bytes of text (copied).  Pure. */
+sg_code sums_parse(const char *text, size_t len, sums **out, sg_err *e);
+
+/* The first entry of the list (in its order) for name (an output's path
+ * relative to its directory): "algo=hex" into spec (cap bytes, 140 are
+ * enough).  1 when found, else 0.  Any thread. */
+int sums_find(const sums *s, const char *name, char *spec, size_t cap);
+
+void sums_free(sums *s);
 
 #endif

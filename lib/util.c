@@ -33,6 +33,16 @@ char *path_join(const char *dir, const char *name)
     return p;
 }
 
+uint64_t hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
 int hexval(char c)
 {
     if (c >= '0' && c <= '9')

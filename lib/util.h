@@ -6,6 +6,7 @@
 #ifndef SG_UTIL_H
 #define SG_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -18,6 +19,10 @@ static inline int64_t now_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* The 64-bit FNV-1a hash of n bytes: stable across machines (the shard
+ * rule is built on it), for tables of names, hosts and checksums. */
+uint64_t hash_bytes(const char *s, size_t n);
 
 /* The value of a hexadecimal digit, or -1. */
 int hexval(char c);

@@ -541,3 +541,61 @@ Test(queue, bytes_appended_after_the_last_reading_are_not_run)
         cr_assert(same_file(path, src), "f%d.bin is not exact", i);
     }
 }
+
+/* A checksum list as long as the queue, in the opposite order: the first
+ * reading looks every entry up in it, the second the shard's.  (Read
+ * again for each entry, a list of this length took minutes.)  One entry
+ * of the shard is listed with a wrong digest: it alone fails, exit 10,
+ * and gets no name. */
+Test(queue, a_checksum_list_as_long_as_the_queue)
+{
+    enum { N = 100000, K = 1000, IDX = 7 };
+    static const char *const files[] = {"a.bin", "b.bin", "c.bin", "d.bin"};
+    char digest[4][65], cmd[800], u[512], list[700];
+    int in;
+    serve_four();
+    write_queue(N, IDX, K, &in, NULL);
+    cr_assert_gt(in, 50);
+    for (int i = 0; i < 4; i++) {
+        snprintf(cmd, sizeof cmd, "sha256sum '%s/%s'", S.www, files[i]);
+        snprintf(digest[i], sizeof digest[i], "%.64s", sh(cmd));
+        cr_assert_eq(strlen(digest[i]), 64);
+    }
+    int bad = -1;
+    for (int i = 0; i < N && bad < 0; i++)
+        if (shard_of(url_of(i, u, sizeof u), K) == IDX)
+            bad = i;
+    snprintf(list, sizeof list, "%s/../SHA256SUMS", dir);
+    FILE *f = fopen(list, "w");
+    cr_assert_not_null(f);
+    for (int i = N - 1; i >= 0; i--) {
+        char d[65];
+        memcpy(d, digest[i % 4], sizeof d);
+        if (i == bad)
+            d[0] = d[0] == '0' ? '1' : '0';
+        fprintf(f, "%s  f%d.bin\n", d, i);
+    }
+    cr_assert_eq(fclose(f), 0);
+    const char *argv[] = {"-q", "-i", qpath, "-j", "8", "--shard", "7/1000",
+                          "--checksum-file", list, NULL};
+    int rc = run_segget(dir, argv, 240);
+    cr_expect_eq(rc, 10, "exit %d: %s", rc, last_stderr());
+    snprintf(cmd, sizeof cmd, "line %d:", 2 * bad + 1);
+    cr_expect(strstr(last_stderr(), cmd), "%s", last_stderr());
+    int exact = 0;
+    for (int i = 0; i < N; i++) {
+        char path[700], src[700];
+        if (shard_of(url_of(i, u, sizeof u), K) != IDX)
+            continue;
+        snprintf(path, sizeof path, "%s/f%d.bin", dir, i);
+        if (i == bad) {
+            cr_expect(access(path, F_OK) != 0, "f%d.bin got its name", i);
+            continue;
+        }
+        snprintf(src, sizeof src, "%s/%s", S.www, files[i % 4]);
+        cr_expect(same_file(path, src), "f%d.bin is not exact", i);
+        exact++;
+    }
+    cr_expect_eq(exact, in - 1);
+    unlink(list);
+}

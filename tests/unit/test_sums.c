@@ -16,7 +16,12 @@
 static const char *find(const char *text, const char *name)
 {
     static char spec[200];
-    return sums_find(text, name, spec, sizeof spec) ? spec : NULL;
+    sums *s;
+    sg_err e = {0};
+    cr_assert_eq(sums_parse(text, strlen(text), &s, &e), SG_OK);
+    int found = sums_find(s, name, spec, sizeof spec);
+    sums_free(s);
+    return found ? spec : NULL;
 }
 
 Test(unit_sums, gnu_lines_text_and_binary)
@@ -95,14 +100,58 @@ Test(unit_sums, load_reads_a_file_and_says_why_not)
     cr_assert_geq(fd, 0);
     cr_assert_eq(write(fd, H64 "  f\n", 68), 68);
     close(fd);
-    char *text = NULL;
+    sums *s = NULL;
     sg_err e = {0};
-    cr_assert_eq(sums_load(path, &text, &e), SG_OK);
-    cr_expect_str_eq(find(text, "f"), "sha256=" H64);
-    free(text);
+    char spec[200];
+    cr_assert_eq(sums_load(path, &s, &e), SG_OK);
+    cr_expect(sums_find(s, "f", spec, sizeof spec));
+    cr_expect_str_eq(spec, "sha256=" H64);
+    sums_free(s);
     unlink(path);
-    cr_expect_eq(sums_load(path, &text, &e), SG_EUSAGE);
+    cr_expect_eq(sums_load(path, &s, &e), SG_EUSAGE);
     cr_expect(strstr(err_msg(&e), path), "%s", err_msg(&e));
-    cr_expect_null(text);
+    cr_expect_null(s);
     err_reset(&e);
+}
+
+Test(unit_sums, the_first_line_wins_between_a_path_and_its_last_component)
+{
+    /* In the list's order, whichever of the two forms comes first. */
+    const char *t = H32 "  sub/f\n" H64 "  f\n";
+    cr_expect_str_eq(find(t, "sub/f"), "md5=" H32);
+    const char *u = H64 "  f\n" H32 "  sub/f\n";
+    cr_expect_str_eq(find(u, "sub/f"), "sha256=" H64);
+    cr_expect_str_eq(find(u, "f"), "sha256=" H64);
+    cr_expect_str_eq(find(u, "other/f"), "sha256=" H64);
+    const char *v = H32 "  ./sub/f\n" H64 "  sub/f\n" H40 "  f\n";
+    cr_expect_str_eq(find(v, "sub/f"), "md5=" H32, "./ is ignored");
+}
+
+/* Every one of many entries is found with its own digest, from either
+ * end of the list; names that are not there are not. */
+Test(unit_sums, a_list_of_many_entries)
+{
+    enum { N = 200000 };
+    size_t cap = (size_t)N * 100, len = 0;
+    char *t = malloc(cap);
+    cr_assert_not_null(t);
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(t + len, cap - len, "%064x  d%d/f%d.bin\n",
+                                i, i % 7, i);
+    sums *s;
+    sg_err e = {0};
+    cr_assert_eq(sums_parse(t, len, &s, &e), SG_OK);
+    char spec[200], want[200], name[64];
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "d%d/f%d.bin", i % 7, i);
+        snprintf(want, sizeof want, "sha256=%064x", i);
+        cr_assert(sums_find(s, name, spec, sizeof spec), "%s", name);
+        cr_assert_str_eq(spec, want);
+    }
+    snprintf(name, sizeof name, "d1/f%d.bin", N);
+    cr_expect_not(sums_find(s, name, spec, sizeof spec));
+    cr_expect_not(sums_find(s, "d1/f0.bin", spec, sizeof spec),
+                  "f0.bin is listed under d0/ only");
+    sums_free(s);
+    free(t);
 }
