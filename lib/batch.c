@@ -272,8 +272,7 @@ sg_code batch_entry(sg_batch *b, struct bent *en)
         return rc;
     if (!(en->path = path_join(b->dir, en->name)) ||
         !(en->part = str_cat(en->path, ".part")) ||
-        !(en->jpath = str_cat(en->path, ".segget")) ||
-        !(en->shown = eng_url_redact(en->q.url)))
+        !(en->jpath = str_cat(en->path, ".segget")))
         return err_set(e, SG_ENOMEM, "out of memory");
     en->connections = en->q.connections ? en->q.connections
                                         : b->o.dl.connections;
@@ -285,6 +284,17 @@ sg_code batch_entry(sg_batch *b, struct bent *en)
             return err_set(e, SG_ENOMEM, "out of memory");
     }
     return SG_OK;
+}
+
+sg_code batch_shown(struct bent *en, const char *recorded, sg_err *e)
+{
+    /* recorded is a URL as redacted once; redacting is idempotent, so
+     * the same text redacts to itself: a rerun's million entries need
+     * no parse for it (and a URL with credentials never equals one). */
+    en->shown = recorded && strcmp(recorded, en->q.url) == 0
+                    ? strdup(en->q.url)
+                    : eng_url_redact(en->q.url);
+    return en->shown ? SG_OK : err_set(e, SG_ENOMEM, "out of memory");
 }
 
 void batch_entry_free(struct bent *en)

@@ -170,6 +170,11 @@ sg_code batch_rewind(sg_batch *b, sg_err *e);
  * and its checksum.  SG_OK, or the batch's failure. */
 sg_code batch_entry(sg_batch *b, struct bent *en);
 
+/* en->shown: its URL without credentials, as journal rows, events and
+ * messages give it.  recorded: the URL its row holds, or NULL.  SG_OK or
+ * SG_ENOMEM. */
+sg_code batch_shown(struct bent *en, const char *recorded, sg_err *e);
+
 /* url's host, found or added, with one more reference; NULL when out of
  * memory or unparsable (e says). */
 struct host *batch_host_get(sg_batch *b, const char *url, sg_err *e);

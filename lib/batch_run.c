@@ -78,7 +78,7 @@ static sg_code decide(sg_batch *b, struct bent *en)
     int has_j = access(en->jpath, F_OK) == 0;
     sg_err e = {0};
     sg_code rc = qjournal_get(b->j, en->name, &en->row, &b->err);
-    if (rc)
+    if (rc || (rc = batch_shown(en, en->row.url, &b->err)))
         return rc;
     const qrow *r = &en->row;
     int ours = r->state != QROW_NONE;

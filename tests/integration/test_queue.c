@@ -18,6 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "harness.h"
 #include "wait.h"
 
@@ -598,4 +600,75 @@ Test(queue, a_checksum_list_as_long_as_the_queue)
     }
     cr_expect_eq(exact, in - 1);
     unlink(list);
+}
+
+/* Read a whole small file into a static buffer. */
+static const char *slurp(const char *path)
+{
+    static char buf[1 << 16];
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return buf;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Entries with credentials in their URLs and entries without: the events
+ * and the queue journal name them without credentials, and a rerun skips
+ * both kinds without a request (the journal's URL is compared with the
+ * entry's, redacted when they differ). */
+Test(queue, a_rerun_knows_entries_by_their_urls_without_credentials)
+{
+    enum { N = 40 };
+    char ev[700], u[512];
+    serve_four();
+    FILE *f = fopen(qpath, "w");
+    cr_assert_not_null(f);
+    for (int i = 0; i < N; i++) {
+        url_of(i, u, sizeof u);
+        if (i % 2)
+            fprintf(f, "http://user:secret@%s\n  out=f%d.bin\n",
+                    u + strlen("http://"), i);
+        else
+            fprintf(f, "%s\n  out=f%d.bin\n", u, i);
+    }
+    cr_assert_eq(fclose(f), 0);
+    snprintf(ev, sizeof ev, "%s/../events.json", dir);
+    segget_stdout(ev);
+    const char *argv[] = {"--json", "-i", qpath, "-j", "4", NULL};
+    int rc = run_segget(dir, argv, 60);
+    cr_assert_eq(rc, 0, "%s", last_stderr());
+    cr_expect_eq(srv_requests(&S, 0), N);
+    cr_expect_null(strstr(slurp(ev), "secret"), "events: %s", slurp(ev));
+    cr_expect_not_null(strstr(slurp(ev), "\"files_done\":40"), "%s",
+                       slurp(ev));
+    char jp[700];
+    snprintf(jp, sizeof jp, "%s/.segget-queue", dir);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_open_v2(jp, &db, SQLITE_OPEN_READONLY, NULL),
+                 SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(db,
+                                    "SELECT count(*), sum(url LIKE "
+                                    "'%secret%' OR url LIKE '%user%') "
+                                    "FROM entry",
+                                    -1, &st, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(db));
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_expect_eq(sqlite3_column_int(st, 0), N);
+    cr_expect_eq(sqlite3_column_int(st, 1), 0, "credentials in the journal");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    srv_log_reset(&S);
+    segget_stdout(ev);
+    rc = run_segget(dir, argv, 60);
+    cr_assert_eq(rc, 0, "%s", last_stderr());
+    cr_expect_eq(srv_requests(&S, 0), 0, "the rerun made requests");
+    cr_expect_not_null(strstr(slurp(ev), "\"files_skipped\":40"), "%s",
+                       slurp(ev));
+    cr_expect_null(strstr(slurp(ev), "secret"), "events: %s", slurp(ev));
+    unlink(ev);
 }
