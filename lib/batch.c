@@ -394,6 +394,7 @@ static sg_batch *batch_alloc(void)
         b->src.fd = -1;
         b->src.copy_from = -1;
         b->src.end = -1;
+        b->dfd = -1;
     }
     return b;
 }

@@ -136,6 +136,8 @@ struct sg_batch {
     rate_meter meter;
     char *dirs[DIRS_MAX]; /* directories that got new files */
     int ndirs;
+    int dfd;          /* the directory, for lookups by name during a run
+                         (a million files walk its path once), or -1 */
 };
 
 /* The name q saves to, below the directory (heap).  With check, or

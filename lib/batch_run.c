@@ -74,8 +74,13 @@ static sg_code make_parents(const char *path, sg_err *e)
 static sg_code decide(sg_batch *b, struct bent *en)
 {
     struct stat sp, sq;
-    int has_path = lstat(en->path, &sp) == 0;
-    int has_j = access(en->jpath, F_OK) == 0;
+    /* Looked up by name in the directory: en's paths end with its name
+     * (see batch_entry), and with the directory's descriptor only that
+     * end is walked. */
+    int dfd = b->dfd >= 0 ? b->dfd : AT_FDCWD;
+    size_t rel = b->dfd >= 0 ? strlen(en->path) - strlen(en->name) : 0;
+    int has_path = fstatat(dfd, en->path + rel, &sp, AT_SYMLINK_NOFOLLOW) == 0;
+    int has_j = faccessat(dfd, en->jpath + rel, F_OK, 0) == 0;
     sg_err e = {0};
     sg_code rc = qjournal_get(b->j, en->name, &en->row, &b->err);
     if (rc || (rc = batch_shown(en, en->row.url, &b->err)))
@@ -91,7 +96,8 @@ static sg_code decide(sg_batch *b, struct bent *en)
         batch_state(en, SG_ENTRY_SKIPPED);
         return SG_OK;
     }
-    int has_part = lstat(en->part, &sq) == 0;
+    int has_part =
+        fstatat(dfd, en->part + rel, &sq, AT_SYMLINK_NOFOLLOW) == 0;
     if ((has_path && !S_ISREG(sp.st_mode)) ||
         (has_part && !S_ISREG(sq.st_mode))) {
         char msg[64 + 4096];
@@ -114,7 +120,7 @@ static sg_code decide(sg_batch *b, struct bent *en)
             err_reset(&e);
             return SG_OK;
         }
-        has_path = lstat(en->path, &sp) == 0;
+        has_path = fstatat(dfd, en->path + rel, &sp, AT_SYMLINK_NOFOLLOW) == 0;
         has_part = 0;
     }
     if (verified && has_path && !has_j && sp.st_size == r->size) {
@@ -634,6 +640,8 @@ sg_code sg_batch_run(sg_batch *b)
     free(sp);
     if (rc)
         return rc;
+    /* Without it (it cannot be opened), lookups take full paths. */
+    b->dfd = open(b->dir ? b->dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if ((rc = batch_rewind(b, &b->err)) ||
         (rc = queue_reader_init(&b->rd, batch_read, &b->src, &b->err)))
         goto out;
@@ -673,6 +681,9 @@ out:
     }
     journal_close(b->j);
     b->j = NULL;
+    if (b->dfd >= 0)
+        close(b->dfd);
+    b->dfd = -1;
     if (rc)
         return rc;
     if (atomic_load(&b->cancel))
