@@ -35,10 +35,22 @@ static void stamp(char *buf, size_t cap, const struct stat *st)
                    (long)st->st_mtim.tv_nsec);
 }
 
+/* Remove the record's attributes from fd.  A new NAME.part has none:
+ * one listing, not six removals, for each of a batch's small files. */
 static void clear(int fd)
 {
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        (void)fremovexattr(fd, names[i]);
+    char list[1024];
+    ssize_t n = flistxattr(fd, list, sizeof list);
+    if (n == 0 || (n < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP)))
+        return;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        int listed = n < 0; /* a longer list: remove them all */
+        for (ssize_t at = 0; !listed && at < n;
+             at += (ssize_t)strlen(list + at) + 1)
+            listed = strcmp(list + at, names[i]) == 0;
+        if (listed)
+            (void)fremovexattr(fd, names[i]);
+    }
 }
 
 int origin_set(int fd, const char *url, const char *range, int64_t size,

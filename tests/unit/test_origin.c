@@ -98,6 +98,30 @@ Test(unit_origin, a_new_record_replaces_the_old_one_whole)
     origin_cleanup(&o);
 }
 
+/* Other programs' attributes beside the record, more names than one
+ * listing holds: the old record still goes, theirs stay. */
+Test(unit_origin, a_record_is_replaced_among_many_other_attributes)
+{
+    need_xattrs();
+    cr_assert_eq(origin_set(fd, "http://h/a", "0-1", 2, "\"e\"", "d"), 0);
+    char name[64];
+    for (int i = 0; i < 60; i++) {
+        snprintf(name, sizeof name, "user.other.attribute.number.%02d", i);
+        cr_assert_eq(fsetxattr(fd, name, "x", 1, 0), 0);
+    }
+    cr_assert_eq(origin_set(fd, "http://h/b", NULL, 7, NULL, NULL), 0);
+    origin o;
+    cr_assert_eq(origin_get(path, &o), 1);
+    cr_expect_str_eq(o.url, "http://h/b");
+    cr_expect_null(o.range);
+    cr_expect_null(o.etag);
+    cr_expect_null(o.last_modified);
+    origin_cleanup(&o);
+    char v[4];
+    cr_expect_eq(fgetxattr(fd, "user.other.attribute.number.59", v, sizeof v),
+                 1);
+}
+
 Test(unit_origin, an_incomplete_or_malformed_record_is_none)
 {
     need_xattrs();
