@@ -425,7 +425,8 @@ SG_API sg_code sg_batch_open(sg_batch **out, int fd,
  * SG_EINTERRUPTED after sg_batch_cancel(); otherwise the code of the
  * first failed entry in queue order (the other entries still ran), or of
  * a failure of the batch itself (its journal is locked or damaged).  May
- * be called once. */
+ * be called once.  The output directory (the working directory without
+ * one) must not be moved, nor the process chdir, while it runs. */
 SG_API sg_code sg_batch_run(sg_batch *b);
 
 /* Stop a running batch: downloads checkpoint, finished files are

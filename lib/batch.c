@@ -290,7 +290,9 @@ sg_code batch_shown(struct bent *en, const char *recorded, sg_err *e)
 {
     /* recorded is a URL as redacted once; redacting is idempotent, so
      * the same text redacts to itself: a rerun's million entries need
-     * no parse for it (and a URL with credentials never equals one). */
+     * no parse for it (and a URL with credentials never equals one).
+     * A row from a libcurl that normalised otherwise still names the
+     * very text the file was fetched from. */
     en->shown = recorded && strcmp(recorded, en->q.url) == 0
                     ? strdup(en->q.url)
                     : eng_url_redact(en->q.url);

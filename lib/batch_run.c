@@ -640,7 +640,10 @@ sg_code sg_batch_run(sg_batch *b)
     free(sp);
     if (rc)
         return rc;
-    /* Without it (it cannot be opened), lookups take full paths. */
+    /* Without it (it cannot be opened), lookups take full paths.  The
+     * directory (and, without -P, the working directory) must stay
+     * where it is while the batch runs: writes and renames take the
+     * paths. */
     b->dfd = open(b->dir ? b->dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if ((rc = batch_rewind(b, &b->err)) ||
         (rc = queue_reader_init(&b->rd, batch_read, &b->src, &b->err)))

@@ -1002,6 +1002,13 @@ Test(rerun, c_batch_dir_is_made_with_its_parents)
     cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
     cr_expect(same_content(in_dir("newdir/sub/x/y.bin"), 42, 300 * KiB));
     cr_expect(exists(in_dir("newdir/sub/.segget-queue")));
+    /* Run again: the file is found below -P (looked up relative to the
+     * directory), not fetched again. */
+    srv_log_reset(&S);
+    rc = run(argv);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, last_stderr());
+    cr_expect_eq(srv_requests(&S, 0), 0, "the rerun made requests");
+    cr_expect(same_content(in_dir("newdir/sub/x/y.bin"), 42, 300 * KiB));
     FILE *f = fopen(in_dir("plain"), "w");
     cr_assert_not_null(f);
     fclose(f);
