@@ -3,10 +3,10 @@
  * batch_check.c - the first reading of a queue (see batch.c): every
  * entry of every shard checked, in flat memory, on two threads.
  *
- *   this thread: read and parse ──> chunks of entries ──> the two
- *   checkers: URL, name, checksum-file listing ──> records ──> this
- *   thread, chunk by chunk in queue order: the records to qnames, the
- *   entries freed
+ *   this thread: read and parse ──> chunks of entries ──> two
+ *   checkers (a pool of disk.h, as tasks): URL, name, checksum-file
+ *   listing ──> records ──> this thread, chunk by chunk in queue order:
+ *   the records to qnames, the entries freed
  *
  * Checking a URL is most of the work (libcurl's parser), so it is what
  * the checkers share.  The first failure in queue order is the one
@@ -14,13 +14,14 @@
  * it, and a parse failure after every entry parsed before it.  Equal
  * hashes are then compared by reading their lines again (verify).
  */
-#include <pthread.h>
-#include <signal.h>
+#include <errno.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "batch.h"
+#include "disk.h"
 #include "qnames.h"
 #include "util.h"
 
@@ -135,6 +136,8 @@ out:
 
 
 struct chunk {
+    disk_task t;              /* checked as a task of the pool */
+    sg_batch *b;
     queue_entry e[CHUNK];
     int n;
     qname_rec rec[2 * CHUNK]; /* a name, and at most one stem */
@@ -142,17 +145,7 @@ struct chunk {
     int shard;                /* entries of this shard */
     sg_code rc;               /* its first failure, in err */
     sg_err err;
-    enum { C_FREE, C_FULL, C_BUSY, C_DONE } state;
-};
-
-struct checker {
-    sg_batch *b;
-    struct chunk *slot;       /* SLOTS of them */
-    unsigned long next_check; /* the next chunk (sequence) to check */
-    unsigned long filled;     /* chunks handed over so far */
-    int stop;
-    pthread_mutex_t mu;
-    pthread_cond_t work, done;
+    int checked;              /* its done() ran */
 };
 
 /* One entry's checks and records into c. */
@@ -197,25 +190,21 @@ static void check_chunk(sg_batch *b, struct chunk *c)
     }
 }
 
-static void *checker_main(void *arg)
+static void chunk_run(disk_task *t)
 {
-    struct checker *k = arg;
-    pthread_mutex_lock(&k->mu);
-    for (;;) {
-        while (!k->stop && k->next_check == k->filled)
-            pthread_cond_wait(&k->work, &k->mu);
-        if (k->stop && k->next_check == k->filled)
-            break;
-        struct chunk *c = &k->slot[k->next_check++ % SLOTS];
-        c->state = C_BUSY;
-        pthread_mutex_unlock(&k->mu);
-        check_chunk(k->b, c);
-        pthread_mutex_lock(&k->mu);
-        c->state = C_DONE;
-        pthread_cond_broadcast(&k->done);
-    }
-    pthread_mutex_unlock(&k->mu);
-    return NULL;
+    struct chunk *c = (struct chunk *)(void *)t;
+    check_chunk(c->b, c);
+}
+
+static void chunk_done(disk_task *t)
+{
+    ((struct chunk *)(void *)t)->checked = 1;
+}
+
+/* The pool's wake(): a chunk was checked. */
+static void chunk_wake(void *ud)
+{
+    (void)sem_post(ud);
 }
 
 /* Parse up to CHUNK entries into c: SG_OK (c->n 0 at the end), or the
@@ -252,110 +241,98 @@ static sg_code take_chunk(sg_batch *b, struct chunk *c, qnames *qn,
     for (int i = 0; i < c->n; i++)
         queue_entry_free(&c->e[i]);
     c->n = c->nrec = 0;
-    c->state = C_FREE;
     return rc;
 }
 
-/* Read the whole queue, checking it: the records in qn. */
+/* Read the whole queue, checking it: the records in qn.  This thread
+ * parses, chunks are checked on a pool of CHECKERS threads (disk.h: the
+ * same pool and handshake as the engine's disk work), and their results
+ * are taken in queue order. */
 static sg_code read_all(sg_batch *b, qnames *qn, int *any, int *lines)
 {
     sg_err *e = &b->err, perr = {0};
-    struct checker k = {.b = b};
+    struct chunk *slot = NULL;
     queue_reader r = {0};
-    pthread_t th[CHECKERS];
-    int nth = 0;
+    disk *pool = NULL;
+    sem_t sem;
+    int have_sem = 0;
     sg_code rc = queue_reader_init(&r, batch_read, &b->src, e), prc = SG_OK;
-    if (rc || !(k.slot = calloc(SLOTS, sizeof *k.slot))) {
+    if (rc || !(slot = calloc(SLOTS, sizeof *slot))) {
         queue_reader_free(&r);
         return rc ? rc : err_set(e, SG_ENOMEM, "out of memory");
     }
     /* A queue of one chunk is checked here, without threads. */
-    prc = parse_chunk(&r, &k.slot[0], &perr);
-    *any = k.slot[0].n > 0;
-    if (prc || k.slot[0].n < CHUNK) {
-        check_chunk(b, &k.slot[0]);
-        rc = take_chunk(b, &k.slot[0], qn, e);
+    prc = parse_chunk(&r, &slot[0], &perr);
+    *any = slot[0].n > 0;
+    if (prc || slot[0].n < CHUNK) {
+        check_chunk(b, &slot[0]);
+        rc = take_chunk(b, &slot[0], qn, e);
         goto out;
     }
-    pthread_mutex_init(&k.mu, NULL);
-    pthread_cond_init(&k.work, NULL);
-    pthread_cond_init(&k.done, NULL);
-    k.slot[0].state = C_FULL;
-    k.filled = 1;
-    sigset_t all, old;
-    sigfillset(&all);
-    (void)pthread_sigmask(SIG_SETMASK, &all, &old);
-    while (nth < CHECKERS &&
-           pthread_create(&th[nth], NULL, checker_main, &k) == 0)
-        nth++;
-    (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-    unsigned long taken = 0;
+    /* Without threads (none could start), chunks are checked here. */
+    if (sem_init(&sem, 0, 0) == 0) {
+        have_sem = 1;
+        sg_err pe = {0};
+        if (disk_new(&pool, CHECKERS, chunk_wake, &sem, &pe))
+            pool = NULL;
+        err_reset(&pe);
+    }
+    unsigned long taken = 0, filled = 0;
     int reading = 1;
     for (;;) {
-        pthread_mutex_lock(&k.mu);
-        struct chunk *head = &k.slot[taken % SLOTS];
-        if (nth == 0 && taken < k.filled && head->state == C_FULL) {
-            /* No thread could be made: check it here. */
-            head->state = C_BUSY;
-            k.next_check++;
-            pthread_mutex_unlock(&k.mu);
-            check_chunk(b, head);
-            pthread_mutex_lock(&k.mu);
-            head->state = C_DONE;
+        struct chunk *c;
+        if (filled == 0 || (reading && filled - taken < SLOTS)) {
+            c = &slot[filled % SLOTS];
+            if (filled > 0) { /* the first was parsed above */
+                prc = parse_chunk(&r, c, &perr);
+                if (prc || c->n == 0)
+                    reading = 0;
+                if (!c->n)
+                    continue;
+            }
+            c->b = b;
+            c->checked = 0;
+            filled++;
+            if (pool) {
+                c->t = (disk_task){.run = chunk_run, .done = chunk_done};
+                disk_submit(pool, &c->t);
+            } else {
+                check_chunk(b, c);
+                c->checked = 1;
+            }
+            continue;
         }
-        if (taken < k.filled && head->state == C_DONE) {
-            pthread_mutex_unlock(&k.mu);
+        if (taken == filled)
+            break;
+        c = &slot[taken % SLOTS];
+        if (c->checked) {
             if (!rc)
-                rc = take_chunk(b, head, qn, e);
+                rc = take_chunk(b, c, qn, e);
             else
-                take_chunk(b, head, qn, &perr);
+                take_chunk(b, c, qn, &perr);
             taken++;
             if (rc)
                 reading = 0;
             continue;
         }
-        if (reading && k.filled - taken < SLOTS) {
-            struct chunk *c = &k.slot[k.filled % SLOTS];
-            pthread_mutex_unlock(&k.mu);
-            prc = parse_chunk(&r, c, &perr);
-            pthread_mutex_lock(&k.mu);
-            if (prc || c->n == 0)
-                reading = 0;
-            if (c->n) {
-                c->state = C_FULL;
-                k.filled++;
-                pthread_cond_signal(&k.work);
-            }
-            pthread_mutex_unlock(&k.mu);
-            continue;
-        }
-        if (taken == k.filled) {
-            pthread_mutex_unlock(&k.mu);
-            break;
-        }
-        pthread_cond_wait(&k.done, &k.mu);
-        pthread_mutex_unlock(&k.mu);
+        while (sem_wait(&sem) < 0 && errno == EINTR)
+            ;
+        (void)disk_take(pool);
     }
-    pthread_mutex_lock(&k.mu);
-    k.stop = 1;
-    pthread_cond_broadcast(&k.work);
-    pthread_mutex_unlock(&k.mu);
-    for (int i = 0; i < nth; i++)
-        pthread_join(th[i], NULL);
-    pthread_mutex_destroy(&k.mu);
-    pthread_cond_destroy(&k.work);
-    pthread_cond_destroy(&k.done);
 out:
+    disk_free(pool); /* nothing is left in it: every chunk was taken */
+    if (have_sem)
+        sem_destroy(&sem);
     *lines = r.line;
     if (!rc && prc)
         rc = err_set(e, prc, "%s", err_msg(&perr));
     err_reset(&perr);
     for (int i = 0; i < SLOTS; i++) {
-        for (int j = 0; j < k.slot[i].n; j++)
-            queue_entry_free(&k.slot[i].e[j]);
-        err_reset(&k.slot[i].err);
+        for (int j = 0; j < slot[i].n; j++)
+            queue_entry_free(&slot[i].e[j]);
+        err_reset(&slot[i].err);
     }
-    free(k.slot);
+    free(slot);
     queue_reader_free(&r);
     return rc;
 }

@@ -3,7 +3,9 @@
  * disk.h - the threads that wait for the disk, so the network thread
  * never does.
  *
- * fdatasync, journal commits, verification and renames run here as tasks.
+ * fdatasync, journal commits, verification and renames run here as tasks
+ * (and, before a batch's engine exists, the check of its queue's URLs:
+ * batch_check.c drives a pool of its own the same way).
  * A task's run() executes on one of the pool's threads; its done() then
  * runs on the thread that drives the pool (the engine's loop), which
  * disk_take() hands the finished tasks to after wake() told it there are
