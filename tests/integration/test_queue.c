@@ -466,27 +466,35 @@ static void append_queue(const char *text)
     cr_assert_eq(fclose(f), 0);
 }
 
-Test(queue, a_queue_appended_to_while_it_runs)
+/* n entries of d.bin (out=f<i>.bin) run with -j 2 from a server sending
+ * 1 MB/s; once f0.bin is finished, an entry saving to f0.bin again is
+ * appended to the queue file.  The running segget's pid. */
+static pid_t run_then_append(int n)
 {
     char u[512], line[700];
     srv_stop(&S);
     srv_start(&S, "limit_rate 1m;");
     serve_four();
-    /* More entries than the window holds: it is read again mid-run. */
-    enum { N = 600 };
     FILE *f = fopen(qpath, "w");
     cr_assert_not_null(f);
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < n; i++)
         fprintf(f, "%s\n  out=f%d.bin\n", url_of(4 * i + 3, u, sizeof u), i);
     fclose(f);
     const char *argv[] = {"-q", "-i", qpath, "-j", "2", NULL};
     pid_t pid = spawn_segget(dir, argv);
     snprintf(grown_file, sizeof grown_file, "%s/f0.bin", dir);
     cr_assert(poll_until(grown, NULL, 60000), "no file was finished");
-    /* An entry that saves to f0.bin again, never checked. */
     snprintf(line, sizeof line, "%s\n  out=f0.bin\n",
-             url_of(4 * N + 3, u, sizeof u));
+             url_of(4 * n + 3, u, sizeof u));
     append_queue(line);
+    return pid;
+}
+
+Test(queue, a_queue_appended_to_while_it_runs)
+{
+    /* More entries than the window holds: it is read again mid-run. */
+    enum { N = 600 };
+    pid_t pid = run_then_append(N);
     cr_expect_eq(wait_child(pid, 120), 1, "%s", last_stderr());
     cr_expect(strstr(last_stderr(), "the queue file changed while the "
                                     "batch ran"),
@@ -512,28 +520,13 @@ Test(queue, a_queue_appended_to_while_it_runs)
 
 Test(queue, bytes_appended_after_the_last_reading_are_not_run)
 {
-    char u[512], line[700];
-    srv_stop(&S);
-    srv_start(&S, "limit_rate 1m;");
-    serve_four();
     /* A small queue is read whole at the start; its file then grows by
      * an entry that collides with line 1: the run does what was checked
      * and no more.  (A file that grows while a later stretch of it is
      * being read is bounded by where the check ended; that race is not
      * reproduced here.) */
     enum { N = 40 };
-    FILE *f = fopen(qpath, "w");
-    cr_assert_not_null(f);
-    for (int i = 0; i < N; i++)
-        fprintf(f, "%s\n  out=f%d.bin\n", url_of(4 * i + 3, u, sizeof u), i);
-    fclose(f);
-    const char *argv[] = {"-q", "-i", qpath, "-j", "2", NULL};
-    pid_t pid = spawn_segget(dir, argv);
-    snprintf(grown_file, sizeof grown_file, "%s/f0.bin", dir);
-    cr_assert(poll_until(grown, NULL, 60000), "no file was finished");
-    snprintf(line, sizeof line, "%s\n  out=f0.bin\n",
-             url_of(4 * N + 3, u, sizeof u));
-    append_queue(line);
+    pid_t pid = run_then_append(N);
     cr_expect_eq(wait_child(pid, 120), 0, "%s", last_stderr());
     cr_expect_eq(srv_requests(&S, 0), N, "the appended entry was run");
     char path[700], src[700];
